@@ -1,0 +1,13 @@
+import { PGlite } from '@electric-sql/pglite';
+let t=Date.now();
+const db = await PGlite.create();
+console.log('create mem', Date.now()-t);
+const r = await db.query('select $1::int4 as a, now() as t, $2::jsonb as j, count(*) as c, array[1,2]::text[] as arr from pg_class', [5, JSON.stringify({a:1})]);
+console.log(r.rows, r.fields?.length, r.affectedRows);
+t=Date.now();
+const dump = await db.dumpDataDir('none');
+console.log('dump', Date.now()-t, dump.size);
+t=Date.now();
+const db2 = await PGlite.create({loadDataDir: dump});
+console.log('load', Date.now()-t);
+const v = await db2.query('select version()'); console.log(v.rows);

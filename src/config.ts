@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/** One environment whose health the status page reports (Heroku calls these systems). */
+export interface EnvironmentConfig {
+  readonly slug: string;
+  readonly name: string;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly publicUrl: string;
+  readonly name: string;
+  readonly environments: readonly EnvironmentConfig[];
+  readonly roles: readonly string[];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const SLUG = /^[a-z][a-z0-9_-]{0,39}$/;
+
+function titleCase(slug: string): string {
+  return slug
+    .split(/[-_]/)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
+/**
+ * "production:Production,staging:Staging EU" → ordered environments. The display name is
+ * optional ("production,development" works too).
+ */
+const environmentList = z.string().transform((raw, ctx) => {
+  const out: EnvironmentConfig[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [slug = '', ...rest] = item.split(':');
+    const name = rest.join(':').trim() || titleCase(slug.trim());
+    if (!SLUG.test(slug.trim())) {
+      ctx.addIssue({ code: 'custom', message: `"${slug}" is not a valid slug (lowercase letters, digits, - or _, starting with a letter)` });
+      return z.NEVER;
+    }
+    if (out.some((e) => e.slug === slug.trim())) {
+      ctx.addIssue({ code: 'custom', message: `"${slug}" is listed twice` });
+      return z.NEVER;
+    }
+    out.push({ slug: slug.trim(), name });
+  }
+  if (out.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must list at least one environment' });
+    return z.NEVER;
+  }
+  return out;
+});
+
+const roleList = z.string().transform((raw, ctx) => {
+  const roles = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = roles.find((r) => !SLUG.test(r));
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${bad}" is not a valid role name (lowercase letters, digits, - or _)` });
+    return z.NEVER;
+  }
+  if (roles.length === 0 || new Set(roles).size !== roles.length) {
+    ctx.addIssue({ code: 'custom', message: 'must list at least one role, each once' });
+    return z.NEVER;
+  }
+  return roles;
+});
+
+const absoluteHttpUrl = z
+  .string()
+  .refine((s) => /^https?:\/\/[^/]+/.test(s) && URL.canParse(s), 'must be an absolute http(s) URL')
+  .transform((s) => s.replace(/\/+$/, ''));
+
+const schema = z.object({
+  PORT: z.coerce
+    .number({ message: 'must be an integer between 1 and 65535' })
+    .int('must be an integer between 1 and 65535')
+    .min(1, 'must be an integer between 1 and 65535')
+    .max(65535, 'must be an integer between 1 and 65535')
+    .default(3000),
+  DATABASE_URL: z
+    .string()
+    .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  HERALD_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  PUBLIC_URL: absoluteHttpUrl.optional(),
+  HERALD_NAME: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').default('Herald'),
+  HERALD_ENVIRONMENTS: environmentList.default([
+    { slug: 'production', name: 'Production' },
+    { slug: 'development', name: 'Development' },
+  ]),
+  HERALD_ROLES: roleList.default(['web', 'worker']),
+});
+
+/**
+ * Parses the environment once at start-up. Empty strings count as unset, so `PORT= npm start`
+ * behaves like no PORT at all. Throws ConfigError with one line per bad variable.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const key = String(i.path[0] ?? 'environment');
+      const got = cleaned[key];
+      return `${key} ${i.message}${got !== undefined && key !== 'DATABASE_URL' ? ` (got ${JSON.stringify(got)})` : ''}`;
+    });
+    throw new ConfigError(lines.join('\n'));
+  }
+  const e = result.data;
+  return {
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.HERALD_DATA_DIR,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    name: e.HERALD_NAME,
+    environments: e.HERALD_ENVIRONMENTS,
+    roles: e.HERALD_ROLES,
+  };
+}

@@ -1,0 +1,96 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** jsonb: written as a JSON string, read back parsed by both drivers. */
+type Json<T> = ColumnType<T, string, string>;
+
+export type StatusMap = Readonly<Record<string, string>>;
+
+export interface EnvironmentsTable {
+  slug: string;
+  name: string;
+  position: number;
+}
+
+export interface IncidentsTable {
+  id: Generated<number>;
+  kind: 'incident' | 'maintenance';
+  title: string;
+  state: string;
+  started_at: Date;
+  resolved_at: Date | null;
+  updated_at: Date;
+  created_at: Date;
+  created_by: string;
+  scheduled_for: Date | null;
+  scheduled_until: Date | null;
+  required_by: Date | null;
+  postmortem: string | null;
+  postmortem_updated_at: Date | null;
+  postmortem_published_at: Date | null;
+}
+
+export interface IncidentUpdatesTable {
+  id: Generated<number>;
+  incident_id: number;
+  at: Date;
+  created_at: Date;
+  state: string;
+  message: string;
+  statuses: Json<StatusMap>;
+  modes: Json<StatusMap>;
+  author: string;
+  hidden_at: Date | null;
+  hidden_reason: string | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  key_id: string;
+  name: string;
+  secret_sha256: string;
+  scopes: string[];
+  created_at: Date;
+  created_by: string;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface IdempotencyKeysTable {
+  token_id: number;
+  key: string;
+  fingerprint: string;
+  status: number;
+  body: Json<unknown>;
+  created_at: Date;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Date;
+  actor: string;
+  action: string;
+  target: string;
+  before: Json<unknown> | null;
+  after: Json<unknown> | null;
+}
+
+export interface MigrationsTable {
+  name: string;
+  sha256: string;
+  applied_at: Date;
+}
+
+export interface Database {
+  environments: EnvironmentsTable;
+  incidents: IncidentsTable;
+  incident_updates: IncidentUpdatesTable;
+  api_tokens: ApiTokensTable;
+  idempotency_keys: IdempotencyKeysTable;
+  audit_log: AuditLogTable;
+  herald_migrations: MigrationsTable;
+}
+
+export type IncidentRow = Selectable<IncidentsTable>;
+export type UpdateRow = Selectable<IncidentUpdatesTable>;
+export type TokenRow = Selectable<ApiTokensTable>;
+export type NewAudit = Insertable<AuditLogTable>;

@@ -1,0 +1,33 @@
+/** An environment's colour. Severity rises left to right except blue, which ranks below yellow. */
+export const STATUSES = ['green', 'yellow', 'red', 'blue'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** What a role may do. `maintenance` > `read_only` > `full`. */
+export const MODES = ['full', 'read_only', 'maintenance'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const INCIDENT_STATES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
+export const MAINTENANCE_STATES = ['scheduled', 'in_progress', 'verifying', 'completed', 'cancelled'] as const;
+export type IncidentState = (typeof INCIDENT_STATES)[number];
+export type MaintenanceState = (typeof MAINTENANCE_STATES)[number];
+export type Kind = 'incident' | 'maintenance';
+
+/** The worst status wins when several incidents speak for one environment. */
+const STATUS_SEVERITY: Record<Status, number> = { green: 0, blue: 1, yellow: 2, red: 3 };
+const MODE_SEVERITY: Record<Mode, number> = { full: 0, read_only: 1, maintenance: 2 };
+
+export function worstStatus(statuses: Iterable<Status>): Status {
+  let worst: Status = 'green';
+  for (const s of statuses) if (STATUS_SEVERITY[s] > STATUS_SEVERITY[worst]) worst = s;
+  return worst;
+}
+
+export function mostRestrictiveMode(modes: Iterable<Mode>): Mode {
+  let worst: Mode = 'full';
+  for (const m of modes) if (MODE_SEVERITY[m] > MODE_SEVERITY[worst]) worst = m;
+  return worst;
+}
+
+export function statesOf(kind: Kind): readonly string[] {
+  return kind === 'incident' ? INCIDENT_STATES : MAINTENANCE_STATES;
+}

@@ -1,0 +1,30 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { connectPGlite } from '../../src/db/connect.ts';
+import { migrate } from '../../src/db/migrator.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgliteDump: string;
+  }
+}
+
+/**
+ * PGlite takes seconds to initialise from nothing and half a second to load a data directory,
+ * so the suite migrates one embedded database once and every test file loads a copy of it.
+ */
+export default async function setup(project: TestProject) {
+  const dir = await mkdtemp(join(tmpdir(), 'herald-test-'));
+  const file = join(dir, 'migrated.tar.gz');
+  const handle = await connectPGlite();
+  await migrate(handle.db);
+  const dump = await handle.pglite!.dumpDataDir('gzip');
+  await writeFile(file, Buffer.from(await dump.arrayBuffer()));
+  await handle.close();
+  project.provide('pgliteDump', file);
+  return async () => {
+    await rm(dir, { recursive: true, force: true });
+  };
+}

@@ -75,11 +75,11 @@ const absoluteHttpUrl = z
   .transform((s) => s.replace(/\/+$/, ''));
 
 const schema = z.object({
-  PORT: z.coerce
-    .number({ message: 'must be an integer between 1 and 65535' })
-    .int('must be an integer between 1 and 65535')
-    .min(1, 'must be an integer between 1 and 65535')
-    .max(65535, 'must be an integer between 1 and 65535')
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be an integer between 1 and 65535')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 65535, 'must be an integer between 1 and 65535')
     .default(3000),
   DATABASE_URL: z
     .string()

@@ -1,0 +1,68 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import { AppError } from './errors.ts';
+import type { Deps } from './services/deps.ts';
+import { healthRoutes, type Readiness } from './routes/health.ts';
+import { herokuRoutes } from './routes/heroku.ts';
+import { BODY_LIMIT_BYTES } from './routes/http.ts';
+import { incidentRoutes } from './routes/incidents.ts';
+import { pageRoutes } from './routes/pages.tsx';
+import { tokenRoutes } from './routes/tokens.ts';
+
+export interface AppDeps extends Deps {
+  readonly readiness: Readiness;
+  /** Where operational log lines go (one logfmt line each); never given secrets. */
+  readonly log: (line: string) => void;
+}
+
+/** logfmt value: bare when safe, quoted otherwise. */
+export function logfmt(fields: Record<string, string | number | boolean | undefined>): string {
+  return Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => {
+      const s = String(v);
+      return `${k}=${/^[\w./:@-]+$/.test(s) ? s : JSON.stringify(s)}`;
+    })
+    .join(' ');
+}
+
+/** The whole HTTP surface as one Hono app. Knows nothing of Node or Workers: deps bring the world in. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use('/api/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag', 'Link', 'Retry-After'] }));
+  app.use('/api/*', async function limitWrites(c, next) {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
+    return bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new AppError('payload_too_large', `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`);
+      },
+    })(c, next);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof AppError) return c.json(err.toJSON(), err.status);
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json({ id: 'bad_request', message: err.message || 'The request could not be read.' }, err.status);
+    }
+    deps.log(logfmt({ level: 'error', msg: 'unhandled error', method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
+    return c.json({ id: 'internal_error', message: 'Something went wrong on our side. It has been logged; please try again.' }, 500);
+  });
+
+  app.notFound((c) => {
+    const body = { id: 'not_found', message: `Nothing at ${c.req.method} ${c.req.path}.` };
+    return c.json(body, 404);
+  });
+
+  app.route('/', healthRoutes(deps));
+  app.route('/api/v1/tokens', tokenRoutes(deps));
+  app.route('/api/v1', incidentRoutes(deps));
+  app.route('/api', herokuRoutes(deps));
+  app.route('/', pageRoutes(deps));
+  return app;
+}

@@ -1,0 +1,108 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, IncidentRow, UpdateRow } from '../schema.ts';
+
+type Db = Kysely<Database>;
+
+/** Locks an incident for the rest of the transaction, so concurrent updates to it serialise. */
+export function lockIncident(db: Db, id: number): Promise<IncidentRow | undefined> {
+  return db.selectFrom('incidents').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export function findIncident(db: Db, id: number): Promise<IncidentRow | undefined> {
+  return db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function insertIncident(db: Db, values: Omit<IncidentRow, 'id'>): Promise<IncidentRow> {
+  return db.insertInto('incidents').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+export function updateIncident(db: Db, id: number, values: Partial<Omit<IncidentRow, 'id'>>): Promise<IncidentRow> {
+  return db.updateTable('incidents').set(values).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+export interface NewUpdate {
+  readonly incident_id: number;
+  readonly at: Date;
+  readonly created_at: Date;
+  readonly state: string;
+  readonly message: string;
+  readonly statuses: Readonly<Record<string, string>>;
+  readonly modes: Readonly<Record<string, string>>;
+  readonly author: string;
+}
+
+export function insertUpdate(db: Db, u: NewUpdate): Promise<UpdateRow> {
+  return db
+    .insertInto('incident_updates')
+    .values({ ...u, statuses: JSON.stringify(u.statuses), modes: JSON.stringify(u.modes) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export function findUpdate(db: Db, incidentId: number, updateId: number): Promise<UpdateRow | undefined> {
+  return db
+    .selectFrom('incident_updates')
+    .selectAll()
+    .where('incident_id', '=', incidentId)
+    .where('id', '=', updateId)
+    .executeTakeFirst();
+}
+
+export function hideUpdate(db: Db, updateId: number, at: Date, reason: string): Promise<UpdateRow> {
+  return db
+    .updateTable('incident_updates')
+    .set({ hidden_at: at, hidden_reason: reason })
+    .where('id', '=', updateId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Updates of the given incidents in timeline order (`at`, then insertion), hidden ones left out. */
+export async function visibleUpdatesOf(db: Db, incidentIds: readonly number[]): Promise<UpdateRow[]> {
+  if (incidentIds.length === 0) return [];
+  return db
+    .selectFrom('incident_updates')
+    .selectAll()
+    .where('incident_id', 'in', incidentIds)
+    .where('hidden_at', 'is', null)
+    .orderBy('incident_id')
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+}
+
+/** Incidents and maintenance not yet closed, newest first. */
+export function openIncidents(db: Db): Promise<IncidentRow[]> {
+  return db.selectFrom('incidents').selectAll().where('resolved_at', 'is', null).orderBy('started_at', 'desc').orderBy('id', 'desc').execute();
+}
+
+export interface IncidentPage {
+  readonly limit: number;
+  /** Keyset: only incidents strictly before this (started_at, id) in newest-first order. */
+  readonly before?: { readonly startedAt: Date; readonly id: number };
+  readonly since?: Date;
+  readonly state?: 'open' | 'closed';
+  readonly kind?: 'incident' | 'maintenance';
+}
+
+/**
+ * One page of incidents, newest first by (started_at, id). Keyset pagination: an incident
+ * created while a client pages through never shifts the pages that follow.
+ */
+export function listIncidents(db: Db, page: IncidentPage): Promise<IncidentRow[]> {
+  let q = db.selectFrom('incidents').selectAll();
+  if (page.before) {
+    const { startedAt, id } = page.before;
+    q = q.where((eb) => eb.or([eb('started_at', '<', startedAt), eb.and([eb('started_at', '=', startedAt), eb('id', '<', id)])]));
+  }
+  if (page.since) q = q.where('started_at', '>=', page.since);
+  if (page.state === 'open') q = q.where('resolved_at', 'is', null);
+  if (page.state === 'closed') q = q.where('resolved_at', 'is not', null);
+  if (page.kind) q = q.where('kind', '=', page.kind);
+  return q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+}
+
+export async function countIncidents(db: Db): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*)::int4 as n from incidents`.execute(db);
+  return r.rows[0]?.n ?? 0;
+}

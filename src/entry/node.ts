@@ -1,0 +1,67 @@
+import { mkdir } from 'node:fs/promises';
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp, logfmt } from '../app.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { parseConfig, type Config } from '../config.ts';
+import { connectPGlite, connectPostgres, type DatabaseHandle } from '../db/connect.ts';
+import { loadMigrations, migrate, pendingMigrations } from '../db/migrator.ts';
+import { syncEnvironments } from '../db/queries/environments.ts';
+import { databaseReadiness } from '../routes/health.ts';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Opens the configured database: Postgres when DATABASE_URL is set, else PGlite in the data dir. */
+export async function openDatabase(config: Config): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return connectPostgres(config.databaseUrl);
+  await mkdir(config.dataDir, { recursive: true });
+  return connectPGlite({ dataDir: config.dataDir });
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Migrates, then serves Herald over HTTP until closed. */
+export async function startServer(config: Config, options: { clock?: Clock; handle?: DatabaseHandle; hostname?: string } = {}): Promise<RunningServer> {
+  const handle = options.handle ?? (await openDatabase(config));
+  const migrations = await loadMigrations();
+  const report = await migrate(handle.db, migrations);
+  if (report.applied.length) log(logfmt({ level: 'info', msg: 'migrated', applied: report.applied.join(',') }));
+  await syncEnvironments(handle.db, config.environments);
+  const deps = { db: handle.db, clock: options.clock ?? systemClock, config };
+  const app = createApp({ ...deps, log, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, ...(options.hostname ? { hostname: options.hostname } : {}) }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log(logfmt({ level: 'info', msg: 'listening', url: `http://localhost:${port}`, database: handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres' }));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.handle) await handle.close();
+    },
+  };
+}
+
+/** `herald serve`: start, and stop cleanly on SIGINT / SIGTERM. */
+export async function serveFromEnv(env: Record<string, string | undefined>): Promise<void> {
+  const config = parseConfig(env);
+  const running = await startServer(config);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(logfmt({ level: 'info', msg: 'stopping', signal }));
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/schema.ts';
+
+/** What every use case needs: the database, the one clock, and the parsed configuration. */
+export interface Deps {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly config: Config;
+}
+
+export const SCOPES = ['incidents:write', 'maintenance:write', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Who is writing: a token. Its name is the author of updates and the actor of audit rows. */
+export interface Actor {
+  readonly tokenId: number;
+  readonly name: string;
+  readonly scopes: readonly Scope[];
+}
+
+export const actorLabel = (a: Actor) => `token:${a.name}#${a.tokenId}`;

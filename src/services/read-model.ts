@@ -1,0 +1,130 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Database, IncidentRow, UpdateRow } from '../db/schema.ts';
+import * as q from '../db/queries/incidents.ts';
+import { isActive, replay, scopeOfImpact, type ScopeOfImpact } from '../domain/timeline.ts';
+import { worstStatus, type Mode, type Status } from '../domain/vocabulary.ts';
+import { toEntry } from './incidents.ts';
+
+type Db = Kysely<Database>;
+
+export interface UpdateView {
+  readonly id: number;
+  readonly at: string;
+  readonly created_at: string;
+  readonly state: string;
+  readonly message: string;
+  readonly statuses: Readonly<Record<string, Status>>;
+  readonly modes: Readonly<Record<string, Mode>>;
+  readonly author: string;
+}
+
+export interface IncidentView {
+  readonly id: number;
+  readonly kind: 'incident' | 'maintenance';
+  readonly title: string;
+  readonly state: string;
+  readonly open: boolean;
+  readonly started_at: string;
+  readonly resolved_at: string | null;
+  readonly updated_at: string;
+  readonly url: string;
+  readonly href: string;
+  /** What the incident says now of each environment and role (green / full once closed). */
+  readonly statuses: Readonly<Record<string, Status>>;
+  readonly modes: Readonly<Record<string, Mode>>;
+  readonly scope_of_impact: ScopeOfImpact;
+  /** Newest first. */
+  readonly updates: readonly UpdateView[];
+  readonly postmortem: { readonly markdown: string; readonly published_at: string } | null;
+}
+
+export interface EnvironmentStatus {
+  readonly slug: string;
+  readonly name: string;
+  readonly status: Status;
+}
+
+export interface StatusView {
+  readonly environments: readonly EnvironmentStatus[];
+  /** Open incidents and running maintenance, newest first. */
+  readonly incidents: readonly IncidentView[];
+  /** Maintenance announced but not started, soonest first. */
+  readonly scheduled: readonly IncidentView[];
+  readonly updated_at: string;
+}
+
+function updateView(u: UpdateRow): UpdateView {
+  return {
+    id: u.id,
+    at: u.at.toISOString(),
+    created_at: u.created_at.toISOString(),
+    state: u.state,
+    message: u.message,
+    statuses: u.statuses as Record<string, Status>,
+    modes: u.modes as Record<string, Mode>,
+    author: u.author,
+  };
+}
+
+/** Joins incidents with their visible updates and derives what the timeline implies, as of `now`. */
+export async function incidentViews(db: Db, config: Config, rows: readonly IncidentRow[], now: Date): Promise<IncidentView[]> {
+  const updates = await q.visibleUpdatesOf(db, rows.map((r) => r.id));
+  const byIncident = new Map<number, UpdateRow[]>();
+  for (const u of updates) {
+    const list = byIncident.get(u.incident_id) ?? [];
+    list.push(u);
+    byIncident.set(u.incident_id, list);
+  }
+  return rows.map((row) => incidentView(config, row, byIncident.get(row.id) ?? [], now));
+}
+
+export function incidentView(config: Config, row: IncidentRow, updates: readonly UpdateRow[], now: Date): IncidentView {
+  const r = replay(row.kind, updates.map(toEntry), now);
+  return {
+    id: row.id,
+    kind: row.kind,
+    title: row.title,
+    state: r.state,
+    open: r.open,
+    started_at: r.startedAt.toISOString(),
+    resolved_at: r.resolvedAt?.toISOString() ?? null,
+    updated_at: row.updated_at.toISOString(),
+    url: `${config.publicUrl}/incidents/${row.id}`,
+    href: `${config.publicUrl}/api/v1/incidents/${row.id}`,
+    statuses: r.statuses,
+    modes: r.modes,
+    scope_of_impact: scopeOfImpact(r, config.environments.map((e) => e.slug), config.roles),
+    updates: updates.map(updateView).reverse(),
+    postmortem:
+      row.postmortem !== null && row.postmortem_published_at !== null
+        ? { markdown: row.postmortem, published_at: row.postmortem_published_at.toISOString() }
+        : null,
+  };
+}
+
+export async function incidentById(db: Db, config: Config, id: number, now: Date): Promise<IncidentView | undefined> {
+  const row = await q.findIncident(db, id);
+  if (!row) return undefined;
+  const [view] = await incidentViews(db, config, [row], now);
+  return view;
+}
+
+/** What the platform looks like now: each environment's worst status over active events. */
+export async function currentStatus(db: Db, config: Config, now: Date): Promise<StatusView> {
+  const open = await incidentViews(db, config, await q.openIncidents(db), now);
+  const active = open.filter((v) => isActive(v.kind, v.state));
+  const scheduled = open
+    .filter((v) => v.kind === 'maintenance' && v.state === 'scheduled')
+    .sort((a, b) => a.started_at.localeCompare(b.started_at));
+  return {
+    environments: config.environments.map((e) => ({
+      slug: e.slug,
+      name: e.name,
+      status: worstStatus(active.map((v) => v.statuses[e.slug] ?? 'green')),
+    })),
+    incidents: active,
+    scheduled,
+    updated_at: now.toISOString(),
+  };
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { FieldProblem } from '../errors.ts';
+import { INCIDENT_STATES, MODES, STATUSES, type Mode, type Status } from '../domain/vocabulary.ts';
+import { SCOPES } from './deps.ts';
+
+/** Limits that keep one request from filling the database. */
+export const LIMITS = { title: 200, message: 20_000, postmortem: 200_000, reason: 500, tokenName: 100 } as const;
+
+const text = (label: string, max: number) =>
+  z
+    .string({ message: `${label} must be a string` })
+    .trim()
+    .min(1, `${label} must not be empty`)
+    .max(max, `${label} must be at most ${max} characters`);
+
+/** A record keyed by configured names; an unknown key is a problem at its own path. */
+function keyedBy<V extends string>(known: readonly string[], what: string, values: readonly V[]) {
+  const valueList = values.join(', ');
+  return z
+    .record(z.string(), z.enum(values as [V, ...V[]], { message: `must be one of ${valueList}` }), {
+      message: `must be an object mapping ${what} to one of ${valueList}`,
+    })
+    .superRefine((rec, ctx) => {
+      for (const key of Object.keys(rec)) {
+        if (!known.includes(key)) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `unknown ${what} "${key}" (known: ${known.join(', ')})` });
+        }
+      }
+    });
+}
+
+/** An instant with its timezone, not after `now`: updates may be backdated, never post-dated. */
+function pastInstant(now: Date) {
+  return z
+    .string({ message: 'must be an ISO 8601 time with a timezone, e.g. 2026-11-21T10:00:00Z' })
+    .pipe(z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a timezone, e.g. 2026-11-21T10:00:00Z' }))
+    .transform((s) => new Date(s))
+    .refine((d) => d.getTime() <= now.getTime(), `must not be in the future (server time is ${now.toISOString()})`);
+}
+
+export function writeSchemas(config: Config, now: Date) {
+  const environments = config.environments.map((e) => e.slug);
+  const statuses = keyedBy<Status>(environments, 'environment', STATUSES);
+  const modes = keyedBy<Mode>(config.roles, 'role', MODES);
+  const state = z.enum(INCIDENT_STATES, { message: `must be one of ${INCIDENT_STATES.join(', ')}` });
+  const updateFields = {
+    message: text('message', LIMITS.message),
+    statuses: statuses.optional(),
+    modes: modes.optional(),
+    at: pastInstant(now).optional(),
+  };
+  return {
+    createIncident: z.strictObject({
+      title: text('title', LIMITS.title),
+      state: state.default('investigating'),
+      ...updateFields,
+    }),
+    /** state may be any state of the event's kind; the service checks it against the kind. */
+    postUpdate: z.strictObject({
+      state: z.string({ message: 'must be a string' }).optional(),
+      ...updateFields,
+    }),
+    editIncident: z.strictObject({ title: text('title', LIMITS.title) }),
+    postmortem: z.strictObject({ markdown: text('markdown', LIMITS.postmortem) }),
+    hideUpdate: z.strictObject({ reason: text('reason', LIMITS.reason) }),
+    createToken: z.strictObject({
+      name: text('name', LIMITS.tokenName),
+      scopes: z
+        .array(z.enum(SCOPES, { message: `must be one of ${SCOPES.join(', ')}` }), { message: 'must be a list of scopes' })
+        .min(1, `must name at least one scope (${SCOPES.join(', ')})`)
+        .transform((s) => [...new Set(s)]),
+    }),
+  };
+}
+
+export type WriteSchemas = ReturnType<typeof writeSchemas>;
+
+/** Every problem zod found, each with its dotted path ("statuses.staging"). */
+export function problemsOf(error: z.ZodError): FieldProblem[] {
+  return error.issues.map((i) => {
+    const path = i.path.map(String).join('.');
+    if (i.code === 'unrecognized_keys') {
+      return { path: path || '(body)', message: `unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}` };
+    }
+    if (i.code === 'invalid_type' && i.input === undefined) return { path, message: 'is required' };
+    return { path: path || '(body)', message: i.message };
+  });
+}

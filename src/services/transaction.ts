@@ -1,0 +1,44 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import * as keys from '../db/queries/idempotency.ts';
+import { AppError } from '../errors.ts';
+
+export interface WriteResult {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface Idempotency {
+  readonly tokenId: number;
+  readonly key: string;
+  /** What the request was (method, path, body), so a key reused for another request is refused. */
+  readonly fingerprint: string;
+}
+
+/**
+ * Runs one write in one transaction. With an Idempotency-Key the key is claimed in the same
+ * transaction and the response stored with it: a retry returns the first response, and if the
+ * write fails nothing is kept, key included, so the retry runs it afresh.
+ */
+export async function runWrite(
+  db: Kysely<Database>,
+  now: Date,
+  idempotency: Idempotency | undefined,
+  write: (trx: Kysely<Database>) => Promise<WriteResult>,
+): Promise<WriteResult & { replayed: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    if (idempotency) {
+      const { tokenId, key, fingerprint } = idempotency;
+      if (!(await keys.claimKey(trx, tokenId, key, fingerprint, now))) {
+        const earlier = await keys.findKey(trx, tokenId, key);
+        if (!earlier || earlier.fingerprint !== fingerprint) {
+          throw new AppError('idempotency_key_reused', `Idempotency-Key "${key}" was already used for a different request.`);
+        }
+        return { status: earlier.status, body: earlier.body, replayed: true };
+      }
+    }
+    const result = await write(trx);
+    if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, result.status, result.body);
+    return { ...result, replayed: false };
+  });
+}

@@ -1,0 +1,51 @@
+import { fixedClock } from '../../src/clock.ts';
+import { createApp } from '../../src/app.ts';
+import { parseConfig, type Config } from '../../src/config.ts';
+import type { DatabaseHandle } from '../../src/db/connect.ts';
+import { pendingMigrations, loadMigrations } from '../../src/db/migrator.ts';
+import { syncEnvironments } from '../../src/db/queries/environments.ts';
+import { databaseReadiness } from '../../src/routes/health.ts';
+import type { Scope } from '../../src/services/deps.ts';
+import { createToken } from '../../src/services/tokens.ts';
+
+export const T0 = '2026-03-01T10:00:00.000Z';
+
+/**
+ * A real app on a real database with a settable clock (starting at T0) and a captured log.
+ * `token(scopes)` makes a bearer token on that database.
+ */
+export async function testApp(handle: DatabaseHandle, env: Record<string, string> = {}) {
+  const config: Config = parseConfig({ PUBLIC_URL: 'https://status.example.com', ...env });
+  const clock = fixedClock(T0);
+  const logs: string[] = [];
+  await syncEnvironments(handle.db, config.environments);
+  const migrations = await loadMigrations();
+  const deps = { db: handle.db, clock, config };
+  const app = createApp({ ...deps, log: (l) => logs.push(l), readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
+
+  async function token(scopes: Scope[] = ['admin'], name = `t-${scopes.join('-')}`): Promise<string> {
+    return (await handle.db.transaction().execute((trx) => createToken(trx, clock.now(), { name, scopes }, 'test'))).token;
+  }
+
+  /** JSON request helper: returns status, headers and parsed body. */
+  async function call(method: string, path: string, options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.body !== undefined || options.raw !== undefined) headers['content-type'] ??= 'application/json';
+    const res = await app.request(path, {
+      method,
+      headers,
+      ...(options.raw !== undefined ? { body: options.raw } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    const text = await res.text();
+    let body: any = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, headers: res.headers, body };
+  }
+
+  return { app, config, clock, logs, token, call, db: handle.db };
+}

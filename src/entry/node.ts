@@ -37,7 +37,7 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log(logfmt({ level: 'info', msg: 'listening', url: `http://localhost:${port}`, database: handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres' }));
+  log(logfmt({ level: 'info', msg: 'listening', url: `http://localhost:${port}`, database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres' }));
   return {
     url: `http://127.0.0.1:${port}`,
     port,

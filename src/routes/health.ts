@@ -10,7 +10,13 @@ export function healthRoutes(deps: Deps & { readiness: Readiness }) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     c.header('Cache-Control', 'no-store');
-    const r = await deps.readiness().catch(() => ({ ready: false, reason: 'database unreachable' }));
+    // A database that hangs must not hang the probe: after 2 s the answer is "not ready".
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<{ ready: boolean; reason: string }>((resolve) => {
+      timer = setTimeout(() => resolve({ ready: false, reason: 'database did not answer within 2 s' }), 2000);
+    });
+    const r = await Promise.race([deps.readiness().catch(() => ({ ready: false, reason: 'database unreachable' })), timeout]);
+    clearTimeout(timer);
     return c.json(r.ready ? { status: 'ready' } : { status: 'not_ready', reason: r.reason ?? 'unknown' }, r.ready ? 200 : 503);
   });
   return app;

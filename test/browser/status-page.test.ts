@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { parseConfig } from '../../src/config.ts';
+import type { DatabaseHandle } from '../../src/db/connect.ts';
+import { startServer, type RunningServer } from '../../src/entry/node.ts';
+import { createToken } from '../../src/services/tokens.ts';
+import { freshDatabase } from '../support/db.ts';
+import { ARTIFACTS, launchChromium } from '../support/browser.ts';
+
+describe('the status page in Chromium', () => {
+  let handle: DatabaseHandle;
+  let server: RunningServer;
+  let browser: Browser;
+  let token: string;
+
+  beforeAll(async () => {
+    handle = await freshDatabase();
+    server = await startServer({ ...parseConfig({ HERALD_NAME: 'Acme Cloud' }), port: 0 }, { handle, hostname: '127.0.0.1' });
+    token = (await handle.db.transaction().execute((trx) => createToken(trx, new Date(), { name: 'browser', scopes: ['admin'] }, 'test'))).token;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await handle?.close();
+  });
+
+  it('when an incident is open, a visitor sees each environment in words, the incident and its update, and no script from its text runs', async () => {
+    const hostile = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
+    const res = await fetch(`${server.url}/api/v1/incidents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ title: `Login failures ${hostile}`, message: `Users cannot log in. ${hostile}`, statuses: { production: 'red' } }),
+    });
+    expect(res.status).toBe(201);
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('dialog', (d) => errors.push(`dialog: ${d.message()}`));
+    await page.goto(server.url + '/');
+    expect(await page.title()).toBe('Acme Cloud status');
+    const envs = await page.locator('ul.envs li').allInnerTexts();
+    expect(envs.map((t) => t.replace(/\s+/g, ' ').trim())).toEqual(['Production Outage', 'Development Operational']);
+    await expect(page.locator('article h3').innerText()).resolves.toBe(`Login failures ${hostile}`);
+    await expect(page.locator('ol.timeline .message').innerText()).resolves.toBe(`Users cannot log in. ${hostile}`);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}status-page.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('when read on a phone-width screen, the page does not scroll sideways', async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    await page.goto(server.url + '/');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${ARTIFACTS}status-page-phone.png`, fullPage: true });
+    await page.close();
+  });
+});

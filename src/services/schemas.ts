@@ -14,20 +14,18 @@ const text = (label: string, max: number) =>
     .min(1, `${label} must not be empty`)
     .max(max, `${label} must be at most ${max} characters`);
 
-/** A record keyed by configured names; an unknown key is a problem at its own path. */
+/**
+ * A record keyed by configured names. An unknown key is a problem at its own path, reported
+ * together with any bad values (a refinement on the record would be skipped once a value fails).
+ */
 function keyedBy<V extends string>(known: readonly string[], what: string, values: readonly V[]) {
   const valueList = values.join(', ');
-  return z
-    .record(z.string(), z.enum(values as [V, ...V[]], { message: `must be one of ${valueList}` }), {
-      message: `must be an object mapping ${what} to one of ${valueList}`,
-    })
-    .superRefine((rec, ctx) => {
-      for (const key of Object.keys(rec)) {
-        if (!known.includes(key)) {
-          ctx.addIssue({ code: 'custom', path: [key], message: `unknown ${what} "${key}" (known: ${known.join(', ')})` });
-        }
-      }
-    });
+  const key = z.string().refine((k) => known.includes(k), {
+    error: (issue) => `unknown ${what} "${String(issue.input)}" (known: ${known.join(', ')})`,
+  });
+  return z.record(key, z.enum(values as [V, ...V[]], { message: `must be one of ${valueList}` }), {
+    message: `must be an object mapping ${what} to one of ${valueList}`,
+  });
 }
 
 /** An instant with its timezone, not after `now`: updates may be backdated, never post-dated. */
@@ -84,6 +82,7 @@ export function problemsOf(error: z.ZodError): FieldProblem[] {
       return { path: path || '(body)', message: `unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}` };
     }
     if (i.code === 'invalid_type' && i.input === undefined) return { path, message: 'is required' };
+    if (i.code === 'invalid_key') return { path, message: i.issues[0]?.message ?? i.message };
     return { path: path || '(body)', message: i.message };
   });
 }

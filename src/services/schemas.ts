@@ -12,7 +12,9 @@ const text = (label: string, max: number) =>
     .string({ message: `${label} must be a string` })
     .trim()
     .min(1, `${label} must not be empty`)
-    .max(max, `${label} must be at most ${max} characters`);
+    .max(max, `${label} must be at most ${max} characters`)
+    // Postgres text cannot hold NUL; refuse it here rather than fail in the database.
+    .refine((s) => !s.includes('\u0000'), `${label} must not contain NUL characters`);
 
 /**
  * A record keyed by configured names. An unknown key is a problem at its own path, reported
@@ -23,10 +25,20 @@ function keyedBy<V extends string>(known: readonly string[], what: string, value
   const key = z.string().refine((k) => known.includes(k), {
     error: (issue) => `unknown ${what} "${String(issue.input)}" (known: ${known.join(', ')})`,
   });
-  return z.record(key, z.enum(values as [V, ...V[]], { message: `must be one of ${valueList}` }), {
+  const record = z.record(key, z.enum(values as [V, ...V[]], { message: `must be one of ${valueList}` }), {
     message: `must be an object mapping ${what} to one of ${valueList}`,
   });
+  // JSON.parse makes "__proto__" an own key, which z.record skips without a word.
+  return z.preprocess((value, ctx) => {
+    if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: `unknown ${what} "__proto__" (known: ${known.join(', ')})`, input: value });
+    }
+    return value;
+  }, record);
 }
+
+/** Nothing Herald records happened before this; an earlier year is a typo (and PGlite misreads years below 100). */
+const EARLIEST = new Date('2000-01-01T00:00:00Z');
 
 /** An instant with its timezone, not after `now`: updates may be backdated, never post-dated. */
 function pastInstant(now: Date) {
@@ -34,6 +46,7 @@ function pastInstant(now: Date) {
     .string({ message: 'must be an ISO 8601 time with a timezone, e.g. 2026-11-21T10:00:00Z' })
     .pipe(z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a timezone, e.g. 2026-11-21T10:00:00Z' }))
     .transform((s) => new Date(s))
+    .refine((d) => d.getTime() >= EARLIEST.getTime(), `must not be before ${EARLIEST.toISOString().slice(0, 10)} (a mistyped year?)`)
     .refine((d) => d.getTime() <= now.getTime(), `must not be in the future (server time is ${now.toISOString()})`);
 }
 

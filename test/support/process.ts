@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const HERALD_BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url));
+
+/** Runs `herald ARGS` to completion; returns its exit code, stdout and stderr. */
+export function runHerald(args: string[], env: Record<string, string>, input?: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [HERALD_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Starts `herald serve` and resolves once it logs that it listens. */
+export async function startHerald(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stderr: () => string; stop(): Promise<number | null> }> {
+  const child = spawn(process.execPath, [HERALD_BIN, 'serve'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`herald serve did not start:\n${stderr}`)), 30_000);
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      const m = /msg=listening url=(\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`herald serve exited with ${code}:\n${stderr}`)));
+  });
+  return {
+    child,
+    url,
+    stderr: () => stderr,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
+  };
+}

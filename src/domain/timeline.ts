@@ -199,3 +199,43 @@ export function scopeOfImpact(r: Replay, environments: readonly string[], roles:
     }),
   };
 }
+
+/** A stretch of time during which an event held one environment at one non-green status. */
+export interface StatusSegment {
+  readonly environment: string;
+  readonly status: Exclude<Status, 'green'>;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The non-green stretches an event's timeline implies, per environment, with the same rules as
+ * `replay` (what the 90-day bars and per-day uptime are built from).
+ */
+export function statusSegments(kind: Kind, entries: readonly TimelineEntry[], now: Date): StatusSegment[] {
+  const sorted = [...entries].sort(byTime);
+  const out: StatusSegment[] = [];
+  const latest = new Map<string, number>(); // environment → index in `out` of its latest stretch
+  let statuses: Record<string, Status> = {};
+  for (let i = 0; i < sorted.length; i++) {
+    const u = sorted[i]!;
+    statuses = isClosing(u.state) ? {} : { ...statuses, ...u.statuses };
+    if (!isActive(kind, u.state)) continue;
+    const from = u.at.getTime();
+    const next = sorted[i + 1];
+    const to = next ? next.at.getTime() : Math.max(now.getTime(), from);
+    if (to <= from) continue;
+    for (const [environment, status] of Object.entries(statuses)) {
+      if (status === 'green') continue;
+      const index = latest.get(environment);
+      const prev = index === undefined ? undefined : out[index];
+      if (prev && index !== undefined && prev.to === from && prev.status === status) {
+        out[index] = { ...prev, to }; // nothing changed for this environment: extend the stretch
+      } else {
+        latest.set(environment, out.length);
+        out.push({ environment, status, from, to });
+      }
+    }
+  }
+  return out;
+}

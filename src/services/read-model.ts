@@ -67,15 +67,20 @@ function updateView(u: UpdateRow): UpdateView {
   };
 }
 
+/** Updates by incident id, each list in the order given. */
+export function groupByIncident(updates: readonly UpdateRow[]): Map<number, UpdateRow[]> {
+  const map = new Map<number, UpdateRow[]>();
+  for (const u of updates) {
+    const list = map.get(u.incident_id);
+    if (list) list.push(u);
+    else map.set(u.incident_id, [u]);
+  }
+  return map;
+}
+
 /** Joins incidents with their visible updates and derives what the timeline implies, as of `now`. */
 export async function incidentViews(db: Db, config: Config, rows: readonly IncidentRow[], now: Date): Promise<IncidentView[]> {
-  const updates = await q.visibleUpdatesOf(db, rows.map((r) => r.id));
-  const byIncident = new Map<number, UpdateRow[]>();
-  for (const u of updates) {
-    const list = byIncident.get(u.incident_id) ?? [];
-    list.push(u);
-    byIncident.set(u.incident_id, list);
-  }
+  const byIncident = groupByIncident(await q.visibleUpdatesOf(db, rows.map((r) => r.id)));
   return rows.map((row) => incidentView(config, row, byIncident.get(row.id) ?? [], now));
 }
 

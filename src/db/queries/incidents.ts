@@ -106,3 +106,50 @@ export async function countIncidents(db: Db): Promise<number> {
   const r = await sql<{ n: number }>`select count(*)::int4 as n from incidents`.execute(db);
   return r.rows[0]?.n ?? 0;
 }
+
+/** Closed incidents and maintenance whose end falls at or after `since` (for the 90-day bars). */
+export function closedSince(db: Db, since: Date): Promise<IncidentRow[]> {
+  return db.selectFrom('incidents').selectAll().where('resolved_at', '>=', since).orderBy('started_at', 'desc').execute();
+}
+
+/** The newest change to any incident: what "last updated" on the public pages means. */
+export async function lastChange(db: Db): Promise<Date | null> {
+  const r = await db.selectFrom('incidents').select((eb) => eb.fn.max('updated_at').as('at')).executeTakeFirst();
+  return r?.at ? new Date(r.at as unknown as string) : null;
+}
+
+export interface FeedRow {
+  readonly id: number;
+  readonly incident_id: number;
+  readonly at: Date;
+  readonly state: string;
+  readonly message: string;
+  readonly statuses: unknown;
+  readonly title: string;
+  readonly kind: 'incident' | 'maintenance';
+}
+
+/**
+ * The newest visible updates across all incidents, newest first; with `environment`, only
+ * updates of incidents that named that environment in any visible update.
+ */
+export function latestUpdates(db: Db, limit: number, environment?: string): Promise<FeedRow[]> {
+  let q = db
+    .selectFrom('incident_updates as u')
+    .innerJoin('incidents as i', 'i.id', 'u.incident_id')
+    .select(['u.id', 'u.incident_id', 'u.at', 'u.state', 'u.message', 'u.statuses', 'i.title', 'i.kind'])
+    .where('u.hidden_at', 'is', null);
+  if (environment !== undefined) {
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('incident_updates as n')
+          .select('n.id')
+          .whereRef('n.incident_id', '=', 'u.incident_id')
+          .where('n.hidden_at', 'is', null)
+          .where(sql<boolean>`n.statuses ? ${environment}`),
+      ),
+    );
+  }
+  return q.orderBy('u.at', 'desc').orderBy('u.id', 'desc').limit(limit).execute() as Promise<FeedRow[]>;
+}

@@ -1,0 +1,74 @@
+import type { StatusSegment } from './timeline.ts';
+import { worstStatus, type Status } from './vocabulary.ts';
+
+const DAY = 86_400_000;
+
+export interface DayBar {
+  /** The UTC day, YYYY-MM-DD. */
+  readonly date: string;
+  /** The worst status any event gave the environment that day. */
+  readonly status: Status;
+  readonly redSeconds: number;
+  readonly yellowSeconds: number;
+  readonly blueSeconds: number;
+  /** Share of the day not red, in percent (of the part of today that has passed). */
+  readonly uptime: number;
+}
+
+/** Start of the UTC day holding `t`. */
+export function utcDay(t: number): number {
+  return Math.floor(t / DAY) * DAY;
+}
+
+/**
+ * One bar per UTC day for `days` days ending today, for one environment. Overlapping red
+ * stretches from several incidents count once: red minutes are the union of red time. A day's
+ * uptime is measured against the part of it that has passed.
+ */
+export function dailyBars(segments: readonly StatusSegment[], environment: string, now: Date, days = 90): DayBar[] {
+  const today = utcDay(now.getTime());
+  const first = today - (days - 1) * DAY;
+  const mine = segments.filter((s) => s.environment === environment && s.to > first);
+  const bars: DayBar[] = [];
+  for (let d = first; d <= today; d += DAY) {
+    const end = Math.min(d + DAY, now.getTime());
+    const inDay = mine.filter((s) => s.from < end && s.to > d).map((s) => ({ ...s, from: Math.max(s.from, d), to: Math.min(s.to, end) }));
+    const union = (status: Status) => unionLength(inDay.filter((s) => s.status === status));
+    const red = union('red');
+    const span = Math.max(end - d, 1);
+    bars.push({
+      date: new Date(d).toISOString().slice(0, 10),
+      status: worstStatus(inDay.map((s) => s.status)),
+      redSeconds: Math.floor(red / 1000),
+      yellowSeconds: Math.floor(union('yellow') / 1000),
+      blueSeconds: Math.floor(union('blue') / 1000),
+      uptime: Math.floor(((span - red) / span) * 10000) / 100,
+    });
+  }
+  return bars;
+}
+
+/** Uptime over the whole range, from red time (union across incidents). */
+export function rangeUptime(bars: readonly DayBar[], now: Date): number {
+  const total = bars.reduce((sum, b, i) => sum + (i === bars.length - 1 ? now.getTime() - utcDay(now.getTime()) : DAY), 0);
+  const red = bars.reduce((sum, b) => sum + b.redSeconds * 1000, 0);
+  return total <= 0 ? 100 : Math.floor(((total - red) / total) * 10000) / 100;
+}
+
+function unionLength(spans: readonly { from: number; to: number }[]): number {
+  const sorted = [...spans].sort((a, b) => a.from - b.from);
+  let total = 0;
+  let curFrom = -Infinity;
+  let curTo = -Infinity;
+  for (const s of sorted) {
+    if (s.from > curTo) {
+      if (curTo > curFrom) total += curTo - curFrom;
+      curFrom = s.from;
+      curTo = s.to;
+    } else if (s.to > curTo) {
+      curTo = s.to;
+    }
+  }
+  if (curTo > curFrom) total += curTo - curFrom;
+  return total;
+}

@@ -1,0 +1,68 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/schema.ts';
+import * as q from '../db/queries/incidents.ts';
+import { effectiveModes, type EffectiveMode } from '../domain/modes.ts';
+import { isActive, statusSegments } from '../domain/timeline.ts';
+import { dailyBars, rangeUptime, type DayBar } from '../domain/uptime.ts';
+import { worstStatus } from '../domain/vocabulary.ts';
+import { groupByIncident, incidentViews, type IncidentView, type StatusView } from './read-model.ts';
+import { toEntry } from './incidents.ts';
+
+export const BAR_DAYS = 90;
+const DAY = 86_400_000;
+
+export interface EnvironmentBars {
+  readonly slug: string;
+  readonly name: string;
+  /** Percent of the 90 days not red. */
+  readonly uptime: number;
+  readonly days: readonly DayBar[];
+}
+
+/** Everything the public pages show that does not depend on the request: the snapshot's data. */
+export interface PublicData {
+  readonly status: StatusView;
+  readonly modes: readonly EffectiveMode[];
+  readonly bars: readonly EnvironmentBars[];
+  /** The last closed incidents, newest first. */
+  readonly recent: readonly IncidentView[];
+  /** When data last changed (the newest update or edit), or null on an empty database. */
+  readonly lastChange: string | null;
+}
+
+export async function buildPublicData(db: Kysely<Database>, config: Config, now: Date): Promise<PublicData> {
+  const windowStart = new Date(Math.floor(now.getTime() / DAY) * DAY - (BAR_DAYS - 1) * DAY);
+  const [openRows, closedRows, recentRows, last] = await Promise.all([
+    q.openIncidents(db),
+    q.closedSince(db, windowStart),
+    q.listIncidents(db, { limit: 5, state: 'closed', kind: 'incident' }),
+    q.lastChange(db),
+  ]);
+  const rows = [...openRows, ...closedRows];
+  const updates = await q.visibleUpdatesOf(db, rows.map((r) => r.id));
+  const byIncident = groupByIncident(updates);
+  const segments = rows.flatMap((r) => statusSegments(r.kind, (byIncident.get(r.id) ?? []).map(toEntry), now));
+
+  const open = await incidentViews(db, config, openRows, now);
+  const active = open.filter((v) => isActive(v.kind, v.state));
+  const status: StatusView = {
+    environments: config.environments.map((e) => ({ slug: e.slug, name: e.name, status: worstStatus(active.map((v) => v.statuses[e.slug] ?? 'green')) })),
+    incidents: active,
+    scheduled: open.filter((v) => v.kind === 'maintenance' && v.state === 'scheduled').sort((a, b) => a.started_at.localeCompare(b.started_at)),
+    updated_at: (last ?? now).toISOString(),
+  };
+  const declarations = active.flatMap((v) =>
+    Object.entries(v.modes).map(([role, mode]) => ({ role, mode, source: `${v.kind}:${v.id}` })),
+  );
+  return {
+    status,
+    modes: effectiveModes(config.roles, declarations),
+    bars: config.environments.map((e) => {
+      const days = dailyBars(segments, e.slug, now, BAR_DAYS);
+      return { slug: e.slug, name: e.name, uptime: rangeUptime(days, now), days };
+    }),
+    recent: await incidentViews(db, config, recentRows, now),
+    lastChange: last?.toISOString() ?? null,
+  };
+}

@@ -3,20 +3,43 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
+import { Snapshot } from './cache/snapshot.ts';
 import { AppError } from './errors.ts';
+import { buildPublicData } from './services/public-data.ts';
+import type { Compressor } from './routes/cached.ts';
 import type { Deps } from './services/deps.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { herokuRoutes } from './routes/heroku.ts';
 import { BODY_LIMIT_BYTES } from './routes/http.ts';
 import { incidentRoutes } from './routes/incidents.ts';
-import { pageRoutes } from './routes/pages.tsx';
+import { errorHtml, pageRoutes } from './routes/pages.tsx';
+import { feedRoutes } from './routes/feed.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 
 export interface AppDeps extends Deps {
   readonly readiness: Readiness;
   /** Where operational log lines go (one logfmt line each); never given secrets. */
   readonly log: (line: string) => void;
+  /** Compression for cached public responses (node:zlib on Node); absent means identity only. */
+  readonly compress?: Compressor;
 }
+
+/**
+ * A strict policy: nothing from elsewhere, no inline script or style. Pages work without
+ * JavaScript; the one script is our own file.
+ */
+const CSP = {
+  defaultSrc: ["'none'"],
+  styleSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith('/api/') && path !== '/feed.rss' && (accept ?? '').includes('text/html');
 
 /** logfmt value: bare when safe, quoted otherwise. */
 export function logfmt(fields: Record<string, string | number | boolean | undefined>): string {
@@ -32,8 +55,10 @@ export function logfmt(fields: Record<string, string | number | boolean | undefi
 /** The whole HTTP surface as one Hono app. Knows nothing of Node or Workers: deps bring the world in. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
+  const snapshot = new Snapshot(() => buildPublicData(deps.db, deps.config, deps.clock.now()), { clock: deps.clock });
+  deps.changes.subscribe(() => snapshot.invalidate());
 
-  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin', contentSecurityPolicy: CSP }));
   app.use('/api/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag', 'Link', 'Retry-After'] }));
   app.use('/api/*', async function limitWrites(c, next) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
@@ -51,18 +76,21 @@ export function createApp(deps: AppDeps) {
       return c.json({ id: 'bad_request', message: err.message || 'The request could not be read.' }, err.status);
     }
     deps.log(logfmt({ level: 'error', msg: 'unhandled error', method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
+    if (wantsHtml(c.req.path, c.req.header('accept'))) return c.html(errorHtml(deps, 500), 500);
     return c.json({ id: 'internal_error', message: 'Something went wrong on our side. It has been logged; please try again.' }, 500);
   });
 
   app.notFound((c) => {
+    if (wantsHtml(c.req.path, c.req.header('accept'))) return c.html(errorHtml(deps, 404), 404);
     const body = { id: 'not_found', message: `Nothing at ${c.req.method} ${c.req.path}.` };
     return c.json(body, 404);
   });
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1/tokens', tokenRoutes(deps));
-  app.route('/api/v1', incidentRoutes(deps));
-  app.route('/api', herokuRoutes(deps));
-  app.route('/', pageRoutes(deps));
+  app.route('/api/v1', incidentRoutes(deps, snapshot, deps.compress));
+  app.route('/api', herokuRoutes(deps, snapshot, deps.compress));
+  app.route('/', feedRoutes(deps, snapshot, deps.compress));
+  app.route('/', pageRoutes(deps, snapshot, deps.compress));
   return app;
 }

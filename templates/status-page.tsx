@@ -1,54 +1,105 @@
-import type { IncidentView, StatusView } from '../src/services/read-model.ts';
-import { Layout } from './layout.tsx';
+import { MODE_WORDS, STATUS_WORDS, stateWords } from './format.ts';
+import { IncidentCard, Status } from './components.tsx';
+import { Layout, Time } from './layout.tsx';
+import type { PageMeta, StatusPageVM } from './view.ts';
 
-const STATUS_WORDS = { green: 'Operational', yellow: 'Degraded', red: 'Outage', blue: 'Maintenance' } as const;
-const stateWords = (s: string) => s.replace(/_/g, ' ');
-
-function Incident({ incident }: { incident: IncidentView }) {
-  return (
-    <article aria-labelledby={`incident-${incident.id}`}>
-      <h3 id={`incident-${incident.id}`}>
-        <a href={`/incidents/${incident.id}`}>{incident.title}</a>
-      </h3>
-      <p class="muted">
-        <span class="state">{stateWords(incident.state)}</span> · since <time datetime={incident.started_at}>{incident.started_at.replace('T', ' ').slice(0, 16)} UTC</time>
-      </p>
-      <ol class="timeline">
-        {incident.updates.map((u) => (
-          <li id={`update-${u.id}`}>
-            <span class="state">{stateWords(u.state)}</span> <time datetime={u.at}>{u.at.replace('T', ' ').slice(0, 16)} UTC</time>
-            <p class="message">{u.message}</p>
-          </li>
-        ))}
-      </ol>
-    </article>
-  );
+function summary(vm: StatusPageVM): { text: string; colour: string } {
+  const worst = vm.environments.find((e) => e.status === 'red') ?? vm.environments.find((e) => e.status === 'yellow') ?? vm.environments.find((e) => e.status === 'blue');
+  if (!worst) return { text: 'All systems operational', colour: 'green' };
+  const hit = vm.environments.filter((e) => e.status !== 'green').map((e) => `${e.name}: ${STATUS_WORDS[e.status]}`);
+  return { text: hit.join(' · '), colour: worst.status };
 }
 
-/** The public status page: a pure function of the status view. */
-export function StatusPage({ name, status }: { name: string; status: StatusView }) {
+/** The public status page: a pure function of its view model. */
+export function StatusPage({ meta, vm }: { meta: PageMeta; vm: StatusPageVM }) {
+  const s = summary(vm);
+  const restricted = vm.modes.filter((m) => m.mode !== 'full');
   return (
-    <Layout title={`${name} status`}>
-      <h1>{name} status</h1>
-      <ul class="envs" aria-label="Environments">
-        {status.environments.map((e) => (
-          <li>
-            <span>{e.name}</span>
-            <span class={`status ${e.status}`}>{STATUS_WORDS[e.status]}</span>
-          </li>
-        ))}
+    <Layout meta={meta} title={`${meta.siteName} status`} live="/api/v1/status">
+      <h1 class="sr-only">{meta.siteName} status</h1>
+      <p class={`summary ${s.colour}`} role="status">
+        {s.text}
+      </p>
+      {restricted.map((m) => (
+        <p class={`notice ${m.mode === 'maintenance' ? 'red' : ''}`}>
+          <strong>
+            The {m.role} API is {MODE_WORDS[m.mode]}.
+          </strong>{' '}
+          {m.mode === 'read_only' ? 'Reads work; changes are refused until this ends.' : 'Requests are refused until this ends.'}
+        </p>
+      ))}
+      <h2 id="environments">Environments</h2>
+      <ul class="envs" aria-labelledby="environments">
+        {vm.environments.map((e) => {
+          const bars = vm.bars.find((b) => b.slug === e.slug);
+          return (
+            <li>
+              <div class="env-head">
+                <strong>{e.name}</strong>
+                <Status status={e.status} />
+              </div>
+              {bars && (
+                <>
+                  <ol class="bars" aria-label={`${e.name}, last ${bars.days.length} days`}>
+                    {bars.days.map((d) => (
+                      <li class={`s-${d.status}`} title={`${d.date}: ${STATUS_WORDS[d.status]}, ${d.uptime}% uptime`}>
+                        <span class="sr-only">
+                          {d.date}: {STATUS_WORDS[d.status]}
+                          {d.redSeconds > 0 ? `, ${Math.ceil(d.redSeconds / 60)} minutes of outage` : ''}
+                          {d.yellowSeconds > 0 ? `, ${Math.ceil(d.yellowSeconds / 60)} minutes degraded` : ''}
+                          {d.blueSeconds > 0 ? `, ${Math.ceil(d.blueSeconds / 60)} minutes of maintenance` : ''}.
+                        </span>
+                      </li>
+                    ))}
+                  </ol>
+                  <p class="bar-legend">
+                    <span>{bars.days.length} days ago</span>
+                    <span>{bars.uptime}% uptime</span>
+                    <span>Today</span>
+                  </p>
+                </>
+              )}
+            </li>
+          );
+        })}
       </ul>
+
       <h2>Open incidents</h2>
-      {status.incidents.length === 0 ? <p>No open incidents.</p> : status.incidents.map((i) => <Incident incident={i} />)}
-      {status.scheduled.length > 0 && (
+      {vm.open.length === 0 ? <p>No open incidents.</p> : vm.open.map((i) => <IncidentCard incident={i} now={meta.now} />)}
+
+      {vm.scheduled.length > 0 && (
         <>
           <h2>Scheduled maintenance</h2>
-          {status.scheduled.map((i) => <Incident incident={i} />)}
+          {vm.scheduled.map((i) => (
+            <IncidentCard incident={i} now={meta.now} />
+          ))}
         </>
       )}
-      <p class="muted">
-        Updated <time datetime={status.updated_at}>{status.updated_at.replace('T', ' ').slice(0, 19)} UTC</time> ·{' '}
-        <a href="/api/v1/status">JSON</a>
+
+      <h2>Recent incidents</h2>
+      {vm.recent.length === 0 ? (
+        <p>No incidents reported.</p>
+      ) : (
+        <ul>
+          {vm.recent.map((i) => (
+            <li>
+              <a href={`/incidents/${i.id}`}>{i.title}</a> — {stateWords(i.state)}, <Time iso={i.startedAt} now={meta.now} withRelative={false} />
+              {i.scope.environments.some((e) => e.impaired_seconds > 0) && (
+                <span class="muted">
+                  {' '}
+                  ·{' '}
+                  {i.scope.environments
+                    .filter((e) => e.impaired_seconds > 0)
+                    .map((e) => `${i.environmentNames[e.environment] ?? e.environment} ${e.impaired}`)
+                    .join(', ')}
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <p>
+        <a href="/history">Incident history</a>
       </p>
     </Layout>
   );

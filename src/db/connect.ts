@@ -7,17 +7,81 @@ export interface DatabaseHandle {
   readonly backend: 'pglite' | 'postgres';
   /** The embedded database itself (for dumps and LISTEN); absent on Postgres. */
   readonly pglite?: import('@electric-sql/pglite').PGlite;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel`, and `onGap` whenever notifications may have
+   * been missed (the listening connection was lost and is back). Returns a function that stops.
+   */
+  listen(channel: string, onNotify: () => void, onGap: (error?: unknown) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
 /** Postgres through `pg`: the path for production and for many instances on one database. */
 export async function connectPostgres(url: string, options: { max?: number } = {}): Promise<DatabaseHandle> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 3000 });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, backend: 'postgres', close: () => db.destroy() };
+  return {
+    db,
+    backend: 'postgres',
+    listen: (channel, onNotify, onGap) => listenPostgres(pg, url, channel, onNotify, onGap),
+    close: () => db.destroy(),
+  };
+}
+
+/** A dedicated connection that LISTENs, reconnecting every second while the server is away. */
+async function listenPostgres(
+  pg: typeof import('pg').default,
+  url: string,
+  channel: string,
+  onNotify: () => void,
+  onGap: (error?: unknown) => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: import('pg').Client | undefined;
+  let lost = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const retry = () => {
+    if (stopped || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect();
+    }, 1000);
+    timer.unref?.();
+  };
+  const connect = async (): Promise<void> => {
+    if (stopped) return;
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+    c.on('notification', (n) => n.channel === channel && onNotify());
+    c.on('error', () => {});
+    c.on('end', () => {
+      if (stopped || client !== c) return;
+      client = undefined;
+      lost = true;
+      onGap(new Error('notification connection lost'));
+      retry();
+    });
+    try {
+      await c.connect();
+      await c.query(`listen ${channel}`);
+      client = c;
+      if (lost) {
+        lost = false;
+        onGap(); // back: whatever changed meanwhile is unknown, so treat it as a change
+      }
+    } catch {
+      lost = true;
+      await c.end().catch(() => {});
+      retry();
+    }
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await client?.end().catch(() => {});
+  };
 }
 
 /**
@@ -35,6 +99,7 @@ export async function connectPGlite(options: { dataDir?: string; loadDataDir?: B
     db,
     backend: 'pglite',
     pglite,
+    listen: async (channel, onNotify) => pglite.listen(channel, onNotify),
     close: async () => {
       await db.destroy();
       await pglite.close();

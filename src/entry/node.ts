@@ -1,6 +1,10 @@
 import { mkdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp, logfmt } from '../app.ts';
+import { CHANGES_CHANNEL, localChanges } from '../cache/changes.ts';
+import type { Compressor } from '../routes/cached.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
 import { connectPGlite, connectPostgres, type DatabaseHandle } from '../db/connect.ts';
@@ -9,6 +13,12 @@ import { syncEnvironments } from '../db/queries/environments.ts';
 import { databaseReadiness } from '../routes/health.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const brotli = promisify(brotliCompress);
+const gz = promisify(gzip);
+/** Made once per page version, so a middle setting: most of the size win, little of the time. */
+export const nodeCompress: Compressor = async (data, encoding) =>
+  new Uint8Array(encoding === 'br' ? await brotli(data, { params: { [zlib.BROTLI_PARAM_QUALITY]: 6 } }) : await gz(data, { level: 6 }));
 
 /** Opens the configured database: Postgres when DATABASE_URL is set, else PGlite in the data dir. */
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
@@ -30,8 +40,14 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   const report = await migrate(handle.db, migrations);
   if (report.applied.length) log(logfmt({ level: 'info', msg: 'migrated', applied: report.applied.join(',') }));
   await syncEnvironments(handle.db, config.environments);
-  const deps = { db: handle.db, clock: options.clock ?? systemClock, config };
-  const app = createApp({ ...deps, log, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
+  const changes = localChanges();
+  const deps = { db: handle.db, clock: options.clock ?? systemClock, config, changes };
+  const app = createApp({ ...deps, log, compress: nodeCompress, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
+  // Other instances' writes arrive as NOTIFY; a lost connection means changes may have been missed.
+  const stopListening = await handle.listen(CHANGES_CHANNEL, () => changes.notify(), (error) => {
+    log(logfmt({ level: error ? 'warn' : 'info', msg: error ? 'change notifications lost; reconnecting' : 'change notifications back' }));
+    changes.notify();
+  });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, ...(options.hostname ? { hostname: options.hostname } : {}) }, () => resolve(s));
   });
@@ -42,6 +58,7 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
     url: `http://127.0.0.1:${port}`,
     port,
     close: async () => {
+      await stopListening();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!options.handle) await handle.close();
     },

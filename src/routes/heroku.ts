@@ -4,10 +4,13 @@ import type { Config } from '../config.ts';
 import { AppError, notFound } from '../errors.ts';
 import * as q from '../db/queries/incidents.ts';
 import { worstStatus, type Status } from '../domain/vocabulary.ts';
-import { currentStatus, incidentById, incidentViews, type IncidentView, type UpdateView } from '../services/read-model.ts';
+import { incidentById, incidentViews, type IncidentView, type UpdateView } from '../services/read-model.ts';
 import { problemsOf } from '../services/schemas.ts';
 import type { Deps } from '../services/deps.ts';
 import { idParam } from './http.ts';
+import { sendCached, type Compressor, type PublicSnapshot } from './cached.ts';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Heroku's v3 keys every issue and update with exactly two statuses. Herald maps its configured
@@ -30,7 +33,7 @@ const issuesQuery = z.object({
   limit: z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
 });
 
-export function herokuRoutes(deps: Deps) {
+export function herokuRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Compressor) {
   const { db, config, clock } = deps;
   const pair = herokuPair(config);
   const app = new Hono();
@@ -66,14 +69,16 @@ export function herokuRoutes(deps: Deps) {
     };
   }
 
-  app.get('/v3/current-status', async (c) => {
-    const s = await currentStatus(db, config, clock.now());
-    return c.json({
-      status: Object.fromEntries(s.environments.map((e) => [e.name, e.status])),
-      issues: [...s.incidents, ...s.scheduled].map(v3Issue),
-      last_updated: s.updated_at,
-    });
-  });
+  app.get('/v3/current-status', (c) =>
+    sendCached(c, snapshot, 'api:v3:current-status', ({ data: { status: s } }) => ({
+      type: JSON_TYPE,
+      body: JSON.stringify({
+        status: Object.fromEntries(s.environments.map((e) => [e.name, e.status])),
+        issues: [...s.incidents, ...s.scheduled].map(v3Issue),
+        last_updated: s.updated_at,
+      }),
+    }), compress),
+  );
 
   app.get('/v3/issues', async (c) => {
     const parsed = issuesQuery.safeParse(c.req.query());
@@ -91,18 +96,22 @@ export function herokuRoutes(deps: Deps) {
   });
 
   /** v4, as the `heroku status` CLI reads it (via HEROKU_STATUS_HOST). */
-  app.get('/v4/current-status', async (c) => {
-    const s = await currentStatus(db, config, clock.now());
-    const v4 = (v: IncidentView) => ({
-      ...v3Issue(v),
-      updates: v.updates.map((u) => ({ id: u.id, update_type: u.state, updated_at: u.at, created_at: u.at, contents: u.message })),
-    });
-    return c.json({
-      status: s.environments.map((e) => ({ system: e.name, status: e.status })),
-      incidents: s.incidents.map(v4),
-      scheduled: s.scheduled.map(v4),
-    });
-  });
+  app.get('/v4/current-status', (c) =>
+    sendCached(c, snapshot, 'api:v4:current-status', ({ data: { status: s } }) => {
+      const v4 = (v: IncidentView) => ({
+        ...v3Issue(v),
+        updates: v.updates.map((u) => ({ id: u.id, update_type: u.state, updated_at: u.at, created_at: u.at, contents: u.message })),
+      });
+      return {
+        type: JSON_TYPE,
+        body: JSON.stringify({
+          status: s.environments.map((e) => ({ system: e.name, status: e.status })),
+          incidents: s.incidents.map(v4),
+          scheduled: s.scheduled.map(v4),
+        }),
+      };
+    }, compress),
+  );
 
   return app;
 }

@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { AppError, notFound } from '../errors.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as incidents from '../services/incidents.ts';
-import { currentStatus, incidentById, incidentViews } from '../services/read-model.ts';
+import { incidentById, incidentViews } from '../services/read-model.ts';
 import { problemsOf, writeSchemas } from '../services/schemas.ts';
 import { runWrite } from '../services/transaction.ts';
 import type { Deps } from '../services/deps.ts';
 import { idParam, idempotencyOf, readBody, requireToken, type Env } from './http.ts';
+import { sendCached, type Compressor, type PublicSnapshot } from './cached.ts';
 
 const listQuery = z.strictObject({
   limit: z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
@@ -33,12 +34,17 @@ function decodeCursor(cursor: string): { startedAt: Date; id: number } {
 }
 
 /** Herald's own JSON: public reads, and the commander's writes under /api/v1/incidents. */
-export function incidentRoutes(deps: Deps) {
+export function incidentRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Compressor) {
   const { db, config, clock } = deps;
   const app = new Hono<Env>();
   const write = requireToken(deps, 'incidents:write');
 
-  app.get('/status', async (c) => c.json(await currentStatus(db, config, clock.now())));
+  app.get('/status', (c) =>
+    sendCached(c, snapshot, 'api:v1:status', ({ data }) => ({
+      type: 'application/json; charset=utf-8',
+      body: JSON.stringify({ ...data.status, modes: data.modes }),
+    }), compress),
+  );
 
   app.get('/incidents', async (c) => {
     const parsed = listQuery.safeParse(c.req.query());
@@ -73,7 +79,7 @@ export function incidentRoutes(deps: Deps) {
   app.post('/incidents', write, async (c) => {
     const now = clock.now();
     const input = await readBody(c, writeSchemas(config, now).createIncident);
-    const result = await runWrite(db, now, await idempotencyOf(c), async (trx) => {
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
       const { incident } = await incidents.createIncident(trx, c.get('actor'), now, input);
       const [view] = await incidentViews(trx, config, [incident], now);
       return { status: 201, body: view };
@@ -85,7 +91,7 @@ export function incidentRoutes(deps: Deps) {
     const id = idParam(c, 'id', 'Incident');
     const now = clock.now();
     const input = await readBody(c, writeSchemas(config, now).postUpdate);
-    const result = await runWrite(db, now, await idempotencyOf(c), async (trx) => {
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
       const { incident, update } = await incidents.postUpdate(trx, c.get('actor'), now, id, input);
       const [view] = await incidentViews(trx, config, [incident], now);
       return { status: 201, body: { update: view!.updates.find((u) => u.id === update.id), incident: view } };
@@ -97,7 +103,7 @@ export function incidentRoutes(deps: Deps) {
     const id = idParam(c, 'id', 'Incident');
     const now = clock.now();
     const { title } = await readBody(c, writeSchemas(config, now).editIncident);
-    const result = await runWrite(db, now, await idempotencyOf(c), async (trx) => {
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
       const incident = await incidents.editTitle(trx, c.get('actor'), now, id, title);
       const [view] = await incidentViews(trx, config, [incident], now);
       return { status: 200, body: view };
@@ -109,7 +115,7 @@ export function incidentRoutes(deps: Deps) {
     const id = idParam(c, 'id', 'Incident');
     const now = clock.now();
     const { markdown } = await readBody(c, writeSchemas(config, now).postmortem);
-    const result = await runWrite(db, now, await idempotencyOf(c), async (trx) => {
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
       const row = await incidents.writePostmortem(trx, c.get('actor'), now, id, markdown);
       return { status: 200, body: postmortemBody(row) };
     });
@@ -120,7 +126,7 @@ export function incidentRoutes(deps: Deps) {
     const id = idParam(c, 'id', 'Incident');
     const now = clock.now();
     await readBody(c, z.strictObject({}));
-    const result = await runWrite(db, now, await idempotencyOf(c), async (trx) => {
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
       const row = await incidents.publishPostmortem(trx, c.get('actor'), now, id);
       return { status: 200, body: postmortemBody(row) };
     });
@@ -132,7 +138,7 @@ export function incidentRoutes(deps: Deps) {
     const updateId = idParam(c, 'updateId', 'Update');
     const now = clock.now();
     const { reason } = await readBody(c, writeSchemas(config, now).hideUpdate);
-    const result = await runWrite(db, now, await idempotencyOf(c), async (trx) => {
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
       const { incident } = await incidents.hideUpdate(trx, c.get('actor'), now, id, updateId, reason);
       const [view] = await incidentViews(trx, config, [incident], now);
       return { status: 200, body: view };

@@ -20,7 +20,7 @@ export function tokenRoutes(deps: Deps) {
   app.post('/', async (c) => {
     const now = clock.now();
     const input = await readBody(c, writeSchemas(config, now).createToken);
-    const { body } = await runWrite(db, now, undefined, async (trx) => {
+    const { body } = await runWrite(deps, now, undefined, async (trx) => {
       const { token, row } = await createToken(trx, now, input, actorLabel(c.get('actor')));
       return { status: 201, body: { ...publicToken(row), token } };
     });
@@ -31,7 +31,7 @@ export function tokenRoutes(deps: Deps) {
   app.delete('/:id', async (c) => {
     const id = idParam(c, 'id', 'Token');
     const now = clock.now();
-    const { body } = await runWrite(db, now, undefined, async (trx) => ({
+    const { body } = await runWrite(deps, now, undefined, async (trx) => ({
       status: 200,
       body: publicToken(await revokeToken(trx, now, id, actorLabel(c.get('actor')))),
     }));

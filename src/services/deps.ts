@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Changes } from '../cache/changes.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
@@ -8,6 +9,8 @@ export interface Deps {
   readonly db: Kysely<Database>;
   readonly clock: Clock;
   readonly config: Config;
+  /** Told after every committed write; the public snapshot listens. */
+  readonly changes: Changes;
 }
 
 export const SCOPES = ['incidents:write', 'maintenance:write', 'admin'] as const;

@@ -28,6 +28,9 @@ export interface IncidentView {
   readonly started_at: string;
   readonly resolved_at: string | null;
   readonly updated_at: string;
+  /** Planned window of a maintenance (null for incidents). */
+  readonly scheduled_for: string | null;
+  readonly scheduled_until: string | null;
   readonly url: string;
   readonly href: string;
   /** What the incident says now of each environment and role (green / full once closed). */
@@ -95,6 +98,8 @@ export function incidentView(config: Config, row: IncidentRow, updates: readonly
     started_at: r.startedAt.toISOString(),
     resolved_at: r.resolvedAt?.toISOString() ?? null,
     updated_at: row.updated_at.toISOString(),
+    scheduled_for: row.scheduled_for?.toISOString() ?? null,
+    scheduled_until: row.scheduled_until?.toISOString() ?? null,
     url: `${config.publicUrl}/incidents/${row.id}`,
     href: `${config.publicUrl}/api/v1/incidents/${row.id}`,
     statuses: r.statuses,

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { CHANGES_CHANNEL, type Changes } from '../cache/changes.ts';
 import type { Database } from '../db/schema.ts';
 import * as keys from '../db/queries/idempotency.ts';
 import { AppError } from '../errors.ts';
@@ -19,14 +20,17 @@ export interface Idempotency {
  * Runs one write in one transaction. With an Idempotency-Key the key is claimed in the same
  * transaction and the response stored with it: a retry returns the first response, and if the
  * write fails nothing is kept, key included, so the retry runs it afresh.
+ *
+ * The change notification is part of the transaction too (NOTIFY is delivered on commit, and
+ * only then), and this process's caches hear of it before the response leaves.
  */
 export async function runWrite(
-  db: Kysely<Database>,
+  deps: { readonly db: Kysely<Database>; readonly changes: Changes },
   now: Date,
   idempotency: Idempotency | undefined,
   write: (trx: Kysely<Database>) => Promise<WriteResult>,
 ): Promise<WriteResult & { replayed: boolean }> {
-  return db.transaction().execute(async (trx) => {
+  const result = await deps.db.transaction().execute(async (trx) => {
     if (idempotency) {
       const { tokenId, key, fingerprint } = idempotency;
       if (!(await keys.claimKey(trx, tokenId, key, fingerprint, now))) {
@@ -37,8 +41,11 @@ export async function runWrite(
         return { status: earlier.status, body: earlier.body, replayed: true };
       }
     }
-    const result = await write(trx);
-    if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, result.status, result.body);
-    return { ...result, replayed: false };
+    const written = await write(trx);
+    if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, written.status, written.body);
+    await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.execute(trx);
+    return { ...written, replayed: false };
   });
+  if (!result.replayed) deps.changes.notify();
+  return result;
 }

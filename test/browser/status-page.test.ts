@@ -40,10 +40,12 @@ describe('the status page in Chromium', () => {
     page.on('dialog', (d) => errors.push(`dialog: ${d.message()}`));
     await page.goto(server.url + '/');
     expect(await page.title()).toBe('Acme Cloud status');
-    const envs = await page.locator('ul.envs li').allInnerTexts();
+    const envs = await page.locator('ul.envs .env-head').allInnerTexts();
     expect(envs.map((t) => t.replace(/\s+/g, ' ').trim())).toEqual(['Production Outage', 'Development Operational']);
+    await expect(page.locator('.summary').innerText()).resolves.toBe('Production: Outage');
     await expect(page.locator('article h3').innerText()).resolves.toBe(`Login failures ${hostile}`);
-    await expect(page.locator('ol.timeline .message').innerText()).resolves.toBe(`Users cannot log in. ${hostile}`);
+    // The message is Markdown: its HTML is shown as text, and a <script> element is dropped whole.
+    await expect(page.locator('ol.timeline .message').innerText()).resolves.toBe(`Users cannot log in. <img src=x onerror="window.__pwned=1">`);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(errors).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}status-page.png`, fullPage: true });

@@ -1,3 +1,4 @@
+import { localChanges } from '../../src/cache/changes.ts';
 import { fixedClock } from '../../src/clock.ts';
 import { createApp } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
@@ -20,7 +21,7 @@ export async function testApp(handle: DatabaseHandle, env: Record<string, string
   const logs: string[] = [];
   await syncEnvironments(handle.db, config.environments);
   const migrations = await loadMigrations();
-  const deps = { db: handle.db, clock, config };
+  const deps = { db: handle.db, clock, config, changes: localChanges() };
   const app = createApp({ ...deps, log: (l) => logs.push(l), readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
 
   async function token(scopes: Scope[] = ['admin'], name = `t-${scopes.join('-')}`): Promise<string> {

@@ -153,3 +153,21 @@ export function latestUpdates(db: Db, limit: number, environment?: string): Prom
   }
   return q.orderBy('u.at', 'desc').orderBy('u.id', 'desc').limit(limit).execute() as Promise<FeedRow[]>;
 }
+
+/** Incidents that started in [from, to), newest first (a stretch of the history page). */
+export function startedBetween(db: Db, from: Date, to: Date): Promise<IncidentRow[]> {
+  return db
+    .selectFrom('incidents')
+    .selectAll()
+    .where('started_at', '>=', from)
+    .where('started_at', '<', to)
+    .where('kind', '=', 'incident')
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+export async function anyStartedBefore(db: Db, before: Date): Promise<boolean> {
+  const row = await db.selectFrom('incidents').select('id').where('started_at', '<', before).where('kind', '=', 'incident').limit(1).executeTakeFirst();
+  return row !== undefined;
+}

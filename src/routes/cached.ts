@@ -1,0 +1,85 @@
+import type { Context } from 'hono';
+import type { Rendered, Snapshot, SnapshotState } from '../cache/snapshot.ts';
+import type { PublicData } from '../services/public-data.ts';
+
+/** Compresses a body; given by the runtime (node:zlib on Node). Absent: bodies go uncompressed. */
+export type Compressor = (data: Uint8Array, encoding: 'br' | 'gzip') => Promise<Uint8Array>;
+
+export type PublicSnapshot = Snapshot<PublicData>;
+
+export interface Made {
+  readonly body: string;
+  readonly type: string;
+  readonly status?: number;
+}
+
+/**
+ * Shared caches may keep a page briefly, serve it while refetching, and keep serving it for a day
+ * if Herald errors: a status page must stay up when its origin is struggling.
+ */
+export const PUBLIC_CACHE_CONTROL = 'public, max-age=5, stale-while-revalidate=30, stale-if-error=86400';
+
+async function etagOf(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return `"${Array.from(digest.slice(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')}"`;
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+function pickEncoding(accept: string | undefined, compress: Compressor | undefined): 'br' | 'gzip' | undefined {
+  if (!compress || !accept) return undefined;
+  const offered = new Map<string, number>();
+  for (const part of accept.toLowerCase().split(',')) {
+    const [name = '', ...params] = part.trim().split(';');
+    const q = params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean);
+    offered.set(name.trim(), q === undefined ? 1 : Number(q));
+  }
+  const ok = (e: string) => (offered.get(e) ?? offered.get('*') ?? 0) > 0;
+  return ok('br') ? 'br' : ok('gzip') ? 'gzip' : undefined;
+}
+
+/**
+ * Serves a public GET from the snapshot: the body is made once per snapshot version and key,
+ * compressed once per encoding, and answered with a strong ETag (304 on If-None-Match).
+ */
+export async function sendCached(
+  c: Context,
+  snapshot: PublicSnapshot,
+  key: string,
+  make: (state: SnapshotState<PublicData>) => Promise<Made> | Made,
+  compress?: Compressor,
+): Promise<Response> {
+  const { rendered, state } = await snapshot.rendered(key, async (s) => {
+    const made = await make(s);
+    const body = new TextEncoder().encode(made.body);
+    return { body, type: made.type, status: made.status ?? 200, etag: await etagOf(body) };
+  });
+  const headers = new Headers({
+    'Content-Type': rendered.type,
+    ETag: rendered.etag,
+    'Cache-Control': rendered.status === 200 ? PUBLIC_CACHE_CONTROL : 'public, max-age=5',
+    Vary: 'Accept-Encoding',
+    'X-Herald-Snapshot': state.staleSince ? `stale; since=${state.staleSince.toISOString()}` : 'fresh',
+  });
+  if (rendered.status === 200 && matches(c.req.header('if-none-match'), rendered.etag)) {
+    headers.delete('Content-Type');
+    return new Response(null, { status: 304, headers });
+  }
+  const encoding = pickEncoding(c.req.header('accept-encoding'), compress);
+  let body: Uint8Array = rendered.body;
+  if (encoding && compress && rendered.body.byteLength > 512) {
+    let encoded = rendered.encoded.get(encoding);
+    if (!encoded) {
+      encoded = compress(rendered.body, encoding);
+      (rendered as Rendered).encoded.set(encoding, encoded);
+    }
+    body = await encoded;
+    headers.set('Content-Encoding', encoding);
+  }
+  headers.set('Content-Length', String(body.byteLength));
+  return new Response(c.req.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: rendered.status, headers });
+}

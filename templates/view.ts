@@ -1,0 +1,67 @@
+/** View models: what templates receive. Plain data; Markdown arrives already rendered and sanitized. */
+import type { DayBar } from '../src/domain/uptime.ts';
+import type { ScopeOfImpact } from '../src/domain/timeline.ts';
+
+export type StatusColour = 'green' | 'yellow' | 'red' | 'blue';
+
+export interface PageMeta {
+  readonly siteName: string;
+  /** ISO time the page's data was built, and when refreshing started failing (database down). */
+  readonly builtAt: string;
+  readonly staleSince: string | null;
+  readonly lastChange: string | null;
+  readonly now: string;
+  readonly cssHref: string;
+  readonly jsHref: string;
+}
+
+export interface UpdateVM {
+  readonly id: number;
+  readonly at: string;
+  readonly state: string;
+  /** Sanitized HTML of the Markdown message: safe to insert raw. */
+  readonly html: string;
+  readonly statuses: readonly { readonly name: string; readonly status: StatusColour }[];
+  readonly modes: readonly { readonly role: string; readonly mode: string }[];
+}
+
+export interface IncidentVM {
+  readonly id: number;
+  readonly kind: 'incident' | 'maintenance';
+  readonly title: string;
+  readonly state: string;
+  readonly open: boolean;
+  readonly startedAt: string;
+  readonly resolvedAt: string | null;
+  readonly scheduledFor: string | null;
+  readonly scheduledUntil: string | null;
+  readonly updates: readonly UpdateVM[];
+  readonly scope: ScopeOfImpact;
+  /** Display names for the scope's environment slugs. */
+  readonly environmentNames: Readonly<Record<string, string>>;
+  /** Sanitized HTML of the published postmortem. */
+  readonly postmortemHtml: string | null;
+  readonly postmortemPublishedAt: string | null;
+}
+
+export interface StatusPageVM {
+  readonly environments: readonly { readonly slug: string; readonly name: string; readonly status: StatusColour }[];
+  readonly modes: readonly { readonly role: string; readonly mode: string; readonly sources: readonly string[] }[];
+  readonly open: readonly IncidentVM[];
+  readonly scheduled: readonly IncidentVM[];
+  readonly bars: readonly { readonly slug: string; readonly name: string; readonly uptime: number; readonly days: readonly DayBar[] }[];
+  readonly recent: readonly IncidentVM[];
+}
+
+export interface HistoryMonthVM {
+  /** YYYY-MM */
+  readonly month: string;
+  readonly incidents: readonly IncidentVM[];
+}
+
+export interface HistoryPageVM {
+  readonly months: readonly HistoryMonthVM[];
+  readonly page: number;
+  readonly newer: string | null;
+  readonly older: string | null;
+}

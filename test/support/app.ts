@@ -1,6 +1,7 @@
 import { localChanges } from '../../src/cache/changes.ts';
 import { fixedClock } from '../../src/clock.ts';
 import { createApp } from '../../src/app.ts';
+import { nodeCompress } from '../../src/entry/node.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { pendingMigrations, loadMigrations } from '../../src/db/migrator.ts';
@@ -22,7 +23,7 @@ export async function testApp(handle: DatabaseHandle, env: Record<string, string
   await syncEnvironments(handle.db, config.environments);
   const migrations = await loadMigrations();
   const deps = { db: handle.db, clock, config, changes: localChanges() };
-  const app = createApp({ ...deps, log: (l) => logs.push(l), readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
+  const app = createApp({ ...deps, compress: nodeCompress, log: (l) => logs.push(l), readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
 
   async function token(scopes: Scope[] = ['admin'], name = `t-${scopes.join('-')}`): Promise<string> {
     return (await handle.db.transaction().execute((trx) => createToken(trx, clock.now(), { name, scopes }, 'test'))).token;

@@ -74,6 +74,28 @@ export interface AuditLogTable {
   after: Json<unknown> | null;
 }
 
+export interface ModeOverridesTable {
+  id: Generated<number>;
+  role: string;
+  mode: 'read_only' | 'maintenance';
+  reason: string;
+  set_at: Date;
+  set_by: string;
+  cleared_at: Date | null;
+  cleared_by: string | null;
+  clear_reason: string | null;
+}
+
+export interface ModeChangesTable {
+  id: Generated<number>;
+  role: string;
+  from_mode: string;
+  to_mode: string;
+  at: Date;
+  sources: Json<readonly string[]>;
+  cause: string;
+}
+
 export interface MigrationsTable {
   name: string;
   sha256: string;
@@ -88,7 +110,12 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   audit_log: AuditLogTable;
   herald_migrations: MigrationsTable;
+  mode_overrides: ModeOverridesTable;
+  mode_changes: ModeChangesTable;
 }
+
+export type OverrideRow = Selectable<ModeOverridesTable>;
+export type ModeChangeRow = Selectable<ModeChangesTable>;
 
 export type IncidentRow = Selectable<IncidentsTable>;
 export type UpdateRow = Selectable<IncidentUpdatesTable>;

@@ -42,7 +42,7 @@ export function incidentRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: 
   app.get('/status', (c) =>
     sendCached(c, snapshot, 'api:v1:status', ({ data }) => ({
       type: 'application/json; charset=utf-8',
-      body: JSON.stringify({ ...data.status, modes: data.modes }),
+      body: JSON.stringify({ ...data.status, platform: data.platform }),
     }), compress),
   );
 

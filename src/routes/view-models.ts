@@ -37,7 +37,7 @@ export function incidentVM(config: Config, v: IncidentView): IncidentVM {
 export function statusPageVM(config: Config, data: PublicData): StatusPageVM {
   return {
     environments: data.status.environments,
-    modes: data.modes,
+    modes: data.platform.map((r) => ({ role: r.role, mode: r.mode, sources: r.sources.map((s) => s.title) })),
     open: data.status.incidents.map((v) => incidentVM(config, v)),
     scheduled: data.status.scheduled.map((v) => incidentVM(config, v)),
     bars: data.bars,

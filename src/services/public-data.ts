@@ -2,10 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import * as q from '../db/queries/incidents.ts';
-import { effectiveModes, type EffectiveMode } from '../domain/modes.ts';
+import * as m from '../db/queries/modes.ts';
 import { isActive, statusSegments } from '../domain/timeline.ts';
 import { dailyBars, rangeUptime, type DayBar } from '../domain/uptime.ts';
 import { worstStatus } from '../domain/vocabulary.ts';
+import { platformModes, type RoleMode } from './modes.ts';
 import { groupByIncident, incidentViews, type IncidentView, type StatusView } from './read-model.ts';
 import { toEntry } from './incidents.ts';
 
@@ -23,7 +24,8 @@ export interface EnvironmentBars {
 /** Everything the public pages show that does not depend on the request: the snapshot's data. */
 export interface PublicData {
   readonly status: StatusView;
-  readonly modes: readonly EffectiveMode[];
+  /** Each role's effective mode, since when, why, until when. */
+  readonly platform: readonly RoleMode[];
   readonly bars: readonly EnvironmentBars[];
   /** The last closed incidents, newest first. */
   readonly recent: readonly IncidentView[];
@@ -33,11 +35,13 @@ export interface PublicData {
 
 export async function buildPublicData(db: Kysely<Database>, config: Config, now: Date): Promise<PublicData> {
   const windowStart = new Date(Math.floor(now.getTime() / DAY) * DAY - (BAR_DAYS - 1) * DAY);
-  const [openRows, closedRows, recentRows, last] = await Promise.all([
+  const [openRows, closedRows, recentRows, last, overrides, latestChanges] = await Promise.all([
     q.openIncidents(db),
     q.closedSince(db, windowStart),
     q.listIncidents(db, { limit: 5, state: 'closed', kind: 'incident' }),
     q.lastChange(db),
+    m.activeOverrides(db),
+    m.latestModeChanges(db),
   ]);
   const rows = [...openRows, ...closedRows];
   const updates = await q.visibleUpdatesOf(db, rows.map((r) => r.id));
@@ -52,12 +56,9 @@ export async function buildPublicData(db: Kysely<Database>, config: Config, now:
     scheduled: open.filter((v) => v.kind === 'maintenance' && v.state === 'scheduled').sort((a, b) => a.started_at.localeCompare(b.started_at)),
     updated_at: (last ?? now).toISOString(),
   };
-  const declarations = active.flatMap((v) =>
-    Object.entries(v.modes).map(([role, mode]) => ({ role, mode, source: `${v.kind}:${v.id}` })),
-  );
   return {
     status,
-    modes: effectiveModes(config.roles, declarations),
+    platform: platformModes(config, open, overrides, latestChanges),
     bars: config.environments.map((e) => {
       const days = dailyBars(segments, e.slug, now, BAR_DAYS);
       return { slug: e.slug, name: e.name, uptime: rangeUptime(days, now), days };

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import { CHANGES_CHANNEL, type Changes } from '../cache/changes.ts';
+import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
+import { recordModeChanges } from './modes.ts';
 import * as keys from '../db/queries/idempotency.ts';
 import { AppError } from '../errors.ts';
 
@@ -21,14 +23,16 @@ export interface Idempotency {
  * transaction and the response stored with it: a retry returns the first response, and if the
  * write fails nothing is kept, key included, so the retry runs it afresh.
  *
+ * Any change of a role's effective mode the write caused is recorded in the same transaction.
  * The change notification is part of the transaction too (NOTIFY is delivered on commit, and
  * only then), and this process's caches hear of it before the response leaves.
  */
 export async function runWrite(
-  deps: { readonly db: Kysely<Database>; readonly changes: Changes },
+  deps: { readonly db: Kysely<Database>; readonly changes: Changes; readonly config: Config },
   now: Date,
   idempotency: Idempotency | undefined,
   write: (trx: Kysely<Database>) => Promise<WriteResult>,
+  cause = 'write',
 ): Promise<WriteResult & { replayed: boolean }> {
   const result = await deps.db.transaction().execute(async (trx) => {
     if (idempotency) {
@@ -42,6 +46,7 @@ export async function runWrite(
       }
     }
     const written = await write(trx);
+    await recordModeChanges(trx, deps.config, now, cause);
     if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, written.status, written.body);
     await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.execute(trx);
     return { ...written, replayed: false };

@@ -14,6 +14,7 @@ import { BODY_LIMIT_BYTES } from './routes/http.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { errorHtml, pageRoutes } from './routes/pages.tsx';
 import { feedRoutes } from './routes/feed.ts';
+import { platformRoutes } from './routes/platform.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 
 export interface AppDeps extends Deps {
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1/tokens', tokenRoutes(deps));
+  app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));
   app.route('/api/v1', incidentRoutes(deps, snapshot, deps.compress));
   app.route('/api', herokuRoutes(deps, snapshot, deps.compress));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));

@@ -22,7 +22,8 @@ export async function testApp(handle: DatabaseHandle, env: Record<string, string
   const logs: string[] = [];
   await syncEnvironments(handle.db, config.environments);
   const migrations = await loadMigrations();
-  const deps = { db: handle.db, clock, config, changes: localChanges() };
+  const changes = localChanges();
+  const deps = { db: handle.db, clock, config, changes };
   const app = createApp({ ...deps, compress: nodeCompress, log: (l) => logs.push(l), readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
 
   async function token(scopes: Scope[] = ['admin'], name = `t-${scopes.join('-')}`): Promise<string> {
@@ -49,5 +50,5 @@ export async function testApp(handle: DatabaseHandle, env: Record<string, string
     return { status: res.status, headers: res.headers, body };
   }
 
-  return { app, config, clock, logs, token, call, db: handle.db };
+  return { app, config, clock, logs, token, call, changes, db: handle.db };
 }

@@ -3,6 +3,7 @@ import { ConfigError, parseConfig } from '../config.ts';
 import { loadMigrations, migrate } from '../db/migrator.ts';
 import { SCOPES, type Scope } from '../services/deps.ts';
 import { createToken } from '../services/tokens.ts';
+import { startGateProxy } from './gate.ts';
 import { openDatabase, serveFromEnv } from './node.ts';
 
 const USAGE = `Usage: herald <command> [options]
@@ -12,10 +13,17 @@ Commands:
   migrate                                 apply pending database migrations
   token:create --name NAME --scopes LIST  create an API token on this database; prints only the secret
                                           (LIST: comma-separated of ${SCOPES.join(', ')})
+  gate --upstream URL --role ROLE [--port N] [--herald URL] [--status-url URL]
+       [--allow-path PATH]... [--allow-ip CIDR]... [--bypass-secret S]
+       [--maintenance-page-url URL] [--name NAME]
+                                          a reverse proxy in front of any HTTP API that enforces
+                                          ROLE's mode from the Herald at --herald (or HERALD_URL)
 
 Configuration comes from the environment (DATABASE_URL, HERALD_DATA_DIR, ...); see README.md.
-Example:
-  herald token:create --name alice --scopes admin`;
+Examples:
+  herald token:create --name alice --scopes admin
+  herald gate --upstream http://127.0.0.1:8080 --role web --port 8000 --herald https://status.example.com \
+    --allow-path /healthz --allow-ip 10.0.0.0/8 --bypass-secret "$GATE_SECRET"`;
 
 class UsageError extends Error {}
 
@@ -54,6 +62,49 @@ async function migrateCommand(): Promise<void> {
   }
 }
 
+async function gateCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      upstream: { type: 'string' },
+      role: { type: 'string' },
+      port: { type: 'string' },
+      herald: { type: 'string' },
+      'status-url': { type: 'string' },
+      'allow-path': { type: 'string', multiple: true },
+      'allow-ip': { type: 'string', multiple: true },
+      'bypass-secret': { type: 'string' },
+      'maintenance-page-url': { type: 'string' },
+      name: { type: 'string' },
+    },
+    strict: true,
+  });
+  const herald = values.herald ?? process.env.HERALD_URL;
+  if (!values.upstream || !URL.canParse(values.upstream)) throw new UsageError('gate needs --upstream URL (the API to protect)');
+  if (!values.role) throw new UsageError('gate needs --role ROLE (e.g. web)');
+  if (!herald || !URL.canParse(herald)) throw new UsageError('gate needs --herald URL or HERALD_URL (the Herald server to follow)');
+  const port = Number(values.port ?? process.env.PORT ?? 8000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer between 0 and 65535');
+  const secret = values['bypass-secret'] ?? process.env.HERALD_GATE_BYPASS_SECRET;
+  if (secret !== undefined && secret.length < 16) throw new UsageError('--bypass-secret must be at least 16 characters');
+  const pageUrl = values['maintenance-page-url'] ?? process.env.MAINTENANCE_PAGE_URL;
+  const gate = await startGateProxy({
+    upstream: values.upstream,
+    role: values.role,
+    port,
+    heraldUrl: herald,
+    statusPageUrl: values['status-url'] ?? herald.replace(/\/+$/, ''),
+    allowPaths: values['allow-path'] ?? [],
+    allowIps: values['allow-ip'] ?? [],
+    ...(secret ? { bypass: { secret } } : {}),
+    ...(pageUrl ? { maintenancePageUrl: pageUrl } : {}),
+    ...(values.name ? { siteName: values.name } : {}),
+  });
+  const stop = () => void gate.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -67,6 +118,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'token:create':
         await tokenCreate(rest);
         return 0;
+      case 'gate':
+        await gateCommand(rest);
+        return -1; // keeps running
       case undefined:
       case 'help':
       case '--help':

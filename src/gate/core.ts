@@ -1,0 +1,180 @@
+import { MaintenancePage } from '../../templates/maintenance-page.tsx';
+import type { Mode } from '../domain/vocabulary.ts';
+import { signBypass, verifyBypass } from './bypass.ts';
+import { inRange, parseRange, type Range } from './cidr.ts';
+
+
+/** What a gate knows about its role right now. */
+export interface GateState {
+  readonly mode: Mode;
+  /** When the restriction should end (HTTP Retry-After), if known. */
+  readonly retryAfter: string | null;
+  /** Why (the sources' titles), for the maintenance page. */
+  readonly reason: string | null;
+  /** True when the gate has lost Herald and is acting on the last mode it knew. */
+  readonly stale: boolean;
+}
+
+/** Where a gate learns its role's mode: a ModeClient, or the app's own snapshot in-process. */
+export interface ModeSource {
+  state(role: string): GateState;
+}
+
+export interface GateOptions {
+  readonly role: string;
+  readonly modes: ModeSource;
+  /** Named in refusals: "… For more information, visit <statusPageUrl>". */
+  readonly statusPageUrl: string;
+  readonly siteName?: string;
+  /** Paths that always pass (health checks): exact strings, or prefixes ending in `*`. */
+  readonly allowPaths?: readonly string[];
+  /** Client addresses that always pass: IPs or CIDR ranges (v4 and v6). */
+  readonly allowIps?: readonly string[];
+  /** Operator bypass: visiting `/<secret>` (or `path`) grants a signed cookie valid `ttlSeconds`. */
+  readonly bypass?: { readonly secret: string; readonly path?: string; readonly ttlSeconds?: number };
+  /** A page to serve browsers instead of the built-in one (fetched, cached, fallback on failure). */
+  readonly maintenancePageUrl?: string;
+  /** One logfmt line per refusal goes here (default: console.error). */
+  readonly log?: (line: string) => void;
+  readonly now?: () => Date;
+}
+
+export const MODE_HEADER = 'Platform-Mode';
+const BYPASS_COOKIE = 'herald_bypass';
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface GateRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Headers;
+  readonly ip: string | undefined;
+}
+
+export type Decision =
+  | { readonly action: 'pass'; readonly headers: Record<string, string> }
+  | { readonly action: 'respond'; readonly response: Response };
+
+function logfmt(fields: Record<string, string | number | undefined>): string {
+  return Object.entries(fields)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${/^[\w./:@-]+$/.test(String(v)) ? v : JSON.stringify(String(v))}`)
+    .join(' ');
+}
+
+function cookie(headers: Headers, name: string): string | undefined {
+  for (const part of (headers.get('cookie') ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}
+
+/** Prefers HTML only when the client ranks it above JSON (a browser navigating), as Accept says. */
+export function prefersHtml(accept: string | null): boolean {
+  if (!accept) return false;
+  let html = -1;
+  let json = -1;
+  for (const part of accept.toLowerCase().split(',')) {
+    const [type = '', ...params] = part.trim().split(';');
+    const q = Number(params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean) ?? 1);
+    if (type === 'text/html' || type === 'application/xhtml+xml') html = Math.max(html, q);
+    if (type === 'application/json' || type.endsWith('+json')) json = Math.max(json, q);
+  }
+  return html > 0 && html >= json;
+}
+
+/**
+ * The gate's decision for one request, shared by the Hono middleware and the reverse proxy:
+ * pass (with the mode header), or a finished response (a refusal, or the bypass grant).
+ */
+export function createGate(options: GateOptions) {
+  const siteName = options.siteName ?? 'The API';
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? ((line: string) => console.error(line));
+  const ranges: Range[] = (options.allowIps ?? []).map(parseRange);
+  const allowPaths = options.allowPaths ?? [];
+  const bypassPath = options.bypass ? (options.bypass.path ?? `/${options.bypass.secret}`) : undefined;
+  const bypassTtl = options.bypass?.ttlSeconds ?? 12 * 3600;
+  let customPage: { html: string; fetchedAt: number } | undefined;
+  let lastStale = false;
+
+  const pathAllowed = (path: string) => allowPaths.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p));
+  const ipAllowed = (ip: string | undefined) => ip !== undefined && ranges.some((r) => inRange(r, ip));
+
+  async function maintenanceHtml(state: GateState): Promise<string> {
+    if (options.maintenancePageUrl) {
+      const fresh = customPage && now().getTime() - customPage.fetchedAt < 60_000;
+      if (!fresh) {
+        try {
+          const res = await fetch(options.maintenancePageUrl, { signal: AbortSignal.timeout(2000) });
+          if (!res.ok) throw new Error(`status ${res.status}`);
+          customPage = { html: await res.text(), fetchedAt: now().getTime() };
+        } catch (error) {
+          log(logfmt({ at: 'warn', msg: 'maintenance page fetch failed; using the built-in page', url: options.maintenancePageUrl, error: String(error) }));
+        }
+      }
+      if (customPage) return customPage.html;
+    }
+    const page = MaintenancePage({ siteName, statusUrl: options.statusPageUrl, until: state.retryAfter, reason: state.reason });
+    return `<!DOCTYPE html>${String(page)}`;
+  }
+
+  return async function decide(req: GateRequest): Promise<Decision> {
+    const state = options.modes.state(options.role);
+    if (state.stale !== lastStale) {
+      lastStale = state.stale;
+      log(logfmt({ at: state.stale ? 'warn' : 'info', msg: state.stale ? 'lost contact with Herald; keeping the last known mode' : 'in contact with Herald again', role: options.role, mode: state.mode }));
+    }
+    const modeHeaders = { [MODE_HEADER]: state.mode };
+    const path = req.url.pathname;
+
+    if (bypassPath && options.bypass && path === bypassPath && SAFE.has(req.method)) {
+      const value = await signBypass(options.bypass.secret, new Date(now().getTime() + bypassTtl * 1000));
+      const secure = req.url.protocol === 'https:' ? '; Secure' : '';
+      return {
+        action: 'respond',
+        response: new Response(null, {
+          status: 303,
+          headers: {
+            Location: '/',
+            'Set-Cookie': `${BYPASS_COOKIE}=${value}; Path=/; Max-Age=${bypassTtl}; HttpOnly; SameSite=Lax${secure}`,
+            'Cache-Control': 'no-store',
+            ...modeHeaders,
+          },
+        }),
+      };
+    }
+
+    const restricted = state.mode === 'maintenance' || (state.mode === 'read_only' && !SAFE.has(req.method));
+    if (!restricted || pathAllowed(path) || ipAllowed(req.ip)) return { action: 'pass', headers: modeHeaders };
+    if (options.bypass && (await verifyBypass(options.bypass.secret, cookie(req.headers, BYPASS_COOKIE), now()))) {
+      return { action: 'pass', headers: modeHeaders };
+    }
+
+    const maintenance = state.mode === 'maintenance';
+    const headers: Record<string, string> = { ...modeHeaders, 'Cache-Control': 'no-store' };
+    if (state.retryAfter) headers['Retry-After'] = new Date(state.retryAfter).toUTCString();
+    log(
+      logfmt({
+        at: 'error',
+        code: 'H80',
+        desc: maintenance ? 'Maintenance mode' : 'Read-only mode',
+        method: req.method,
+        path,
+        host: req.headers.get('host') ?? undefined,
+        fwd: req.ip,
+        role: options.role,
+        status: 503,
+        stale: state.stale ? 'true' : undefined,
+      }),
+    );
+    const more = `For more information, visit ${options.statusPageUrl}`;
+    if (maintenance && prefersHtml(req.headers.get('accept'))) {
+      return { action: 'respond', response: new Response(await maintenanceHtml(state), { status: 503, headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' } }) };
+    }
+    const body = maintenance
+      ? { id: 'maintenance', message: `${siteName} is temporarily unavailable. ${more}` }
+      : { id: 'read_only', message: `${siteName} is in read-only mode: reads work, changes are refused for now. ${more}` };
+    return { action: 'respond', response: new Response(JSON.stringify(body), { status: 503, headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' } }) };
+  };
+}

@@ -60,7 +60,9 @@ export function createApp(deps: AppDeps) {
   deps.changes.subscribe(() => snapshot.invalidate());
 
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin', contentSecurityPolicy: CSP }));
-  app.use('/api/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag', 'Link', 'Retry-After'] }));
+  const publicCors = cors({ origin: '*', allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag', 'Link', 'Retry-After'] });
+  app.use('/api/*', publicCors);
+  app.use('/feed.rss', publicCors);
   app.use('/api/*', async function limitWrites(c, next) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
     return bodyLimit({

@@ -1,4 +1,5 @@
 import { raw } from 'hono/html';
+import { formatDuration } from '../src/domain/duration.ts';
 import { MODE_WORDS, STATUS_WORDS, stateWords } from './format.ts';
 import { Time } from './layout.tsx';
 import type { IncidentVM, StatusColour } from './view.ts';
@@ -21,6 +22,7 @@ export function Timeline({ incident, now, link }: { incident: IncidentVM; now: s
           <div class="message">{raw(u.html)}</div>
           {(u.statuses.length > 0 || u.modes.length > 0) && (
             <p class="tags">
+              {incident.kind === 'maintenance' && u.state === 'scheduled' ? 'While in progress: ' : ''}
               {u.statuses.map((s) => `${s.name}: ${STATUS_WORDS[s.status]}`).join(' · ')}
               {u.statuses.length > 0 && u.modes.length > 0 ? ' · ' : ''}
               {u.modes.map((m) => `${m.role}: ${MODE_WORDS[m.mode] ?? m.mode}`).join(' · ')}
@@ -66,7 +68,7 @@ export function Scope({ incident }: { incident: IncidentVM }) {
         {roles.map((r) => (
           <tr>
             <th scope="row">API {r.role}</th>
-            <td>{r.maintenance_seconds ? r.maintenance : r.read_only}</td>
+            <td>{formatDuration((r.read_only_seconds + r.maintenance_seconds) * 1000)}</td>
             <td>
               {[r.maintenance_seconds ? `in maintenance ${r.maintenance}` : '', r.read_only_seconds ? `read-only ${r.read_only}` : ''].filter(Boolean).join(', ')}
             </td>

@@ -1,8 +1,113 @@
 import { Hono } from 'hono';
+import RSS from 'rss';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { latestUpdates, type FeedRow } from '../db/queries/incidents.ts';
+import { renderMarkdown } from '../render/markdown.ts';
 import type { Deps } from '../services/deps.ts';
-import type { Compressor, PublicSnapshot } from './cached.ts';
+import { stateWords } from '../../templates/format.ts';
+import { sendCached, type Compressor, type PublicSnapshot } from './cached.ts';
 
-/** GET /feed.rss — being built (see test/feed.test.ts). */
-export function feedRoutes(_deps: Deps, _snapshot: PublicSnapshot, _compress?: Compressor) {
-  return new Hono();
+const RSS_TYPE = 'application/rss+xml; charset=utf-8';
+/** Items per feed: enough for a long outage, small enough to poll every few minutes. */
+export const FEED_ITEMS = 50;
+/** Minutes a reader may keep the feed before polling again. */
+const TTL_MINUTES = 5;
+
+/**
+ * XML 1.0 cannot carry most C0 controls or lone surrogates, even inside CDATA, and the API
+ * accepts them in titles and messages (only NUL is refused). One such character would make the
+ * whole feed unreadable, so they are dropped here.
+ */
+const NOT_XML = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const xmlText = (s: string) => s.replace(NOT_XML, '');
+
+/**
+ * The rss package always stamps `lastBuildDate` with the time of the build. Herald rebuilds per
+ * instance and per snapshot version, so "now" would give every instance and every rebuild a
+ * different body and ETag for the same data. The channel's date is set to the newest item's
+ * instead (and left out of an empty feed). The scan skips CDATA, where a title could contain
+ * the same characters.
+ */
+function setLastBuildDate(xml: string, date: Date | undefined): string {
+  const open = '<lastBuildDate>';
+  const close = '</lastBuildDate>';
+  let from = 0;
+  for (;;) {
+    const tag = xml.indexOf(open, from);
+    const cdata = xml.indexOf('<![CDATA[', from);
+    if (tag < 0) return xml;
+    if (cdata >= 0 && cdata < tag) {
+      const cdataEnd = xml.indexOf(']]>', cdata);
+      if (cdataEnd < 0) return xml;
+      from = cdataEnd + 3;
+      continue;
+    }
+    const end = xml.indexOf(close, tag);
+    if (end < 0) return xml;
+    const element = date ? `${open}${date.toUTCString()}${close}` : '';
+    return xml.slice(0, tag) + element + xml.slice(end + close.length);
+  }
+}
+
+/** The feed as XML: a pure function of the rows (newest first) and the configuration. */
+export function feedXml(config: Config, rows: readonly FeedRow[], environment?: { readonly slug: string; readonly name: string }): string {
+  const base = config.publicUrl;
+  const feed = new RSS({
+    title: xmlText(`${config.name} status`),
+    description: xmlText(
+      environment
+        ? `Updates on ${config.name} incidents and maintenance affecting ${environment.name}, newest first.`
+        : `Updates on ${config.name} incidents and maintenance, newest first.`,
+    ),
+    site_url: base,
+    feed_url: environment ? `${base}/feed.rss?environment=${encodeURIComponent(environment.slug)}` : `${base}/feed.rss`,
+    generator: 'Herald',
+    language: 'en',
+    ttl: TTL_MINUTES,
+  });
+  for (const row of rows) {
+    const url = `${base}/incidents/${row.incident_id}#update-${row.id}`;
+    feed.item({
+      title: xmlText(`${row.title} — ${stateWords(row.state)}`),
+      // Sanitized by renderMarkdown; CDATA keeps it as HTML for the reader to display.
+      description: xmlText(renderMarkdown(row.message).trim()),
+      // With a url and no guid, rss makes the guid this url with isPermaLink="true": the update's
+      // permanent anchor, the same on every build and every instance.
+      url,
+      date: new Date(row.at),
+    });
+  }
+  const newest = rows[0] ? new Date(rows[0].at) : undefined;
+  return setLastBuildDate(feed.xml(), newest);
+}
+
+/** GET /feed.rss: RSS 2.0, one item per visible update, served from the snapshot. */
+export function feedRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Compressor) {
+  const { db, config } = deps;
+  const app = new Hono();
+
+  app.get('/feed.rss', (c) => {
+    const environment = environmentOf(config, c.req.queries('environment'));
+    const key = `feed:${environment?.slug ?? ''}`;
+    return sendCached(c, snapshot, key, async () => ({
+      type: RSS_TYPE,
+      body: feedXml(config, await latestUpdates(db, FEED_ITEMS, environment?.slug), environment),
+    }), compress);
+  });
+
+  return app;
+}
+
+/** `?environment=slug` narrows the feed; anything but one configured slug is a 400. */
+function environmentOf(config: Config, values: readonly string[] | undefined) {
+  if (values === undefined) return undefined;
+  const known = config.environments.map((e) => e.slug);
+  const distinct = [...new Set(values)];
+  const problem = (message: string) => new AppError('invalid_params', 'The query is not valid.', [{ path: 'environment', message }]);
+  if (distinct.length > 1) throw problem(`give one environment, not ${distinct.length} (known: ${known.join(', ')})`);
+  const slug = distinct[0] ?? '';
+  const found = config.environments.find((e) => e.slug === slug);
+  if (!found) throw problem(`unknown environment "${slug}" (known: ${known.join(', ')})`);
+  return found;
 }

@@ -15,7 +15,8 @@ export function incidentVM(config: Config, v: IncidentView): IncidentVM {
     title: v.title,
     state: v.state,
     open: v.open,
-    startedAt: v.started_at,
+    // A maintenance "begins" when it goes in progress (its first update only announces it).
+    startedAt: v.kind === 'maintenance' ? ([...v.updates].reverse().find((u) => u.state === 'in_progress')?.at ?? v.scheduled_for ?? v.started_at) : v.started_at,
     resolvedAt: v.resolved_at,
     scheduledFor: v.scheduled_for,
     scheduledUntil: v.scheduled_until,

@@ -15,6 +15,7 @@ import { incidentRoutes } from './routes/incidents.ts';
 import { errorHtml, pageRoutes } from './routes/pages.tsx';
 import { feedRoutes } from './routes/feed.ts';
 import { platformRoutes } from './routes/platform.ts';
+import { maintenanceRoutes } from './routes/maintenance.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 
 export interface AppDeps extends Deps {
@@ -39,6 +40,16 @@ const CSP = {
   formAction: ["'self'"],
   frameAncestors: ["'none'"],
 };
+
+/** Errors that mean "the database cannot be reached", not "Herald is broken": a 503 to retry. */
+function databaseUnavailable(err: Error): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03'].includes(code) ||
+    code.startsWith('08') ||
+    /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error/i.test(err.message)
+  );
+}
 
 const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith('/api/') && path !== '/feed.rss' && (accept ?? '').includes('text/html');
 
@@ -78,6 +89,11 @@ export function createApp(deps: AppDeps) {
     if (err instanceof HTTPException && err.status < 500) {
       return c.json({ id: 'bad_request', message: err.message || 'The request could not be read.' }, err.status);
     }
+    if (databaseUnavailable(err)) {
+      deps.log(logfmt({ level: 'warn', msg: 'database unavailable', method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
+      c.header('Retry-After', '5');
+      return c.json({ id: 'unavailable', message: 'Herald cannot reach its database right now. Nothing was changed; please retry shortly.' }, 503);
+    }
     deps.log(logfmt({ level: 'error', msg: 'unhandled error', method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
     if (wantsHtml(c.req.path, c.req.header('accept'))) return c.html(errorHtml(deps, 500), 500);
     return c.json({ id: 'internal_error', message: 'Something went wrong on our side. It has been logged; please try again.' }, 500);
@@ -92,6 +108,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route('/api/v1/tokens', tokenRoutes(deps));
   app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));
+  app.route('/api/v1', maintenanceRoutes(deps));
   app.route('/api/v1', incidentRoutes(deps, snapshot, deps.compress));
   app.route('/api', herokuRoutes(deps, snapshot, deps.compress));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));

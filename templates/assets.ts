@@ -36,12 +36,12 @@ article.incident{border:1px solid var(--line);border-radius:8px;padding:1rem;mar
 ol.timeline{list-style:none;margin:.75rem 0 0;padding:0}
 ol.timeline>li{border-left:3px solid var(--line);padding:.1rem 0 .75rem .9rem;margin-left:.2rem}
 ol.timeline .state{font-weight:700}
-.message{overflow-wrap:anywhere}.message p{margin:.25rem 0}.message pre{overflow-x:auto;background:var(--card);padding:.5rem}
+.message{overflow-wrap:anywhere}.message p{margin:.25rem 0}.message pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--card);padding:.5rem}
 .tags{font-size:.9rem;color:var(--muted)}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line)}
 .postmortem{border-top:1px solid var(--line);margin-top:1.5rem}
 nav.pages{display:flex;justify-content:space-between;margin:1.5rem 0}
-a.anchor{color:var(--muted);text-decoration:none;margin-left:.3rem}
+a.anchor{color:var(--muted);text-decoration:underline;margin-left:.3rem}
 `;
 
 /** Refreshes relative times; reloads an open page when the platform reports a change. Comfort only. */

@@ -14,6 +14,8 @@ function summary(vm: StatusPageVM): { text: string; colour: string } {
 export function StatusPage({ meta, vm }: { meta: PageMeta; vm: StatusPageVM }) {
   const s = summary(vm);
   const restricted = vm.modes.filter((m) => m.mode !== 'full');
+  const incidents = vm.open.filter((i) => i.kind === 'incident');
+  const running = vm.open.filter((i) => i.kind === 'maintenance');
   return (
     <Layout meta={meta} title={`${meta.siteName} status`} live="/api/v1/status">
       <h1 class="sr-only">{meta.siteName} status</h1>
@@ -65,7 +67,16 @@ export function StatusPage({ meta, vm }: { meta: PageMeta; vm: StatusPageVM }) {
       </ul>
 
       <h2>Open incidents</h2>
-      {vm.open.length === 0 ? <p>No open incidents.</p> : vm.open.map((i) => <IncidentCard incident={i} now={meta.now} />)}
+      {incidents.length === 0 ? <p>No open incidents.</p> : incidents.map((i) => <IncidentCard incident={i} now={meta.now} />)}
+
+      {running.length > 0 && (
+        <>
+          <h2>Maintenance in progress</h2>
+          {running.map((i) => (
+            <IncidentCard incident={i} now={meta.now} />
+          ))}
+        </>
+      )}
 
       {vm.scheduled.length > 0 && (
         <>

@@ -186,9 +186,9 @@ describe('GET /feed.rss', () => {
     expected = [
       item(`${WEIRD} — Monitoring`, b.id, b2, '2026-03-01T12:00:00.000Z', 'Sun, 01 Mar 2026 12:00:00 GMT', '<p>A fix is <em>deployed</em>; watching.</p>'),
       item('Database failover — Monitoring', a.id, a3, '2026-03-01T11:00:00.000Z', 'Sun, 01 Mar 2026 11:00:00 GMT', '<p>Replica promoted.<br>Latency is back to normal.</p>'),
-      item(`${WEIRD} — Investigating`, b.id, b.updateId, '2026-03-01T10:45:00.000Z', 'Sun, 01 Mar 2026 10:45:00 GMT', '<p>See <a rel="nofollow noopener noreferrer" href="https://example.com/rb?a=1&amp;b=2">runbook</a> &amp; <b>bold</b></p>'),
+      item(`${WEIRD} — Investigating`, b.id, b.updateId, '2026-03-01T10:45:00.000Z', 'Sun, 01 Mar 2026 10:45:00 GMT', '<p>See <a rel="nofollow noopener noreferrer" href="https://example.com/rb?a=1&amp;b=2">runbook</a> &amp; &lt;b onclick=&quot;x()&quot;&gt;bold&lt;/b&gt;</p>'),
       item('Database failover — Identified', a.id, a2, '2026-03-01T10:30:00.000Z', 'Sun, 01 Mar 2026 10:30:00 GMT', '<p>Failover to the replica is under way.</p>'),
-      item('Database failover — Investigating', a.id, a.updateId, '2026-03-01T10:00:00.000Z', 'Sun, 01 Mar 2026 10:00:00 GMT', '<p>Writes are failing on the <strong>primary</strong>.</p>'),
+      item('Database failover — Investigating', a.id, a.updateId, '2026-03-01T10:00:00.000Z', 'Sun, 01 Mar 2026 10:00:00 GMT', '<p>Writes are failing on the <strong>primary</strong>.</p>\n<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>'),
     ];
     const f = await feed();
     expectItems(f, expected);

@@ -18,7 +18,9 @@ export interface DatabaseHandle {
 /** Postgres through `pg`: the path for production and for many instances on one database. */
 export async function connectPostgres(url: string, options: { max?: number } = {}): Promise<DatabaseHandle> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 3000 });
+  // A database that stops answering must not hang requests: connecting gives up after 3 s, a
+  // query after 10 s, and TCP keepalive notices a dead peer.
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 3000, query_timeout: 5_000, keepAlive: true });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

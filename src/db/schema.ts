@@ -27,6 +27,9 @@ export interface IncidentsTable {
   postmortem: string | null;
   postmortem_updated_at: Date | null;
   postmortem_published_at: Date | null;
+  auto_start: Generated<boolean>;
+  auto_complete: Generated<boolean>;
+  schedule_method: 'explicit' | 'window' | 'run' | null;
 }
 
 export interface IncidentUpdatesTable {
@@ -96,6 +99,15 @@ export interface ModeChangesTable {
   cause: string;
 }
 
+export interface MaintenanceWindowTable {
+  id: number;
+  day: number;
+  minute: number;
+  duration_minutes: number;
+  set_at: Date;
+  set_by: string;
+}
+
 export interface MigrationsTable {
   name: string;
   sha256: string;
@@ -112,6 +124,7 @@ export interface Database {
   herald_migrations: MigrationsTable;
   mode_overrides: ModeOverridesTable;
   mode_changes: ModeChangesTable;
+  maintenance_window: MaintenanceWindowTable;
 }
 
 export type OverrideRow = Selectable<ModeOverridesTable>;

@@ -13,7 +13,7 @@ Commands:
   migrate                                 apply pending database migrations
   token:create --name NAME --scopes LIST  create an API token on this database; prints only the secret
                                           (LIST: comma-separated of ${SCOPES.join(', ')})
-  gate --upstream URL --role ROLE [--port N] [--herald URL] [--status-url URL]
+  gate --upstream URL --role ROLE [--port N] [--hostname ADDR] [--herald URL] [--status-url URL]
        [--allow-path PATH]... [--allow-ip CIDR]... [--bypass-secret S]
        [--maintenance-page-url URL] [--name NAME]
                                           a reverse proxy in front of any HTTP API that enforces
@@ -69,6 +69,7 @@ async function gateCommand(argv: string[]): Promise<void> {
       upstream: { type: 'string' },
       role: { type: 'string' },
       port: { type: 'string' },
+      hostname: { type: 'string' },
       herald: { type: 'string' },
       'status-url': { type: 'string' },
       'allow-path': { type: 'string', multiple: true },
@@ -92,6 +93,7 @@ async function gateCommand(argv: string[]): Promise<void> {
     upstream: values.upstream,
     role: values.role,
     port,
+    ...(values.hostname ? { hostname: values.hostname } : {}),
     heraldUrl: herald,
     statusPageUrl: values['status-url'] ?? herald.replace(/\/+$/, ''),
     allowPaths: values['allow-path'] ?? [],

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGate, type GateOptions } from '../gate/core.ts';
 import { ModeClient } from '../gate/mode-client.ts';
 
@@ -8,6 +8,7 @@ export interface ProxyOptions extends Omit<GateOptions, 'modes'> {
   readonly upstream: string;
   readonly heraldUrl: string;
   readonly port: number;
+  /** Address to listen on (default all interfaces). */
   readonly hostname?: string;
 }
 
@@ -30,7 +31,9 @@ export async function startGateProxy(options: ProxyOptions) {
 
   const server = http.createServer(async (req, res) => {
     try {
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'gate'}`);
+      // Join, never resolve: "//evil/healthz" must be checked as the path the upstream will get.
+      const target = req.url ?? '/';
+      const url = new URL(target.startsWith('/') ? `http://gate${target}` : target);
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
       const decision = await decide({ method: req.method ?? 'GET', url, headers, ip: req.socket.remoteAddress });
@@ -48,23 +51,38 @@ export async function startGateProxy(options: ProxyOptions) {
       for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) forwarded[k] = v;
       const xff = req.headers['x-forwarded-for'];
       forwarded['x-forwarded-for'] = [xff, req.socket.remoteAddress].filter(Boolean).join(', ');
+      // The upstream sees its own name (TLS and host routing need it); the client's is kept aside.
+      if (req.headers.host) forwarded['x-forwarded-host'] ??= req.headers.host;
+      forwarded['x-forwarded-proto'] ??= 'http';
+      forwarded.host = upstream.host;
       const up = client.request(
-        { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: forwarded, agent },
+        { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: target, headers: forwarded, agent, servername: upstream.hostname },
         (upRes) => {
           const back: http.OutgoingHttpHeaders = {};
           for (const [k, v] of Object.entries(upRes.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) back[k] = v;
           for (const [k, v] of Object.entries(decision.headers)) back[k] = v;
           res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, back);
-          upRes.pipe(res);
+          // pipeline tears the upstream response down when the client goes away mid-answer
+          pipeline(upRes, res, () => {});
         },
       );
+      // a client that leaves mid-request (or mid-answer) ends the upstream request too
+      res.on('close', () => {
+        if (!res.writableFinished) up.destroy();
+      });
+      pipeline(req, up, () => {});
+      // the connection dropping mid-upload does not always end `req`: watch the socket too
+      const onSocketClose = () => {
+        if (!req.complete) up.destroy();
+      };
+      req.socket.once('close', onSocketClose);
+      res.once('finish', () => req.socket.off('close', onSocketClose));
       up.on('error', () => {
         if (!res.headersSent) {
           res.writeHead(502, { 'content-type': 'application/json; charset=utf-8', ...decision.headers });
           res.end(JSON.stringify({ id: 'bad_gateway', message: 'The upstream did not answer.' }));
         } else res.destroy();
       });
-      req.pipe(up);
     } catch {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ id: 'internal_error', message: 'The gate failed to handle this request.' }));

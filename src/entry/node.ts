@@ -11,6 +11,10 @@ import { connectPGlite, connectPostgres, type DatabaseHandle } from '../db/conne
 import { loadMigrations, migrate, pendingMigrations } from '../db/migrator.ts';
 import { syncEnvironments } from '../db/queries/environments.ts';
 import { databaseReadiness } from '../routes/health.ts';
+import { schedulerTick } from '../routes/maintenance.ts';
+
+/** How often each instance offers to run the maintenance scheduler (one acts at a time). */
+const SCHEDULER_INTERVAL_MS = 10_000;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -48,6 +52,22 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
     log(logfmt({ level: error ? 'warn' : 'info', msg: error ? 'change notifications lost; reconnecting' : 'change notifications back' }));
     changes.notify();
   });
+  // The scheduler starts and completes maintenance on time; at start-up it catches up once.
+  let ticking: Promise<void> = Promise.resolve();
+  const tick = () => {
+    ticking = schedulerTick(deps).then(
+      (pass) => {
+        if (pass.started.length || pass.completed.length) log(logfmt({ level: 'info', msg: 'scheduler', started: pass.started.join(',') || undefined, completed: pass.completed.join(',') || undefined }));
+        return undefined;
+      },
+      (error) => {
+        log(logfmt({ level: 'warn', msg: 'scheduler pass failed', error: error instanceof Error ? error.message : String(error) }));
+      },
+    );
+  };
+  tick();
+  const timer = setInterval(tick, SCHEDULER_INTERVAL_MS);
+  timer.unref();
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, ...(options.hostname ? { hostname: options.hostname } : {}) }, () => resolve(s));
   });
@@ -58,6 +78,8 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
     url: `http://127.0.0.1:${port}`,
     port,
     close: async () => {
+      clearInterval(timer);
+      await ticking;
       await stopListening();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!options.handle) await handle.close();

@@ -96,6 +96,8 @@ export function createGate(options: GateOptions) {
   const bypassPath = options.bypass ? (options.bypass.path ?? `/${options.bypass.secret}`) : undefined;
   const bypassTtl = options.bypass?.ttlSeconds ?? 12 * 3600;
   let customPage: { html: string; fetchedAt: number } | undefined;
+  let pageFetch: Promise<void> | undefined;
+  let pageFailedAt = -Infinity;
   let lastStale = false;
 
   const pathAllowed = (path: string) => allowPaths.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p));
@@ -103,16 +105,25 @@ export function createGate(options: GateOptions) {
 
   async function maintenanceHtml(state: GateState): Promise<string> {
     if (options.maintenancePageUrl) {
-      const fresh = customPage && now().getTime() - customPage.fetchedAt < 60_000;
-      if (!fresh) {
-        try {
-          const res = await fetch(options.maintenancePageUrl, { signal: AbortSignal.timeout(2000) });
-          if (!res.ok) throw new Error(`status ${res.status}`);
-          customPage = { html: await res.text(), fetchedAt: now().getTime() };
-        } catch (error) {
-          log(logfmt({ at: 'warn', msg: 'maintenance page fetch failed; using the built-in page', url: options.maintenancePageUrl, error: String(error) }));
-        }
+      const t = now().getTime();
+      const fresh = customPage && t - customPage.fetchedAt < 60_000;
+      // one fetch at a time, and after a failure wait 30 s before trying again
+      if (!fresh && !pageFetch && t - pageFailedAt >= 30_000) {
+        const url = options.maintenancePageUrl;
+        pageFetch = (async () => {
+          try {
+            const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+            if (!res.ok) throw new Error(`status ${res.status}`);
+            customPage = { html: await res.text(), fetchedAt: now().getTime() };
+          } catch (error) {
+            pageFailedAt = now().getTime();
+            log(logfmt({ at: 'warn', msg: 'maintenance page fetch failed; using the built-in page', url, error: String(error) }));
+          } finally {
+            pageFetch = undefined;
+          }
+        })();
       }
+      if (pageFetch && !customPage) await pageFetch;
       if (customPage) return customPage.html;
     }
     const page = MaintenancePage({ siteName, statusUrl: options.statusPageUrl, until: state.retryAfter, reason: state.reason });

@@ -10,7 +10,25 @@ const { FilterXSS, safeAttrValue } = xss as unknown as typeof import('xss');
  * same-page and same-site targets, and any other HTML in the source is escaped so the reader
  * still sees what was typed. The output is safe to insert raw.
  */
-const marked = new Marked({ gfm: true, breaks: true, async: false });
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * Raw HTML in the Markdown is shown as text, never parsed: a stray `</ol>` or an unclosed
+ * `<table>` in one message cannot reshape the page around it. Headings move down two levels so a
+ * message's "# Title" never competes with the page's own h1/h2.
+ */
+const marked = new Marked({
+  gfm: true,
+  breaks: true,
+  async: false,
+  renderer: {
+    html: (token) => ('block' in token && token.block ? `<p>${escapeHtml(token.text.trim())}</p>\n` : escapeHtml(token.text)),
+    heading({ tokens, depth }) {
+      const level = Math.min(depth + 2, 6);
+      return `<h${level}>${this.parser.parseInline(tokens)}</h${level}>\n`;
+    },
+  },
+});
 
 const sanitizer = new FilterXSS({
   whiteList: {
@@ -23,7 +41,8 @@ const sanitizer = new FilterXSS({
   stripIgnoreTagBody: ['script', 'style'],
   allowCommentTag: false,
   safeAttrValue(tag, name, value, cssFilter) {
-    if (tag === 'a' && name === 'href' && !/^(https?:|mailto:|#|\/(?!\/))/i.test(value.trim())) return '';
+    // http(s), mailto, same page, same site; "//host" and "/\\host" leave the site, so not those
+    if (tag === 'a' && name === 'href' && (!/^(https?:|mailto:|#|\/(?![/\\]))/i.test(value.trim()) || value.includes('\\'))) return '';
     return safeAttrValue(tag, name, value, cssFilter);
   },
 });

@@ -90,9 +90,9 @@ export function feedRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
   app.get('/feed.rss', (c) => {
     const environment = environmentOf(config, c.req.queries('environment'));
     const key = `feed:${environment?.slug ?? ''}`;
-    return sendCached(c, snapshot, key, async () => ({
+    return sendCached(c, snapshot, key, async (state) => ({
       type: RSS_TYPE,
-      body: feedXml(config, await latestUpdates(db, FEED_ITEMS, environment?.slug), environment),
+      body: feedXml(config, await snapshot.remember(key, state, () => latestUpdates(db, FEED_ITEMS, environment?.slug)), environment),
     }), compress);
   });
 

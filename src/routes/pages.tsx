@@ -52,7 +52,7 @@ export function pageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
     if (!/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > 2_147_483_647) return notFoundPage(c);
     const id = Number(raw);
     return sendCached(c, snapshot, `page:/incidents/${id}`, async (state) => {
-      const view = await incidentById(db, config, id, clock.now());
+      const view = await snapshot.remember(`incident:${id}`, state, () => incidentById(db, config, id, clock.now()));
       if (!view) return { type: HTML, status: 404, body: errorHtml(deps, 404) };
       return { type: HTML, body: doctype(<IncidentPage meta={pageMeta(config, state, clock.now())} incident={incidentVM(config, view)} />) };
     }, compress);
@@ -68,13 +68,15 @@ export function pageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
       const first = (page - 1) * MONTHS_PER_PAGE;
       const windowEnd = monthStart(first - 1);
       const windowStart = monthStart(first + MONTHS_PER_PAGE - 1);
-      const rows = await q.startedBetween(db, windowStart, windowEnd);
-      const views = await incidentViews(db, config, rows, now);
+      const { views, hasOlder } = await snapshot.remember(`history:${page}`, state, async () => {
+        const rows = await q.startedBetween(db, windowStart, windowEnd);
+        return { views: await incidentViews(db, config, rows, now), hasOlder: await q.anyStartedBefore(db, windowStart) };
+      });
       const months: HistoryMonthVM[] = Array.from({ length: MONTHS_PER_PAGE }, (_, i) => {
         const month = monthStart(first + i).toISOString().slice(0, 7);
         return { month, incidents: views.filter((v) => v.started_at.startsWith(month)).map((v) => incidentVM(config, v)) };
       });
-      const older = (await q.anyStartedBefore(db, windowStart)) ? `/history?page=${page + 1}` : null;
+      const older = hasOlder ? `/history?page=${page + 1}` : null;
       const newer = page > 1 ? `/history?page=${page - 1}` : null;
       return { type: HTML, body: doctype(<HistoryPage meta={pageMeta(config, state, now)} vm={{ months, page, newer, older }} />) };
     }, compress);

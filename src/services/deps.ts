@@ -23,4 +23,7 @@ export interface Actor {
   readonly scopes: readonly Scope[];
 }
 
-export const actorLabel = (a: Actor) => `token:${a.name}#${a.tokenId}`;
+/** Herald itself, when the scheduler starts or completes maintenance. */
+export const SCHEDULER: Actor = { tokenId: 0, name: 'Herald scheduler', scopes: ['admin'] };
+
+export const actorLabel = (a: Actor) => (a.tokenId === 0 ? `herald:${a.name}` : `token:${a.name}#${a.tokenId}`);

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { FieldProblem } from '../errors.ts';
 import { INCIDENT_STATES, MODES, STATUSES, type Mode, type Status } from '../domain/vocabulary.ts';
 import { SCOPES } from './deps.ts';
+import { parseDay, parseTime } from '../domain/windows.ts';
 
 /** Limits that keep one request from filling the database. */
 export const LIMITS = { title: 200, message: 20_000, postmortem: 200_000, reason: 500, tokenName: 100 } as const;
@@ -35,6 +36,15 @@ function keyedBy<V extends string>(known: readonly string[], what: string, value
     }
     return value;
   }, record);
+}
+
+/** An instant with its timezone, after `now` (a plan, not a record). */
+function futureInstant(now: Date) {
+  return z
+    .string({ message: 'must be an ISO 8601 time with a timezone, e.g. 2026-11-21T10:00:00Z' })
+    .pipe(z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a timezone, e.g. 2026-11-21T10:00:00Z' }))
+    .transform((s) => new Date(s))
+    .refine((d) => d.getTime() > now.getTime(), `must be in the future (server time is ${now.toISOString()})`);
 }
 
 /** Nothing Herald records happened before this; an earlier year is a typo (and PGlite misreads years below 100). */
@@ -75,6 +85,44 @@ export function writeSchemas(config: Config, now: Date) {
     editIncident: z.strictObject({ title: text('title', LIMITS.title) }),
     postmortem: z.strictObject({ markdown: text('markdown', LIMITS.postmortem) }),
     hideUpdate: z.strictObject({ reason: text('reason', LIMITS.reason) }),
+    createMaintenance: z
+      .strictObject({
+        title: text('title', LIMITS.title),
+        message: text('message', LIMITS.message),
+        environments: z
+          .array(z.string(), { message: 'must be a list of environments' })
+          .superRefine((list, ctx) => {
+            list.forEach((e, i) => {
+              if (!environments.includes(e)) ctx.addIssue({ code: 'custom', path: [i], message: `unknown environment "${e}" (known: ${environments.join(', ')})` });
+            });
+          })
+          .optional(),
+        modes: modes.optional(),
+        scheduled_for: futureInstant(now).optional(),
+        scheduled_until: futureInstant(now).optional(),
+        required_by: futureInstant(now).optional(),
+        auto_start: z.boolean({ message: 'must be true or false' }).optional(),
+        auto_complete: z.boolean({ message: 'must be true or false' }).optional(),
+      })
+      .superRefine(checkSchedule),
+    reschedule: z
+      .strictObject({
+        scheduled_for: futureInstant(now).optional(),
+        scheduled_until: futureInstant(now).optional(),
+        required_by: futureInstant(now).optional(),
+        auto_start: z.boolean({ message: 'must be true or false' }).optional(),
+        auto_complete: z.boolean({ message: 'must be true or false' }).optional(),
+      })
+      .superRefine((v, ctx) => {
+        if (v.scheduled_for || v.scheduled_until || v.required_by) checkSchedule(v, ctx);
+      }),
+    runMaintenance: z.strictObject({ confirm: z.string({ message: 'must be a string' }).optional(), message: text('message', LIMITS.message).optional() }),
+    cancelMaintenance: z.strictObject({ message: text('message', LIMITS.message).optional() }),
+    window: z.strictObject({
+      day: z.string({ message: 'must be a day of the week, e.g. Sunday' }).refine((d) => parseDay(d) !== undefined, 'must be a day of the week, e.g. Sunday'),
+      time: z.string({ message: 'must be a time HH:MM in UTC, e.g. 14:30' }).refine((t) => parseTime(t) !== undefined, 'must be a time HH:MM in UTC, e.g. 14:30'),
+      duration_hours: z.number({ message: 'must be a number of hours' }).min(0.25, 'must be at least 0.25').max(24, 'must be at most 24').optional(),
+    }),
     createToken: z.strictObject({
       name: text('name', LIMITS.tokenName),
       scopes: z
@@ -86,6 +134,18 @@ export function writeSchemas(config: Config, now: Date) {
 }
 
 export type WriteSchemas = ReturnType<typeof writeSchemas>;
+
+/** A maintenance is planned either by time (scheduled_for, optional scheduled_until) or by deadline. */
+function checkSchedule(v: { scheduled_for?: Date | undefined; scheduled_until?: Date | undefined; required_by?: Date | undefined }, ctx: z.RefinementCtx) {
+  if (v.required_by && (v.scheduled_for || v.scheduled_until)) {
+    ctx.addIssue({ code: 'custom', path: ['required_by'], message: 'give either required_by (Herald picks the window) or scheduled_for, not both' });
+  } else if (!v.required_by && !v.scheduled_for) {
+    ctx.addIssue({ code: 'custom', path: ['scheduled_for'], message: 'is required unless required_by is given' });
+  }
+  if (v.scheduled_for && v.scheduled_until && v.scheduled_until.getTime() <= v.scheduled_for.getTime()) {
+    ctx.addIssue({ code: 'custom', path: ['scheduled_until'], message: 'must be after scheduled_for' });
+  }
+}
 
 /** Every problem zod found, each with its dotted path ("statuses.staging"). */
 export function problemsOf(error: z.ZodError): FieldProblem[] {

@@ -9,6 +9,8 @@ import { AppError } from '../errors.ts';
 export interface WriteResult {
   readonly status: number;
   readonly body: unknown;
+  /** False when the write turned out to change nothing (a scheduler pass with nothing due). */
+  readonly changed?: boolean;
 }
 
 export interface Idempotency {
@@ -48,9 +50,9 @@ export async function runWrite(
     const written = await write(trx);
     await recordModeChanges(trx, deps.config, now, cause);
     if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, written.status, written.body);
-    await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.execute(trx);
+    if (written.changed !== false) await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.execute(trx);
     return { ...written, replayed: false };
   });
-  if (!result.replayed) deps.changes.notify();
+  if (!result.replayed && result.changed !== false) deps.changes.notify();
   return result;
 }

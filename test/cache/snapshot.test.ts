@@ -55,7 +55,7 @@ describe('Snapshot', () => {
     expect((await s.current()).version).toBe(2);
   });
 
-  it('when a rebuild fails, the last good data keeps being served, marked stale, and retried at most every retryMs', async () => {
+  it('when a rebuild fails, the last good data keeps being served at once, marked stale, and retried behind requests at most every retryMs', async () => {
     const clock = fixedClock('2026-01-01T00:00:00Z');
     const c = counter();
     const s = new Snapshot(c.build, { clock, maxAgeMs: 30_000, retryMs: 1_000 });
@@ -71,9 +71,47 @@ describe('Snapshot', () => {
     expect(c.builds).toBe(builds); // no retry within a second
     clock.advance(1_000);
     c.setFail(false);
+    expect((await s.current()).staleSince).not.toBeNull(); // this request does not wait for the retry
+    await new Promise((r) => setTimeout(r, 0));
     const fresh = await s.current();
     expect(fresh.staleSince).toBeNull();
     expect(fresh.data).toEqual({ n: builds + 1 });
+  });
+
+  it('when a change is announced while failing, the next request tries again at once instead of waiting out retryMs', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    const c = counter();
+    const s = new Snapshot(c.build, { clock, retryMs: 60_000 });
+    await s.current();
+    c.setFail(true);
+    s.invalidate();
+    await s.current();
+    c.setFail(false);
+    s.invalidate(); // e.g. a write landed as soon as the database came back
+    const next = await s.current();
+    expect(next.staleSince).toBeNull();
+    expect(next.data).toEqual({ n: 3 });
+  });
+
+  it('when a change lands while a rebuild is already running, the next request waits for a rebuild that starts after it', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    let value = 'old';
+    let release!: () => void;
+    let gate = Promise.resolve();
+    const s = new Snapshot(async () => {
+      const seen = value;
+      await gate;
+      return seen;
+    }, { clock, maxAgeMs: 0 });
+    await s.current();
+    gate = new Promise<void>((r) => (release = r));
+    clock.advance(1);
+    await s.current(); // starts a background rebuild that reads "old" and then blocks
+    value = 'new';
+    s.invalidate();
+    const pending = s.current();
+    release();
+    expect((await pending).data).toBe('new');
   });
 
   it('when a rebuild after a change hangs, the request gets the previous data after waitMs', async () => {

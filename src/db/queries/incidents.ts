@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database, IncidentRow, UpdateRow } from '../schema.ts';
+import type { Insertable } from 'kysely';
+import type { Database, IncidentRow, IncidentsTable, UpdateRow } from '../schema.ts';
 
 type Db = Kysely<Database>;
 
@@ -12,7 +13,7 @@ export function findIncident(db: Db, id: number): Promise<IncidentRow | undefine
   return db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function insertIncident(db: Db, values: Omit<IncidentRow, 'id'>): Promise<IncidentRow> {
+export function insertIncident(db: Db, values: Insertable<IncidentsTable>): Promise<IncidentRow> {
   return db.insertInto('incidents').values(values).returningAll().executeTakeFirstOrThrow();
 }
 

@@ -1,0 +1,114 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { AppError, notFound } from '../errors.ts';
+import * as q from '../db/queries/incidents.ts';
+import * as mq from '../db/queries/maintenance.ts';
+import { DAYS, describeWindow, nextWindowStart, type Window } from '../domain/windows.ts';
+import type { Deps } from '../services/deps.ts';
+import * as maintenance from '../services/maintenance.ts';
+import { problemsOf, writeSchemas } from '../services/schemas.ts';
+import { runWrite } from '../services/transaction.ts';
+import { idParam, idempotencyOf, readBody, requireToken, type Env } from './http.ts';
+import { respond } from './incidents.ts';
+
+function windowView(w: Window, now: Date) {
+  const hh = String(Math.floor(w.minute / 60)).padStart(2, '0');
+  const mm = String(w.minute % 60).padStart(2, '0');
+  return { day: DAYS[w.day], time: `${hh}:${mm}`, duration_hours: w.durationMinutes / 60, description: describeWindow(w), next: nextWindowStart(w, now).toISOString() };
+}
+
+/** Planned maintenance and the weekly window (DESIGN "Maintenance windows"). */
+export function maintenanceRoutes(deps: Deps) {
+  const { db, config, clock } = deps;
+  const app = new Hono<Env>();
+  const write = requireToken(deps, 'maintenance:write');
+
+  app.get('/maintenance-window', async (c) => {
+    const now = clock.now();
+    const row = await mq.findWindow(db);
+    if (row) return c.json(windowView({ day: row.day, minute: row.minute, durationMinutes: row.duration_minutes }, now));
+    // choosing the random window is a write, so it goes through one like any other
+    const { body } = await runWrite(deps, now, undefined, async (trx) => ({ status: 200, body: windowView(await maintenance.currentWindow(trx, now), now) }));
+    return c.json(body as object);
+  });
+
+  app.put('/maintenance-window', write, async (c) => {
+    const now = clock.now();
+    const input = await readBody(c, writeSchemas(config, now).window);
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => ({
+      status: 200,
+      body: windowView(await maintenance.setWindow(trx, c.get('actor'), now, input), now),
+    }));
+    return respond(c, result);
+  });
+
+  app.get('/maintenances', async (c) => {
+    const parsed = z.strictObject({ state: z.enum(['open', 'all'], { message: 'must be open or all' }).default('open') }).safeParse(c.req.query());
+    if (!parsed.success) throw new AppError('invalid_params', 'The query is not valid.', problemsOf(parsed.error));
+    const now = clock.now();
+    const rows = await mq.listMaintenance(db, parsed.data.state === 'open', 100);
+    return c.json(await Promise.all(rows.map((r) => maintenance.maintenanceInfo(db, now, r))));
+  });
+
+  app.get('/maintenances/:id', async (c) => {
+    const id = idParam(c, 'id', 'Maintenance');
+    const row = await q.findIncident(db, id);
+    if (!row || row.kind !== 'maintenance') throw notFound(`Maintenance ${id}`);
+    return c.json(await maintenance.maintenanceInfo(db, clock.now(), row));
+  });
+
+  app.post('/maintenances', write, async (c) => {
+    const now = clock.now();
+    const input = await readBody(c, writeSchemas(config, now).createMaintenance);
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
+      const row = await maintenance.scheduleMaintenance(trx, c.get('actor'), now, input);
+      return { status: 201, body: await maintenance.maintenanceInfo(trx, now, row) };
+    });
+    return respond(c, result);
+  });
+
+  app.patch('/maintenances/:id', write, async (c) => {
+    const id = idParam(c, 'id', 'Maintenance');
+    const now = clock.now();
+    const input = await readBody(c, writeSchemas(config, now).reschedule);
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
+      const row = await maintenance.reschedule(trx, c.get('actor'), now, id, input);
+      return { status: 200, body: await maintenance.maintenanceInfo(trx, now, row) };
+    });
+    return respond(c, result);
+  });
+
+  app.post('/maintenances/:id/run', write, async (c) => {
+    const id = idParam(c, 'id', 'Maintenance');
+    const now = clock.now();
+    const input = await readBody(c, writeSchemas(config, now).runMaintenance);
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
+      const { incident } = await maintenance.runNow(trx, config, c.get('actor'), now, id, input.confirm, input.message);
+      return { status: 200, body: await maintenance.maintenanceInfo(trx, now, incident) };
+    }, `maintenance ${id} run by ${c.get('actor').name}`);
+    return respond(c, result);
+  });
+
+  app.post('/maintenances/:id/cancel', write, async (c) => {
+    const id = idParam(c, 'id', 'Maintenance');
+    const now = clock.now();
+    const input = await readBody(c, writeSchemas(config, now).cancelMaintenance);
+    const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
+      const { incident } = await maintenance.cancel(trx, c.get('actor'), now, id, input.message);
+      return { status: 200, body: await maintenance.maintenanceInfo(trx, now, incident) };
+    }, `maintenance ${id} cancelled by ${c.get('actor').name}`);
+    return respond(c, result);
+  });
+
+  return app;
+}
+
+/** Runs one scheduler pass in its own transaction (with mode bookkeeping and change notification). */
+export async function schedulerTick(deps: Deps) {
+  const now = deps.clock.now();
+  const { body } = await runWrite(deps, now, undefined, async (trx) => {
+    const pass = await maintenance.runScheduler(trx, now);
+    return { status: 200, body: pass, changed: pass.started.length + pass.completed.length > 0 };
+  }, 'maintenance scheduler');
+  return body as Awaited<ReturnType<typeof maintenance.runScheduler>>;
+}

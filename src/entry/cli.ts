@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { clientUsage, commandHelp, isClientCommand, runClientCommand } from '../cli/commands.ts';
 import { ConfigError, parseConfig } from '../config.ts';
 import { loadMigrations, migrate } from '../db/migrator.ts';
 import { SCOPES, type Scope } from '../services/deps.ts';
@@ -8,7 +9,7 @@ import { openDatabase, serveFromEnv } from './node.ts';
 
 const USAGE = `Usage: herald <command> [options]
 
-Commands:
+Commands on this machine's configuration:
   serve                                   start the server (same as npm start)
   migrate                                 apply pending database migrations
   token:create --name NAME --scopes LIST  create an API token on this database; prints only the secret
@@ -20,9 +21,16 @@ Commands:
                                           ROLE's mode from the Herald at --herald (or HERALD_URL)
 
 Configuration comes from the environment (DATABASE_URL, HERALD_DATA_DIR, ...); see README.md.
+
+Commands that talk to a Herald server:
+${clientUsage()}
+
 Examples:
   herald token:create --name alice --scopes admin
-  herald gate --upstream http://127.0.0.1:8080 --role web --port 8000 --herald https://status.example.com \
+  export HERALD_URL=https://status.example.com HERALD_TOKEN=hrd_...
+  ID=$(herald incident:open --title "Database failover" --message "Writes are failing." --status production=red)
+  herald maintenance:on --role web --reason "Upgrading Postgres" -y
+  herald gate --upstream http://127.0.0.1:8080 --role web --port 8000 --herald https://status.example.com \\
     --allow-path /healthz --allow-ip 10.0.0.0/8 --bypass-secret "$GATE_SECRET"`;
 
 class UsageError extends Error {}
@@ -109,6 +117,14 @@ async function gateCommand(argv: string[]): Promise<void> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && rest.some((a) => a === '--help' || a === '-h')) {
+    const help = commandHelp(command);
+    if (help) {
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
+  }
+  if (isClientCommand(command, rest)) return runClientCommand(command!, rest);
   try {
     switch (command) {
       case 'serve':
@@ -123,8 +139,16 @@ export async function main(argv: string[]): Promise<number> {
       case 'gate':
         await gateCommand(rest);
         return -1; // keeps running
-      case undefined:
       case 'help':
+        if (rest[0] !== undefined) {
+          const help = commandHelp(rest[0]);
+          if (!help) throw new UsageError(`unknown command "${rest[0]}"`);
+          process.stdout.write(`${help}\n`);
+          return 0;
+        }
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      case undefined:
       case '--help':
       case '-h':
         process.stdout.write(`${USAGE}\n`);

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { Readable, pipeline } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGate, type GateOptions } from '../gate/core.ts';
 import { ModeClient } from '../gate/mode-client.ts';
 
@@ -62,15 +62,17 @@ export async function startGateProxy(options: ProxyOptions) {
           for (const [k, v] of Object.entries(upRes.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) back[k] = v;
           for (const [k, v] of Object.entries(decision.headers)) back[k] = v;
           res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, back);
-          // pipeline tears the upstream response down when the client goes away mid-answer
-          pipeline(upRes, res, () => {});
+          upRes.once('error', () => res.destroy());
+          upRes.pipe(res);
         },
       );
       // a client that leaves mid-request (or mid-answer) ends the upstream request too
       res.on('close', () => {
         if (!res.writableFinished) up.destroy();
       });
-      pipeline(req, up, () => {});
+      // plain pipes: pipeline() costs an AbortController and a DOMException per request; the
+      // close handlers here already end the upstream request when the client leaves
+      req.pipe(up);
       // the connection dropping mid-upload does not always end `req`: watch the socket too
       const onSocketClose = () => {
         if (!req.complete) up.destroy();

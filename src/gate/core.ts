@@ -130,7 +130,20 @@ export function createGate(options: GateOptions) {
     return `<!DOCTYPE html>${String(page)}`;
   }
 
-  return async function decide(req: GateRequest): Promise<Decision> {
+  /**
+   * The common case without awaiting anything: the mode lets this method through, the path is
+   * not the bypass path, and there is no change of contact with Herald to log. Returns the mode
+   * to put in the header, or undefined when the full `decide` must run.
+   */
+  function passesAs(method: string, path: string): Mode | undefined {
+    const state = options.modes.state(options.role);
+    if (state.stale !== lastStale || (bypassPath !== undefined && path === bypassPath)) return undefined;
+    return state.mode === 'full' || (state.mode === 'read_only' && SAFE.has(method)) ? state.mode : undefined;
+  }
+
+  return Object.assign(decide, { passesAs });
+
+  async function decide(req: GateRequest): Promise<Decision> {
     const state = options.modes.state(options.role);
     if (state.stale !== lastStale) {
       lastStale = state.stale;
@@ -187,5 +200,5 @@ export function createGate(options: GateOptions) {
       ? { id: 'maintenance', message: `${siteName} is temporarily unavailable. ${more}` }
       : { id: 'read_only', message: `${siteName} is in read-only mode: reads work, changes are refused for now. ${more}` };
     return { action: 'respond', response: new Response(JSON.stringify(body), { status: 503, headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' } }) };
-  };
+  }
 }

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { createGate, type GateOptions } from './core.ts';
+import { createGate, MODE_HEADER, type GateOptions } from './core.ts';
 
 export interface PlatformGateOptions extends GateOptions {
   /**
@@ -26,6 +26,19 @@ export function platformGate(options: PlatformGateOptions): MiddlewareHandler {
   const decide = createGate(options);
   const clientIp = options.clientIp ?? socketAddress;
   return async function platformGateMiddleware(c, next) {
+    const passing = decide.passesAs(c.req.method, c.req.path);
+    if (passing !== undefined) {
+      // Fast path: on Node, put the header straight on the response being built (cheaper than
+      // rebuilding Hono's response headers after the handler ran).
+      const outgoing = (c.env as { outgoing?: { setHeader?: (k: string, v: string) => void; headersSent?: boolean } } | undefined)?.outgoing;
+      if (outgoing?.setHeader && !outgoing.headersSent) {
+        outgoing.setHeader(MODE_HEADER, passing);
+        return next();
+      }
+      await next();
+      c.res.headers.set(MODE_HEADER, passing);
+      return;
+    }
     const decision = await decide({ method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, ip: clientIp(c) });
     if (decision.action === 'respond') return decision.response;
     await next();

@@ -53,7 +53,7 @@ export async function buildPublicData(db: Kysely<Database>, config: Config, now:
   const status: StatusView = {
     environments: config.environments.map((e) => ({ slug: e.slug, name: e.name, status: worstStatus(active.map((v) => v.statuses[e.slug] ?? 'green')) })),
     incidents: active,
-    scheduled: open.filter((v) => v.kind === 'maintenance' && v.state === 'scheduled').sort((a, b) => a.started_at.localeCompare(b.started_at)),
+    scheduled: open.filter((v) => v.kind === 'maintenance' && v.state === 'scheduled').sort((a, b) => (a.scheduled_for ?? a.started_at).localeCompare(b.scheduled_for ?? b.started_at)),
     updated_at: (last ?? now).toISOString(),
   };
   return {

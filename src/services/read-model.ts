@@ -126,7 +126,7 @@ export async function currentStatus(db: Db, config: Config, now: Date): Promise<
   const active = open.filter((v) => isActive(v.kind, v.state));
   const scheduled = open
     .filter((v) => v.kind === 'maintenance' && v.state === 'scheduled')
-    .sort((a, b) => a.started_at.localeCompare(b.started_at));
+    .sort((a, b) => (a.scheduled_for ?? a.started_at).localeCompare(b.scheduled_for ?? b.started_at));
   return {
     environments: config.environments.map((e) => ({
       slug: e.slug,

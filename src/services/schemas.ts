@@ -114,7 +114,8 @@ export function writeSchemas(config: Config, now: Date) {
         auto_complete: z.boolean({ message: 'must be true or false' }).optional(),
       })
       .superRefine((v, ctx) => {
-        if (v.scheduled_for || v.scheduled_until || v.required_by) checkSchedule(v, ctx);
+        // moving only the end is fine: the service checks it against the start it keeps
+        if (v.scheduled_for || v.required_by) checkSchedule(v, ctx);
       }),
     runMaintenance: z.strictObject({ confirm: z.string({ message: 'must be a string' }).optional(), message: text('message', LIMITS.message).optional() }),
     cancelMaintenance: z.strictObject({ message: text('message', LIMITS.message).optional() }),

@@ -139,3 +139,28 @@ describe('gate parts', () => {
     expect(prefersHtml(null)).toBe(false);
   });
 });
+
+describe('platformGate under @hono/node-server', () => {
+  it('when served over real HTTP, the fast path still sends the mode header, and refusals still refuse', async () => {
+    const { serve } = await import('@hono/node-server');
+    const s = source('full');
+    const { a } = app(s.modes);
+    const server = serve({ fetch: a.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const ok = await fetch(`http://127.0.0.1:${port}/apps`);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('platform-mode')).toBe('full');
+      expect(await ok.json()).toEqual({ apps: [] });
+      s.set({ mode: 'read_only' });
+      const read = await fetch(`http://127.0.0.1:${port}/apps`);
+      expect(read.headers.get('platform-mode')).toBe('read_only');
+      const write = await fetch(`http://127.0.0.1:${port}/apps`, { method: 'POST' });
+      expect(write.status).toBe(503);
+      expect(write.headers.get('platform-mode')).toBe('read_only');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

@@ -24,6 +24,12 @@ export interface AppDeps extends Deps {
   readonly log: (line: string) => void;
   /** Compression for cached public responses (node:zlib on Node); absent means identity only. */
   readonly compress?: Compressor;
+  /**
+   * A cheap token that changes whenever public data changes (Workers: no NOTIFY reaches an
+   * isolate). When given, it is read before each GET/HEAD and the snapshot is invalidated when it
+   * differs from the last one seen. If reading it fails, the request goes on with what is cached.
+   */
+  readonly publicVersion?: () => Promise<string>;
 }
 
 /**
@@ -69,6 +75,20 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
   const snapshot = new Snapshot(() => buildPublicData(deps.db, deps.config, deps.clock.now()), { clock: deps.clock });
   deps.changes.subscribe(() => snapshot.invalidate());
+  if (deps.publicVersion) {
+    const publicVersion = deps.publicVersion;
+    let seen: string | undefined;
+    app.use('*', async function checkPublicVersion(c, next) {
+      if ((c.req.method === 'GET' || c.req.method === 'HEAD') && c.req.path !== '/healthz' && c.req.path !== '/readyz') {
+        const version = await publicVersion().catch(() => undefined);
+        if (version !== undefined && version !== seen) {
+          if (seen !== undefined) snapshot.invalidate();
+          seen = version;
+        }
+      }
+      return next();
+    });
+  }
 
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin', contentSecurityPolicy: CSP }));
   const publicCors = cors({ origin: '*', allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag', 'Link', 'Retry-After'] });

@@ -1,0 +1,12 @@
+/**
+ * The names of the migrations in migrations/, in order, bundled into code for runtimes without a
+ * filesystem (Cloudflare Workers): their readiness check needs every one recorded in
+ * herald_migrations. test/workers/migration-names.test.ts keeps this list equal to the files.
+ * Add a line here with every new migration.
+ */
+export const MIGRATION_NAMES: readonly string[] = [
+  '0001_initial.sql',
+  '0002_public_pages.sql',
+  '0003_platform_modes.sql',
+  '0004_maintenance.sql',
+];

@@ -73,7 +73,7 @@ export class Snapshot<T> {
   async current(): Promise<SnapshotState<T>> {
     if (!this.#state) {
       await this.#fresh();
-      if (!this.#state) throw this.#lastError;
+      if (!this.#state) throw this.#lastError ?? new Error('the public data could not be built');
       return this.#state;
     }
     if (this.#changed) {
@@ -93,7 +93,8 @@ export class Snapshot<T> {
 
   /** Rebuilds until the data is at least as new as the last announced change (or a build fails). */
   async #fresh(): Promise<void> {
-    while (this.#changed) {
+    // also wait out a first build someone else started (there is no data to fall back on yet)
+    while (this.#changed || (!this.#state && this.#rebuilding)) {
       if (this.#rebuilding) {
         await this.#rebuilding; // it may have started before the change: loop and look again
         continue;

@@ -152,6 +152,12 @@ export class HeraldClient {
           await sleep(delays[attempt]!);
           continue;
         }
+        if (MAYBE_SENT.has(code) && options.idempotencyKey !== undefined) {
+          throw new CliFailure([
+            `lost the connection to Herald at ${this.target.url} (${code}); the change may or may not have been made`,
+            `run the same command again with --idempotency-key ${options.idempotencyKey} to make it exactly once`,
+          ]);
+        }
         throw new CliFailure([`cannot reach Herald at ${this.target.url} (${code})`]);
       }
       const text = await res.text();

@@ -222,10 +222,9 @@ const maintenanceStatus: CommandSpec = {
     if (all && role !== undefined) throw new CliUsageError('give --role or --all, not both');
     const res = await ctx.client().request<{ roles: RoleMode[] }>('GET', '/api/v1/platform', { query: { role: all ? undefined : (role ?? 'web') } });
     if (ctx.flag('json')) return ctx.o.json(res.body);
-    for (const r of res.body.roles) {
-      ctx.o.out(all ? `${r.role} ${onOff(r.mode)}` : onOff(r.mode));
-      if (r.mode !== 'full') ctx.o.err(describeRole(r));
-    }
+    // the answers first, then why (a terminal shows both streams; keep the answer together)
+    ctx.o.out(...res.body.roles.map((r) => (all ? `${r.role} ${onOff(r.mode)}` : onOff(r.mode))));
+    ctx.o.err(...res.body.roles.filter((r) => r.mode !== 'full').map(describeRole));
   },
 };
 

@@ -21,7 +21,17 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+let pipeGuard = false;
+
 export function processIO(): CliIO {
+  if (!pipeGuard) {
+    pipeGuard = true;
+    // `herald incident:list | head -1`: the reader left; stop quietly, as cat and grep do
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 

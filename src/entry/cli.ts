@@ -1,11 +1,9 @@
 import { parseArgs } from 'node:util';
 import { clientUsage, commandHelp, isClientCommand, runClientCommand } from '../cli/commands.ts';
 import { ConfigError, parseConfig } from '../config.ts';
-import { loadMigrations, migrate } from '../db/migrator.ts';
 import { SCOPES, type Scope } from '../services/deps.ts';
-import { createToken } from '../services/tokens.ts';
-import { startGateProxy } from './gate.ts';
-import { openDatabase, serveFromEnv } from './node.ts';
+// The server, the migrator and the gate are imported when their command runs: a client command
+// (incident:update in the middle of an outage) should not pay for loading them.
 
 const USAGE = `Usage: herald <command> [options]
 
@@ -46,6 +44,7 @@ async function tokenCreate(argv: string[]): Promise<void> {
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length) throw new UsageError(`unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`);
   const config = parseConfig(process.env);
+  const [{ openDatabase }, { migrate }, { createToken }] = await Promise.all([import('./node.ts'), import('../db/migrator.ts'), import('../services/tokens.ts')]);
   const handle = await openDatabase(config);
   try {
     await migrate(handle.db);
@@ -61,6 +60,7 @@ async function tokenCreate(argv: string[]): Promise<void> {
 
 async function migrateCommand(): Promise<void> {
   const config = parseConfig(process.env);
+  const [{ openDatabase }, { loadMigrations, migrate }] = await Promise.all([import('./node.ts'), import('../db/migrator.ts')]);
   const handle = await openDatabase(config);
   try {
     const report = await migrate(handle.db, await loadMigrations());
@@ -97,6 +97,7 @@ async function gateCommand(argv: string[]): Promise<void> {
   const secret = values['bypass-secret'] ?? process.env.HERALD_GATE_BYPASS_SECRET;
   if (secret !== undefined && secret.length < 16) throw new UsageError('--bypass-secret must be at least 16 characters');
   const pageUrl = values['maintenance-page-url'] ?? process.env.MAINTENANCE_PAGE_URL;
+  const { startGateProxy } = await import('./gate.ts');
   const gate = await startGateProxy({
     upstream: values.upstream,
     role: values.role,
@@ -128,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
-        await serveFromEnv(process.env);
+        await (await import('./node.ts')).serveFromEnv(process.env);
         return -1; // keeps running
       case 'migrate':
         await migrateCommand();

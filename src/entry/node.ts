@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 import { serve, type ServerType } from '@hono/node-server';
@@ -24,11 +25,53 @@ const gz = promisify(gzip);
 export const nodeCompress: Compressor = async (data, encoding) =>
   new Uint8Array(encoding === 'br' ? await brotli(data, { params: { [zlib.BROTLI_PARAM_QUALITY]: 6 } }) : await gz(data, { level: 6 }));
 
+/**
+ * The embedded database belongs to one process at a time (two PGlite instances on one directory
+ * would corrupt it): a lock file holds the owner's pid; a lock whose process is gone is taken over.
+ */
+async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+  const file = join(dir, 'herald.lock');
+  for (;;) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      const pid = Number(await readFile(file, 'utf8').catch(() => ''));
+      let alive = false;
+      try {
+        alive = pid > 0 && pid !== process.pid && process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (alive) {
+        throw new Error(
+          `the embedded database in ${dir} is in use by another Herald process (pid ${pid}); stop it first, or go through the running server (e.g. herald token:create --remote)`,
+        );
+      }
+      await rm(file, { force: true });
+    }
+  }
+}
+
 /** Opens the configured database: Postgres when DATABASE_URL is set, else PGlite in the data dir. */
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
   if (config.databaseUrl) return connectPostgres(config.databaseUrl);
   await mkdir(config.dataDir, { recursive: true });
-  return connectPGlite({ dataDir: config.dataDir });
+  const unlock = await lockDataDir(config.dataDir);
+  try {
+    const handle = await connectPGlite({ dataDir: config.dataDir });
+    return {
+      ...handle,
+      close: async () => {
+        await handle.close();
+        await unlock();
+      },
+    };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 }
 
 export interface RunningServer {

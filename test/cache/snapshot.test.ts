@@ -126,6 +126,19 @@ describe('Snapshot', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('when many requests arrive during the very first build, they all wait for it', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const s = new Snapshot(async () => {
+      await gate;
+      return { n: 1 };
+    }, { clock });
+    const all = Promise.all(Array.from({ length: 6 }, () => s.current()));
+    release();
+    expect((await all).map((r) => r.data)).toEqual(Array(6).fill({ n: 1 }));
+  });
+
   it('when the very first build fails, the error reaches the caller', async () => {
     const clock = fixedClock('2026-01-01T00:00:00Z');
     const s = new Snapshot(async () => {

@@ -52,6 +52,21 @@ describe('herald on the embedded database', () => {
     }
   });
 
+  it('when a server holds the embedded database, a second process is refused instead of opening it too', async () => {
+    const running = await startHerald(env);
+    try {
+      const r = await runHerald(['token:create', '--name', 'second', '--scopes', 'admin'], env);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^herald: the embedded database in .* is in use by another Herald process \(pid \d+\); stop it first/);
+    } finally {
+      expect(await running.stop()).toBe(0);
+    }
+    // once it stopped, the lock is gone
+    const after = await runHerald(['token:create', '--name', 'third', '--scopes', 'admin'], env);
+    expect(after.code).toBe(0);
+  });
+
   it('when a configuration value is wrong, start-up stops with one line naming the variable', async () => {
     const r = await runHerald(['serve'], { ...env, PORT: 'eighty' });
     expect(r.code).toBe(1);

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
@@ -91,7 +91,15 @@ export function createApp(deps: AppDeps) {
   }
 
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin', contentSecurityPolicy: CSP }));
-  const publicCors = cors({ origin: '*', allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag', 'Link', 'Retry-After'] });
+  // Public reads are for anyone's widgets. Hono's cors() touches the response before the handler
+  // runs, which makes Hono rebuild the cached response; for GET/HEAD the headers go on afterwards.
+  const preflight = cors({ origin: '*', allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag', 'Link', 'Retry-After'] });
+  const publicCors: MiddlewareHandler = async function publicCors(c, next) {
+    if (c.req.method === 'OPTIONS') return preflight(c, next);
+    await next();
+    c.res.headers.set('Access-Control-Allow-Origin', '*');
+    c.res.headers.set('Access-Control-Expose-Headers', 'ETag,Link,Retry-After');
+  };
   app.use('/api/*', publicCors);
   app.use('/feed.rss', publicCors);
   app.use('/api/*', async function limitWrites(c, next) {

@@ -9,4 +9,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0002_public_pages.sql',
   '0003_platform_modes.sql',
   '0004_maintenance.sql',
+  '0005_public_page_indexes.sql',
 ];

@@ -78,7 +78,7 @@ export async function loadPlatform(db: Db, config: Config, now: Date, open?: rea
   const [views, overrides, latest] = await Promise.all([
     open ?? q.openIncidents(db).then((rows) => incidentViews(db, config, rows, now)),
     m.activeOverrides(db),
-    m.latestModeChanges(db),
+    m.latestModeChanges(db, config.roles),
   ]);
   return platformModes(config, views, overrides, latest);
 }
@@ -91,7 +91,7 @@ export async function loadPlatform(db: Db, config: Config, now: Date, open?: rea
 export async function recordModeChanges(db: Db, config: Config, now: Date, cause: string): Promise<void> {
   await m.lockModes(db);
   const roles = await loadPlatform(db, config, now);
-  const latest = await m.latestModeChanges(db);
+  const latest = await m.latestModeChanges(db, config.roles);
   const changes = roles
     .map((r) => ({ r, before: (latest.find((c) => c.role === r.role)?.to_mode ?? 'full') as Mode }))
     .filter(({ r, before }) => r.mode !== before)

@@ -41,7 +41,7 @@ export async function buildPublicData(db: Kysely<Database>, config: Config, now:
     q.listIncidents(db, { limit: 5, state: 'closed', kind: 'incident' }),
     q.lastChange(db),
     m.activeOverrides(db),
-    m.latestModeChanges(db),
+    m.latestModeChanges(db, config.roles),
   ]);
   const rows = [...openRows, ...closedRows];
   const updates = await q.visibleUpdatesOf(db, rows.map((r) => r.id));

@@ -138,3 +138,15 @@ describe('public pages from the snapshot', () => {
     expect(await css.text()).toBe(ASSETS.css.body);
   });
 });
+
+describe('cross-origin reads', () => {
+  it('when a widget on another site reads the public JSON or the feed, CORS allows it; a preflight for a write does not', async () => {
+    for (const path of ['/api/v1/status', '/api/v4/current-status', '/feed.rss']) {
+      const r = await t.app.request(path, { headers: { origin: 'https://widgets.example.net' } });
+      expect(r.headers.get('access-control-allow-origin')).toBe('*');
+      expect(r.headers.get('access-control-expose-headers')).toBe('ETag,Link,Retry-After');
+    }
+    const pre = await t.app.request('/api/v1/incidents', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(pre.headers.get('access-control-allow-methods')).toBe('GET,HEAD');
+  });
+});

@@ -21,10 +21,15 @@ export function clearOverride(db: Db, id: number, at: Date, by: string, reason: 
     .executeTakeFirstOrThrow();
 }
 
-/** The newest recorded change per role: the mode each role is recorded to be in, and since when. */
-export async function latestModeChanges(db: Db): Promise<ModeChangeRow[]> {
+/**
+ * The newest recorded change of each role: the mode it is recorded to be in, and since when.
+ * One index probe per role, however long the history.
+ */
+export async function latestModeChanges(db: Db, roles: readonly string[]): Promise<ModeChangeRow[]> {
+  if (roles.length === 0) return [];
   const r = await sql<ModeChangeRow>`
-    select distinct on (role) * from mode_changes order by role, id desc`.execute(db);
+    select c.* from unnest(${[...roles]}::text[]) as r(role)
+    cross join lateral (select * from mode_changes m where m.role = r.role order by m.id desc limit 1) c`.execute(db);
   return r.rows;
 }
 

@@ -1,0 +1,403 @@
+/**
+ * `npm run bench`: Herald's public hot paths against a bare node:http server sending the same bytes.
+ *
+ * - Herald runs as `herald serve` in a child process, on a fresh embedded database in a temp dir,
+ *   seeded through the HTTP API with a token: open incidents with several Markdown updates, and
+ *   about three months of resolved history (some with postmortems).
+ * - Each route is fetched from Herald with and without `Accept-Encoding: gzip, br`; the exact
+ *   status, headers and body bytes (compressed when Herald compressed) are recorded, and a bare
+ *   node:http server in another child process replays them. Both are checked to answer the same
+ *   bytes before any load.
+ * - autocannon runs in this process (so on 2 cores: one for the server, one for the load), one
+ *   target at a time, Herald then bare for each route and encoding.
+ *
+ * Targets: status page ≥ 0.8 × the bare server's req/s, p99 under 10 ms.
+ * Each target is warmed up, then Herald and bare take turns in BENCH_ROUNDS slices (so background
+ * load on a shared machine falls on both alike); before each slice the script waits up to
+ * BENCH_QUIET_WAIT s for the machine to be quiet, and it reports how much CPU other processes
+ * took during each run.
+ *
+ * Knobs: BENCH_DURATION (measured s per target, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (50),
+ * BENCH_ROUNDS (2), BENCH_QUIET_WAIT (s, 30), BENCH_KEEP=1 keeps the temp dir.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  freePort,
+  header,
+  int,
+  jsonRequest,
+  kib,
+  loadInterleaved,
+  machineLine,
+  memoryKb,
+  mib,
+  ms,
+  rawGet,
+  replayable,
+  runHerald,
+  say,
+  startBare,
+  startHerald,
+  summarizeProfile,
+  table,
+  load,
+  type CpuProfile,
+  type Fixture,
+  type LoadResult,
+  type RawResponse,
+} from './bench-support.ts';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const QUIET_WAIT = Number(process.env.BENCH_QUIET_WAIT ?? 30);
+const TARGET_RATIO = 0.8;
+const TARGET_P99 = 10;
+
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+const ROUTES = [
+  { path: '/', accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8', statusPage: true },
+  { path: '/api/v4/current-status', accept: 'application/json', statusPage: false },
+  { path: '/feed.rss', accept: 'application/rss+xml, application/xml;q=0.9, */*;q=0.8', statusPage: false },
+] as const;
+const ENCODINGS = [
+  { label: 'gzip, br', acceptEncoding: 'gzip, br' },
+  { label: 'none', acceptEncoding: '' },
+] as const;
+
+function requestHeaders(accept: string, acceptEncoding: string): Record<string, string> {
+  return {
+    accept,
+    'accept-language': 'en-US,en;q=0.9',
+    'user-agent': UA,
+    ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}),
+  };
+}
+
+// ---- a realistic state, through the API ---------------------------------------------------------
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const REGIONS = ['us-east', 'eu-west', 'ap-southeast'];
+const COMPONENTS = ['Platform API', 'Dashboard', 'Build pipeline', 'Postgres add-on', 'Router', 'Log drains', 'Scheduler', 'Metrics'];
+
+function message(n: number, state: string, component: string, region: string): string {
+  const lines = {
+    investigating: [
+      `We are **investigating** elevated error rates on the ${component} in \`${region}\`. Some requests fail with \`H12\` or \`503\`.`,
+      '',
+      `- Affected: ${component} (${region})`,
+      '- Not affected: running dynos keep serving traffic',
+      '',
+      `Follow along on [the incident page](https://status.example.com/incidents/${n}) or subscribe to the [RSS feed](https://status.example.com/feed.rss).`,
+    ],
+    identified: [
+      `The cause is **identified**: a configuration change rolled out to the ${component} fleet at ${10 + (n % 12)}:${String((n * 7) % 60).padStart(2, '0')} UTC exhausted connection pools.`,
+      '',
+      '1. The change has been reverted.',
+      '2. Pools are being recycled region by region.',
+      '3. Queued work will be retried automatically; no action is needed.',
+    ],
+    monitoring: [
+      `A fix is in place and we are *monitoring* the ${component}. Error rates in \`${region}\` are back to normal levels.`,
+      '',
+      '> If you still see failures, please retry; deploys queued during the incident are being processed in order.',
+    ],
+    resolved: [
+      `This incident is **resolved**. The ${component} has been operating normally for 30 minutes.`,
+      '',
+      'A postmortem will follow once the review is complete.',
+    ],
+  } as Record<string, string[]>;
+  return (lines[state] ?? lines.investigating!).join('\n');
+}
+
+const POSTMORTEM = (title: string) => `## Summary
+
+${title}: for a little over an hour, part of the platform returned errors.
+
+## Timeline
+
+| time (UTC) | event |
+| --- | --- |
+| 10:02 | Alerts fire for elevated 5xx rates |
+| 10:09 | Incident declared, investigation starts |
+| 10:31 | Faulty configuration identified and reverted |
+| 11:15 | Error rates back to baseline |
+
+## What we are changing
+
+- Configuration changes roll out to one region at a time, with automatic rollback on error-rate alerts.
+- Connection pool limits are now checked in CI.
+`;
+
+interface Seeded {
+  readonly incidents: number;
+  readonly updates: number;
+  readonly open: number;
+}
+
+async function seed(base: string, token: string): Promise<Seeded> {
+  const now = Date.now();
+  const iso = (t: number) => new Date(t).toISOString();
+  let incidents = 0;
+  let updates = 0;
+  const post = (p: string, body: unknown) => jsonRequest('POST', `${base}${p}`, token, body);
+
+  // History: 36 resolved incidents over the last 88 days, 3-5 updates each, a few postmortems.
+  for (let i = 0; i < 36; i++) {
+    const start = now - 88 * DAY + i * (86 * DAY / 36) + (i % 5) * HOUR;
+    const component = COMPONENTS[i % COMPONENTS.length]!;
+    const region = REGIONS[i % REGIONS.length]!;
+    const env = i % 4 === 3 ? 'development' : 'production';
+    const title = `${component} ${i % 3 === 0 ? 'errors' : i % 3 === 1 ? 'degraded performance' : 'unavailable'} in ${region}`;
+    const created = await post('/api/v1/incidents', {
+      title,
+      message: message(i, 'investigating', component, region),
+      statuses: { [env]: i % 3 === 2 ? 'red' : 'yellow' },
+      ...(i % 6 === 0 ? { modes: { web: 'read_only' } } : {}),
+      at: iso(start),
+    });
+    const id = created.id as number;
+    incidents++;
+    updates++;
+    const steps = ['identified', ...(i % 2 ? ['monitoring'] : []), ...(i % 3 === 0 ? ['monitoring'] : []), 'resolved'];
+    let t = start;
+    for (const state of steps) {
+      t += (20 + ((i * 13) % 50)) * MINUTE;
+      await post(`/api/v1/incidents/${id}/updates`, {
+        state,
+        message: message(i, state, component, region),
+        ...(state === 'identified' ? { statuses: { [env]: 'yellow' } } : {}),
+        ...(state === 'resolved' && i % 6 === 0 ? { modes: { web: 'full' } } : {}),
+        at: iso(t),
+      });
+      updates++;
+    }
+    if (i % 7 === 0) {
+      await jsonRequest('PUT', `${base}/api/v1/incidents/${id}/postmortem`, token, { markdown: POSTMORTEM(title) });
+      await post(`/api/v1/incidents/${id}/postmortem/publish`, undefined);
+    }
+  }
+
+  // Open now: three incidents with several Markdown updates each.
+  const open = [
+    { title: 'Elevated API error rates in eu-west', component: 'Platform API', region: 'eu-west', statuses: { production: 'red' }, modes: { web: 'read_only' }, states: ['investigating', 'investigating', 'identified', 'identified', 'monitoring', 'monitoring'] },
+    { title: 'Delayed build logs', component: 'Build pipeline', region: 'us-east', statuses: { development: 'yellow' }, modes: {}, states: ['investigating', 'identified', 'identified', 'monitoring'] },
+    { title: 'Intermittent dashboard timeouts', component: 'Dashboard', region: 'ap-southeast', statuses: { production: 'yellow' }, modes: {}, states: ['investigating', 'investigating', 'identified', 'monitoring', 'monitoring'] },
+  ];
+  for (const [n, o] of open.entries()) {
+    let t = now - (3 - n) * HOUR - o.states.length * 20 * MINUTE;
+    const created = await post('/api/v1/incidents', {
+      title: o.title,
+      message: message(100 + n, 'investigating', o.component, o.region),
+      statuses: o.statuses,
+      ...(Object.keys(o.modes).length ? { modes: o.modes } : {}),
+      at: iso(t),
+    });
+    incidents++;
+    updates++;
+    for (const state of o.states.slice(1)) {
+      t += 20 * MINUTE;
+      await post(`/api/v1/incidents/${created.id}/updates`, { state, message: message(100 + n, state, o.component, o.region), at: iso(t) });
+      updates++;
+    }
+  }
+  return { incidents, updates, open: open.length };
+}
+
+// ---- the run ------------------------------------------------------------------------------------
+
+interface Row {
+  readonly route: string;
+  readonly encoding: string;
+  readonly bytes: number;
+  readonly contentEncoding: string;
+  readonly herald?: LoadResult;
+  readonly bare?: LoadResult;
+  readonly skipped?: string;
+  readonly statusPage: boolean;
+}
+
+function sameResponse(a: RawResponse, b: RawResponse): string | null {
+  if (a.status !== b.status) return `status ${a.status} vs ${b.status}`;
+  if (!a.body.equals(b.body)) return `body differs (${a.body.length} vs ${b.body.length} bytes)`;
+  const norm = (r: RawResponse) => JSON.stringify(replayable(r.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  if (norm(a) !== norm(b)) return `headers differ:\n  herald ${norm(a)}\n  bare   ${norm(b)}`;
+  return null;
+}
+
+async function main() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-bench-'));
+  const heraldPort = await freePort();
+  const env = { PORT: String(heraldPort), HERALD_DATA_DIR: path.join(dir, 'data'), PUBLIC_URL: `http://127.0.0.1:${heraldPort}` };
+  say('# Herald vs a bare node:http server sending the same bytes');
+  say(machineLine());
+  say(`load: autocannon in this process, ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s measured per target in ${ROUNDS} slices alternating Herald / bare; servers each in their own process`);
+  say();
+
+  let t = performance.now();
+  const created = await runHerald(['token:create', '--name', 'bench', '--scopes', 'admin'], env);
+  if (created.code !== 0) throw new Error(`token:create failed: ${created.stderr}`);
+  const token = created.stdout.trim();
+  const herald = await startHerald(env);
+  say(`herald: embedded database in ${dir} (token + start: ${((performance.now() - t) / 1000).toFixed(1)} s), pid ${herald.pid}`);
+  t = performance.now();
+  const seeded = await seed(herald.url, token);
+  say(`seeded through the API in ${((performance.now() - t) / 1000).toFixed(1)} s: ${seeded.incidents} incidents (${seeded.open} open), ${seeded.updates} updates`);
+
+  // Record what Herald answers, byte for byte, for each route and encoding.
+  const fixtures: Fixture[] = [];
+  const recorded = new Map<string, RawResponse>();
+  for (const r of ROUTES) {
+    for (const e of ENCODINGS) {
+      const headers = requestHeaders(r.accept, e.acceptEncoding);
+      const first = await rawGet(herald.url + r.path, headers); // may rebuild / compress
+      const res = await rawGet(herald.url + r.path, headers);
+      if (e === ENCODINGS[0]) say(`GET ${r.path}: first ${ms(first.ms)} ms, then ${ms(res.ms)} ms (status ${res.status})`);
+      recorded.set(`${r.path}\n${e.acceptEncoding}`, res);
+      fixtures.push({ path: r.path, acceptEncoding: e.acceptEncoding, status: res.status, headers: res.headers, body: res.body.toString('base64') });
+    }
+  }
+  const fixturesFile = path.join(dir, 'fixtures.json');
+  await writeFile(fixturesFile, JSON.stringify(fixtures));
+  const bare = await startBare(fixturesFile, await freePort());
+
+  // The bare server must answer exactly what Herald answered (but for Date).
+  for (const r of ROUTES) {
+    for (const e of ENCODINGS) {
+      const h = recorded.get(`${r.path}\n${e.acceptEncoding}`)!;
+      const b = await rawGet(bare.url + r.path, requestHeaders(r.accept, e.acceptEncoding));
+      const diff = sameResponse(h, b);
+      if (diff) throw new Error(`bare server does not replay ${r.path} (${e.label}) exactly: ${diff}`);
+    }
+  }
+  say('bare server replays every recorded response byte for byte (status, headers but Date, body)');
+  say();
+
+  const rows: Row[] = [];
+  for (const r of ROUTES) {
+    for (const e of ENCODINGS) {
+      const rec = recorded.get(`${r.path}\n${e.acceptEncoding}`)!;
+      const base = { route: r.path, encoding: e.label, bytes: rec.body.length, contentEncoding: header(rec, 'content-encoding') ?? 'identity', statusPage: r.statusPage };
+      if (rec.status !== 200) {
+        rows.push({ ...base, skipped: `HTTP ${rec.status}${rec.status === 404 ? ' (not served yet)' : ''}: not loaded` });
+        continue;
+      }
+      const headers = requestHeaders(r.accept, e.acceptEncoding);
+      process.stderr.write(`loading ${r.path} (${e.label}):`);
+      const [hr, br] = (await loadInterleaved(
+        [
+          { url: herald.url + r.path, headers, pid: herald.pid },
+          { url: bare.url + r.path, headers, pid: bare.pid },
+        ],
+        { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP, rounds: ROUNDS, quietWait: QUIET_WAIT, onSlice: (i) => process.stderr.write(i === 0 ? ' herald' : ' bare') },
+      )) as [LoadResult, LoadResult];
+      process.stderr.write('\n');
+      rows.push({ ...base, herald: hr, bare: br });
+    }
+  }
+
+  say('## Throughput and latency (latencies exact, from every response)');
+  say(
+    table(
+      ['route', 'Accept-Encoding', 'body', 'Herald req/s', 'p50 ms', 'p99 ms', 'bare req/s', 'p50 ms', 'p99 ms', 'Herald/bare', 'verdict'],
+      rows.map((row) => {
+        const body = `${kib(row.bytes)} ${row.contentEncoding === 'identity' ? '' : row.contentEncoding}`.trim();
+        if (!row.herald || !row.bare) return [row.route, row.encoding, body, row.skipped ?? '', '', '', '', '', '', '', ''];
+        const ratio = row.herald.rps / row.bare.rps;
+        const ok = ratio >= TARGET_RATIO && row.herald.p99 < TARGET_P99;
+        const verdict = row.statusPage ? (ok ? 'meets' : `MISSES ${ratio < TARGET_RATIO ? `ratio<${TARGET_RATIO}` : ''}${ratio < TARGET_RATIO && row.herald.p99 >= TARGET_P99 ? ', ' : ''}${row.herald.p99 >= TARGET_P99 ? `p99≥${TARGET_P99}` : ''}`) : ok ? '(meets)' : '(misses)';
+        return [row.route, row.encoding, body, int(row.herald.rps), ms(row.herald.p50), ms(row.herald.p99), int(row.bare.rps), ms(row.bare.p50), ms(row.bare.p99), ratio.toFixed(2), verdict];
+      }),
+    ),
+  );
+  say(`targets: status page (/) ≥ ${TARGET_RATIO} × bare req/s and p99 < ${TARGET_P99} ms; other routes shown against the same bar in parentheses`);
+  say();
+  say('## Where the time goes (CPU of each server process during its measured run)');
+  say(
+    table(
+      ['route', 'Accept-Encoding', 'Herald CPU', 'µs/req', 'bare CPU', 'µs/req', 'Herald max ms', 'loader CPU (H / b)', 'others CPU (H / b)', 'errors / non-2xx (H / b)'],
+      rows
+        .filter((row) => row.herald && row.bare)
+        .map((row) => {
+          const h = row.herald!;
+          const b = row.bare!;
+          return [
+            row.route,
+            row.encoding,
+            `${h.serverCpu.toFixed(0)} %`,
+            h.cpuUsPerReq.toFixed(0),
+            `${b.serverCpu.toFixed(0)} %`,
+            b.cpuUsPerReq.toFixed(0),
+            ms(h.max),
+            `${h.loaderCpu.toFixed(0)} % / ${b.loaderCpu.toFixed(0)} %`,
+            `${h.othersCpu.toFixed(0)} % / ${b.othersCpu.toFixed(0)} %`,
+            `${h.errors}/${h.non2xx} / ${b.errors}/${b.non2xx}`,
+          ];
+        }),
+    ),
+  );
+  say('CPU is % of one core (2 cores = 200 %); µs/req = server CPU time / requests served (independent of how hard the loader pushed);');
+  say('others = CPU used meanwhile by every other process on the machine (other sessions\' tests, Postgres, …) and steal: above ~20 % the run was disturbed.');
+  const mem = memoryKb(herald.pid);
+  say(`herald RSS after the runs: ${mib(mem.rss)} (peak ${mib(mem.peak)}) on the embedded database (PGlite inside the process)`);
+  say();
+
+  await Promise.all([herald.stop(), bare.stop()]);
+
+  // Where Herald's CPU goes per request: the same server under --cpu-prof, each served route in turn.
+  const profDir = path.join(dir, 'profile');
+  const profiled = await startHerald(env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250']);
+  const seconds = Math.max(3, Math.round(DURATION / 2));
+  const windows: { route: string; start: number; end: number; result: LoadResult }[] = [];
+  for (const route of ROUTES) {
+    if (recorded.get(`${route.path}\n${ENCODINGS[0].acceptEncoding}`)?.status !== 200) continue;
+    const headers = requestHeaders(route.accept, ENCODINGS[0].acceptEncoding);
+    await load(profiled.url + route.path, headers, { connections: CONNECTIONS, duration: 2, warmup: 0, pid: profiled.pid });
+    const start = performance.now();
+    const result = await load(profiled.url + route.path, headers, { connections: CONNECTIONS, duration: seconds, warmup: 0, pid: profiled.pid });
+    windows.push({ route: route.path, start, end: performance.now(), result });
+  }
+  await profiled.stop();
+  const exited = performance.now();
+  const file = (await readdir(profDir)).find((f) => f.endsWith('.cpuprofile'));
+  if (file) {
+    const profile = JSON.parse(await readFile(path.join(profDir, file), 'utf8')) as CpuProfile;
+    // The profile's clock ends when the process exits: place each load window on it from there.
+    const at = (t: number) => profile.endTime - (exited - t) * 1000;
+    const summaries = windows.map((w) => summarizeProfile(profile, w.result.requests / 1000, { from: at(w.start), to: at(w.end) }));
+    say(`## Herald's CPU per request by route (gzip, br), from one --cpu-prof run, ${seconds} s per route (profiling slows it a little)`);
+    const categories = [...new Set(summaries.flatMap((sm) => sm.categories.map(([k]) => k)))];
+    const total = (i: number) => summaries[i]!.categories.filter(([k]) => !/^\(idle/.test(k)).reduce((sum, [, v]) => sum + v, 0);
+    say(
+      table(
+        ['µs per request (self time)', ...windows.map((w) => w.route)],
+        [
+          ...categories.map((k) => [k, ...summaries.map((sm) => (sm.categories.find(([c]) => c === k)?.[1] ?? 0).toFixed(1))]),
+          ['total on the JS thread (without idle)', ...summaries.map((_, i) => total(i).toFixed(1))],
+          ['req/s while profiled', ...windows.map((w) => int(w.result.rps))],
+        ],
+      ),
+    );
+    for (const [i, w] of windows.entries()) {
+      say();
+      say(table([`top functions on ${w.route} (self time)`, 'µs per request'], summaries[i]!.top.map(([k, v]) => [k.slice(0, 120), v.toFixed(1)])));
+    }
+    const bareUs = rows.find((r) => r.route === '/' && r.encoding === ENCODINGS[0].label)?.bare?.cpuUsPerReq;
+    say(`for comparison, the bare server spent ${bareUs?.toFixed(0) ?? '?'} µs of CPU per request in total on / (all of it node:http, sockets and the kernel).`);
+  } else {
+    say('(no CPU profile was written)');
+  }
+  say();
+
+  if (process.env.BENCH_KEEP === '1') say(`kept ${dir}`);
+  else await rm(dir, { recursive: true, force: true });
+}
+
+await main();

@@ -117,3 +117,19 @@ export function IncidentCard({ incident, now }: { incident: IncidentVM; now: str
     </article>
   );
 }
+
+/** One line of a list of past incidents: title, state, start, and which environments were impaired for how long. */
+export function IncidentSummary({ incident: i, now }: { incident: IncidentVM; now: string }) {
+  const impaired = i.scope.environments.filter((e) => e.impaired_seconds > 0);
+  return (
+    <li>
+      <a href={`/incidents/${i.id}`}>{i.title}</a> — {stateWords(i.state)}, <Time iso={i.startedAt} now={now} withRelative={false} />
+      {impaired.length > 0 && (
+        <span class="muted">
+          {' '}
+          · {impaired.map((e) => `${i.environmentNames[e.environment] ?? e.environment} ${e.impaired}`).join(', ')}
+        </span>
+      )}
+    </li>
+  );
+}

@@ -1,5 +1,6 @@
-import { monthName, stateWords } from './format.ts';
-import { Layout, Time } from './layout.tsx';
+import { monthName } from './format.ts';
+import { IncidentSummary } from './components.tsx';
+import { Layout } from './layout.tsx';
 import type { HistoryPageVM, PageMeta } from './view.ts';
 
 export function HistoryPage({ meta, vm }: { meta: PageMeta; vm: HistoryPageVM }) {
@@ -14,19 +15,7 @@ export function HistoryPage({ meta, vm }: { meta: PageMeta; vm: HistoryPageVM })
           ) : (
             <ul>
               {m.incidents.map((i) => (
-                <li>
-                  <a href={`/incidents/${i.id}`}>{i.title}</a> — {stateWords(i.state)}, <Time iso={i.startedAt} now={meta.now} withRelative={false} />
-                  {i.scope.environments.filter((e) => e.impaired_seconds > 0).length > 0 && (
-                    <span class="muted">
-                      {' '}
-                      ·{' '}
-                      {i.scope.environments
-                        .filter((e) => e.impaired_seconds > 0)
-                        .map((e) => `${i.environmentNames[e.environment] ?? e.environment} ${e.impaired}`)
-                        .join(', ')}
-                    </span>
-                  )}
-                </li>
+                <IncidentSummary incident={i} now={meta.now} />
               ))}
             </ul>
           )}

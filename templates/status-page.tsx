@@ -1,6 +1,6 @@
-import { MODE_WORDS, STATUS_WORDS, stateWords } from './format.ts';
-import { IncidentCard, Status } from './components.tsx';
-import { Layout, Time } from './layout.tsx';
+import { MODE_WORDS, STATUS_WORDS } from './format.ts';
+import { IncidentCard, IncidentSummary, Status } from './components.tsx';
+import { Layout } from './layout.tsx';
 import type { PageMeta, StatusPageVM } from './view.ts';
 
 function summary(vm: StatusPageVM): { text: string; colour: string } {
@@ -93,19 +93,7 @@ export function StatusPage({ meta, vm }: { meta: PageMeta; vm: StatusPageVM }) {
       ) : (
         <ul>
           {vm.recent.map((i) => (
-            <li>
-              <a href={`/incidents/${i.id}`}>{i.title}</a> — {stateWords(i.state)}, <Time iso={i.startedAt} now={meta.now} withRelative={false} />
-              {i.scope.environments.some((e) => e.impaired_seconds > 0) && (
-                <span class="muted">
-                  {' '}
-                  ·{' '}
-                  {i.scope.environments
-                    .filter((e) => e.impaired_seconds > 0)
-                    .map((e) => `${i.environmentNames[e.environment] ?? e.environment} ${e.impaired}`)
-                    .join(', ')}
-                </span>
-              )}
-            </li>
+            <IncidentSummary incident={i} now={meta.now} />
           ))}
         </ul>
       )}

@@ -43,6 +43,20 @@ async function rederive(db: Db, incident: IncidentRow, now: Date): Promise<Incid
   });
 }
 
+/** Writes one update row as the actor posted it now (for a time `at`, possibly earlier). */
+function insertUpdateOf(db: Db, actor: Actor, now: Date, incidentId: number, at: Date, state: string, input: UpdateInput) {
+  return q.insertUpdate(db, {
+    incident_id: incidentId,
+    at,
+    created_at: now,
+    state,
+    message: input.message,
+    statuses: input.statuses ?? {},
+    modes: input.modes ?? {},
+    author: actor.name,
+  });
+}
+
 /** Opens an incident with its first update, in the caller's transaction. */
 export async function createIncident(db: Db, actor: Actor, now: Date, input: CreateIncidentInput) {
   const at = input.at ?? now;
@@ -63,16 +77,7 @@ export async function createIncident(db: Db, actor: Actor, now: Date, input: Cre
     postmortem_updated_at: null,
     postmortem_published_at: null,
   });
-  const update = await q.insertUpdate(db, {
-    incident_id: incident.id,
-    at,
-    created_at: now,
-    state,
-    message: input.message,
-    statuses: input.statuses ?? {},
-    modes: input.modes ?? {},
-    author: actor.name,
-  });
+  const update = await insertUpdateOf(db, actor, now, incident.id, at, state, input);
   await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'incident.create', target: `incident:${incident.id}`, after: { incident, update } });
   return { incident, update };
 }
@@ -96,16 +101,7 @@ export async function postUpdate(db: Db, actor: Actor, now: Date, incidentId: nu
   const candidate: TimelineEntry = { id: Number.MAX_SAFE_INTEGER, at, state, statuses: input.statuses ?? {}, modes: input.modes ?? {} };
   const problems = stateProblems(incident.kind, [...existing, candidate]);
   if (problems.length) throw conflict(`This update does not fit the ${incident.kind}'s timeline: ${problems.join('; ')}.`);
-  const update = await q.insertUpdate(db, {
-    incident_id: incidentId,
-    at,
-    created_at: now,
-    state,
-    message: input.message,
-    statuses: input.statuses ?? {},
-    modes: input.modes ?? {},
-    author: actor.name,
-  });
+  const update = await insertUpdateOf(db, actor, now, incidentId, at, state, input);
   const after = await rederive(db, incident, now);
   await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'update.create', target: `incident:${incidentId}`, after: { update, state: after.state } });
   return { incident: after, update };

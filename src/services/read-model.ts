@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, IncidentRow, UpdateRow } from '../db/schema.ts';
 import * as q from '../db/queries/incidents.ts';
-import { isActive, replay, scopeOfImpact, type ScopeOfImpact } from '../domain/timeline.ts';
-import { worstStatus, type Mode, type Status } from '../domain/vocabulary.ts';
+import { replay, scopeOfImpact, type ScopeOfImpact } from '../domain/timeline.ts';
+import type { Mode, Status } from '../domain/vocabulary.ts';
 import { toEntry } from './incidents.ts';
 
 type Db = Kysely<Database>;
@@ -118,23 +118,4 @@ export async function incidentById(db: Db, config: Config, id: number, now: Date
   if (!row) return undefined;
   const [view] = await incidentViews(db, config, [row], now);
   return view;
-}
-
-/** What the platform looks like now: each environment's worst status over active events. */
-export async function currentStatus(db: Db, config: Config, now: Date): Promise<StatusView> {
-  const open = await incidentViews(db, config, await q.openIncidents(db), now);
-  const active = open.filter((v) => isActive(v.kind, v.state));
-  const scheduled = open
-    .filter((v) => v.kind === 'maintenance' && v.state === 'scheduled')
-    .sort((a, b) => (a.scheduled_for ?? a.started_at).localeCompare(b.scheduled_for ?? b.started_at));
-  return {
-    environments: config.environments.map((e) => ({
-      slug: e.slug,
-      name: e.name,
-      status: worstStatus(active.map((v) => v.statuses[e.slug] ?? 'green')),
-    })),
-    incidents: active,
-    scheduled,
-    updated_at: now.toISOString(),
-  };
 }

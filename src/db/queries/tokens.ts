@@ -26,8 +26,3 @@ export async function touchToken(db: Db, id: number, at: Date): Promise<void> {
 export function revokeToken(db: Db, id: number, at: Date): Promise<TokenRow> {
   return db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
-
-export async function countTokens(db: Db): Promise<number> {
-  const rows = await db.selectFrom('api_tokens').select('id').limit(1).execute();
-  return rows.length;
-}

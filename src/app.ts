@@ -17,6 +17,8 @@ import { feedRoutes } from './routes/feed.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { consoleRoutes } from './routes/console/index.tsx';
+import { consoleLinkRoutes } from './routes/console-links.ts';
 
 export interface AppDeps extends Deps {
   readonly readiness: Readiness;
@@ -90,7 +92,8 @@ export function createApp(deps: AppDeps) {
     });
   }
 
-  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin', contentSecurityPolicy: CSP }));
+  // overwrite: false lets a route choose its own value (the console's Referrer-Policy).
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin', contentSecurityPolicy: CSP, overwrite: false }));
   // Public reads are for anyone's widgets. Hono's cors() touches the response before the handler
   // runs, which makes Hono rebuild the cached response; for GET/HEAD the headers go on afterwards.
   const preflight = cors({ origin: '*', allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag', 'Link', 'Retry-After'] });
@@ -135,10 +138,12 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1/tokens', tokenRoutes(deps));
+  app.route('/api/v1/console/links', consoleLinkRoutes(deps));
   app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));
   app.route('/api/v1', maintenanceRoutes(deps));
   app.route('/api/v1', incidentRoutes(deps, snapshot, deps.compress));
   app.route('/api', herokuRoutes(deps, snapshot, deps.compress));
+  app.route('/console', consoleRoutes(deps));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));
   app.route('/', pageRoutes(deps, snapshot, deps.compress));
   return app;

@@ -14,6 +14,10 @@ export interface Config {
   readonly name: string;
   readonly environments: readonly EnvironmentConfig[];
   readonly roles: readonly string[];
+  /** How long a console session lasts from sign-in. */
+  readonly sessionHours: number;
+  /** Behind a reverse proxy: take the client's address from the last X-Forwarded-For entry. */
+  readonly trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +97,13 @@ const schema = z.object({
     { slug: 'development', name: 'Development' },
   ]),
   HERALD_ROLES: roleList.default(['web', 'worker']),
+  HERALD_SESSION_HOURS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of hours between 0.25 and 168')
+    .transform(Number)
+    .refine((n) => n >= 0.25 && n <= 168, 'must be a number of hours between 0.25 and 168')
+    .default(12),
+  HERALD_TRUST_PROXY: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1').default(false),
 });
 
 /**
@@ -119,5 +130,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     name: e.HERALD_NAME,
     environments: e.HERALD_ENVIRONMENTS,
     roles: e.HERALD_ROLES,
+    sessionHours: e.HERALD_SESSION_HOURS,
+    trustProxy: e.HERALD_TRUST_PROXY,
   };
 }

@@ -42,6 +42,31 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{text-align:left;p
 .postmortem{border-top:1px solid var(--line);margin-top:1.5rem}
 nav.pages{display:flex;justify-content:space-between;margin:1.5rem 0}
 a.anchor{color:var(--muted);text-decoration:underline;margin-left:.3rem}
+form.stack{display:grid;gap:1rem;margin:1rem 0}
+.field{display:grid;gap:.3rem}.field>label,legend{font-weight:600}
+.hint{color:var(--muted);font-size:.9rem;margin:0}
+input[type=text],input[type=password],input[type=datetime-local],input[type=number],input[type=time],select,textarea{font:inherit;color:inherit;background:var(--bg);border:2px solid var(--muted);border-radius:6px;padding:.5rem .6rem;width:100%;max-width:100%}
+textarea{min-height:8rem;resize:vertical}textarea.long{min-height:22rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92rem}
+input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid var(--link);outline-offset:1px}
+[aria-invalid=true]{border-color:var(--red)}
+.field-error{color:var(--red);font-weight:600;margin:0}
+fieldset{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;margin:0;min-width:0}
+.choices{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem}.choices label{display:flex;gap:.4rem;align-items:center;font-weight:400}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:.75rem 1rem}
+button,.button{font:inherit;font-weight:600;border:2px solid var(--link);background:var(--link);color:var(--bg);border-radius:6px;padding:.55rem 1rem;cursor:pointer;text-decoration:none;display:inline-block;min-height:2.75rem}
+button.secondary,.button.secondary{background:var(--bg);color:var(--link)}
+button.danger{background:var(--red);border-color:var(--red);color:var(--bg)}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center}
+.error-summary{border:3px solid var(--red);border-radius:8px;padding:.75rem 1rem;margin:1rem 0}.error-summary h2{margin:0 0 .5rem;font-size:1.1rem}
+.notice.ok{border-left-color:var(--green)}
+.preview{border:1px dashed var(--muted);border-radius:8px;padding:.75rem 1rem}
+.console-nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center;margin:0;padding:0;list-style:none}
+.console-nav a[aria-current=page]{font-weight:700;text-decoration:none;color:var(--fg)}
+form.inline{display:inline}
+button.link{background:none;border:0;color:var(--link);text-decoration:underline;padding:0;min-height:0;font-weight:400}
+.split{display:grid;gap:1.5rem}@media (min-width:60rem){main.wide,body:has(main.wide) header.site{max-width:76rem}.split{grid-template-columns:minmax(0,2fr) minmax(0,1fr)}}
+details.more{margin:.5rem 0}details.more>summary{cursor:pointer;color:var(--link)}
+.secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--card);padding:.5rem;border-radius:6px;display:block;overflow-wrap:anywhere}
 `;
 
 /** Refreshes relative times; reloads an open page when the platform reports a change. Comfort only. */

@@ -65,3 +65,16 @@ export interface HistoryPageVM {
   readonly newer: string | null;
   readonly older: string | null;
 }
+
+/** What every console page knows: the site, who is signed in, and the session's CSRF token. */
+export interface ConsoleMeta {
+  readonly page: PageMeta;
+  /** The signed-in token's name; null on the sign-in pages. */
+  readonly actor: string | null;
+  readonly csrf: string;
+  readonly section?: 'incidents' | 'platform' | 'maintenance' | 'tokens';
+  /** Scopes of the signed-in token (admin holds all). */
+  readonly can: { readonly incidents: boolean; readonly maintenance: boolean; readonly admin: boolean };
+  /** A one-line confirmation of what just happened ("Update posted."). */
+  readonly notice?: string | undefined;
+}

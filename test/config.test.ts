@@ -25,6 +25,8 @@ describe('parseConfig: defaults', () => {
         { slug: 'development', name: 'Development' },
       ],
       roles: ['web', 'worker'],
+      sessionHours: 12,
+      trustProxy: false,
     });
   });
 
@@ -56,6 +58,8 @@ describe('parseConfig: defaults', () => {
         { slug: 'development', name: 'Development' },
       ],
       roles: ['web', 'worker'],
+      sessionHours: 12,
+      trustProxy: false,
     });
   });
 
@@ -82,6 +86,8 @@ describe('parseConfig: values', () => {
         HERALD_NAME: 'Acme Status',
         HERALD_ENVIRONMENTS: 'production:Production,staging:Staging EU',
         HERALD_ROLES: 'web,worker,scheduler',
+        HERALD_SESSION_HOURS: '8',
+        HERALD_TRUST_PROXY: 'true',
       }),
     ).toEqual({
       port: 4000,
@@ -94,6 +100,8 @@ describe('parseConfig: values', () => {
         { slug: 'staging', name: 'Staging EU' },
       ],
       roles: ['web', 'worker', 'scheduler'],
+      sessionHours: 8,
+      trustProxy: true,
     });
   });
 

@@ -8,10 +8,11 @@ import { keyValues, oneLine, Output, paintMode, paintState, paintStatus, process
 
 /**
  * The client commands: `herald maintenance…`, `incident:…`, `postmortem:publish`,
- * `maintenances:…`, `token:revoke|list` (and `token:create --url`). Each talks to a Herald server
- * over its HTTP API (HERALD_URL, HERALD_TOKEN; --url / --token win). Conventions of the Heroku
- * and Jets CLIs: stdout carries only the answer, everything else goes to stderr; exit 0 when
- * done, 1 when the server said no or could not be reached, 2 when the command line is wrong.
+ * `maintenances:…`, `token:revoke|list` (and `token:create --url`), `console:link`. Each talks
+ * to a Herald server over its HTTP API (HERALD_URL, HERALD_TOKEN; --url / --token win).
+ * Conventions of the Heroku and Jets CLIs: stdout carries only the answer, everything else goes
+ * to stderr; exit 0 when done, 1 when the server said no or could not be reached, 2 when the
+ * command line is wrong.
  */
 
 type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
@@ -667,6 +668,8 @@ interface TokenView {
   last_used_at: string | null;
   revoked_at: string | null;
   token?: string;
+  /** On creation: a one-time link that signs the token's holder in to the web console. */
+  signin_url?: string;
 }
 
 const tokenRevoke: CommandSpec = {
@@ -734,6 +737,27 @@ const tokenCreateRemote: CommandSpec = {
     if (ctx.flag('json')) ctx.o.json(res.body);
     else ctx.o.out(res.body.token ?? '');
     ctx.o.err(`Created token #${res.body.id} "${res.body.name}" with scopes ${res.body.scopes.join(', ')}. It is shown once; store it now.`);
+    if (res.body.signin_url) ctx.o.err(`Sign in to the console within 15 minutes: ${res.body.signin_url}`);
+  },
+};
+
+/** `console:link`: a one-time sign-in link to the web console for the caller's own token. */
+const consoleLink: CommandSpec = {
+  name: 'console:link',
+  kind: 'write', // needs a token (any scope); sends no Idempotency-Key: the answer is a secret
+  summary: 'a one-time link that signs you in to the web console; stdout: the URL',
+  usage: 'console:link [--json]',
+  description: [
+    'Asks the server for a link that signs its opener in to the web console (/console) as the token',
+    'this command uses (HERALD_TOKEN or --token), with that token\'s scopes. The link works once and',
+    'only for 15 minutes. stdout: the URL alone; --json: the server\'s JSON ({url, expires_at}).',
+  ],
+  examples: ['herald console:link', 'xdg-open "$(herald console:link)"'],
+  async run(ctx) {
+    const res = await ctx.client().request<{ url: string; expires_at: string }>('POST', '/api/v1/console/links', { auth: true });
+    if (ctx.flag('json')) return ctx.o.json(res.body);
+    ctx.o.out(res.body.url);
+    ctx.o.err(`Open it by ${when(res.body.expires_at)}; it signs in once.`);
   },
 };
 
@@ -787,6 +811,7 @@ const CLIENT: CommandSpec[] = [
   tokenCreateRemote,
   tokenRevoke,
   tokenList,
+  consoleLink,
 ];
 
 function find(name: string): CommandSpec | undefined {

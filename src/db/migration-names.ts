@@ -10,4 +10,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0003_platform_modes.sql',
   '0004_maintenance.sql',
   '0005_public_page_indexes.sql',
+  '0006_console.sql',
 ];

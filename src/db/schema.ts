@@ -108,6 +108,36 @@ export interface MaintenanceWindowTable {
   set_by: string;
 }
 
+export interface ConsoleSessionsTable {
+  id: Generated<number>;
+  secret_sha256: string;
+  token_id: number;
+  created_at: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+  address: string;
+}
+
+export interface SigninLinksTable {
+  id: Generated<number>;
+  secret_sha256: string;
+  token_id: number;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface SigninFailuresTable {
+  address: string;
+  at: Date;
+}
+
+export interface HeraldKeysTable {
+  name: string;
+  secret: string;
+  created_at: Date;
+}
+
 export interface MigrationsTable {
   name: string;
   sha256: string;
@@ -125,7 +155,13 @@ export interface Database {
   mode_overrides: ModeOverridesTable;
   mode_changes: ModeChangesTable;
   maintenance_window: MaintenanceWindowTable;
+  console_sessions: ConsoleSessionsTable;
+  signin_links: SigninLinksTable;
+  signin_failures: SigninFailuresTable;
+  herald_keys: HeraldKeysTable;
 }
+
+export type SessionRow = Selectable<ConsoleSessionsTable>;
 
 export type OverrideRow = Selectable<ModeOverridesTable>;
 export type ModeChangeRow = Selectable<ModeChangesTable>;

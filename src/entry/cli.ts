@@ -11,7 +11,8 @@ Commands on this machine's configuration:
   serve                                   start the server (same as npm start)
   migrate                                 apply pending database migrations
   token:create --name NAME --scopes LIST  create an API token on this database; prints only the secret
-                                          (LIST: comma-separated of ${SCOPES.join(', ')})
+                                          (LIST: comma-separated of ${SCOPES.join(', ')}), and on
+                                          stderr a one-time link to sign in to the web console
   gate --upstream URL --role ROLE [--port N] [--hostname ADDR] [--herald URL] [--status-url URL]
        [--allow-path PATH]... [--allow-ip CIDR]... [--bypass-secret S]
        [--maintenance-page-url URL] [--name NAME]
@@ -44,15 +45,25 @@ async function tokenCreate(argv: string[]): Promise<void> {
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length) throw new UsageError(`unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`);
   const config = parseConfig(process.env);
-  const [{ openDatabase }, { migrate }, { createToken }] = await Promise.all([import('./node.ts'), import('../db/migrator.ts'), import('../services/tokens.ts')]);
+  const [{ openDatabase }, { migrate }, { createToken }, sessions] = await Promise.all([
+    import('./node.ts'),
+    import('../db/migrator.ts'),
+    import('../services/tokens.ts'),
+    import('../services/sessions.ts'),
+  ]);
   const handle = await openDatabase(config);
   try {
     await migrate(handle.db);
-    const { token } = await handle.db.transaction().execute((trx) =>
-      createToken(trx, new Date(), { name, scopes: [...new Set(scopes)] as Scope[] }, `cli:${process.env.USER ?? 'unknown'}`),
-    );
+    const now = new Date();
+    const createdBy = `cli:${process.env.USER ?? 'unknown'}`;
+    const { token, link } = await handle.db.transaction().execute(async (trx) => {
+      const made = await createToken(trx, now, { name, scopes: [...new Set(scopes)] as Scope[] }, createdBy);
+      return { token: made.token, link: await sessions.createSigninLink(trx, now, made.row.id, createdBy) };
+    });
+    // stdout stays the secret alone: `export HERALD_TOKEN=$(herald token:create …)` keeps working.
     process.stdout.write(`${token}\n`);
     err(`Created token "${name}" with scopes ${scopes.join(', ')}. It is shown once; store it now.`);
+    err(`Sign in to the console within ${sessions.LINK_LIFETIME_MS / 60_000} minutes: ${sessions.absoluteUrl(config.publicUrl, link)}`);
   } finally {
     await handle.close();
   }

@@ -27,7 +27,7 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new AppError('bad_request', 'The request body must be a JSON object.');
   }
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { reportInput: true });
   if (!result.success) throw new AppError('invalid_params', 'The request body is not valid.', problemsOf(result.error));
   return result.data;
 }

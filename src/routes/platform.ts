@@ -20,11 +20,11 @@ export function platformDocument(data: PublicData, role?: string) {
 
 const reason = z.string().trim().min(1, 'reason must not be empty').max(LIMITS.reason, `reason must be at most ${LIMITS.reason} characters`).refine((s) => !s.includes('\u0000'), 'reason must not contain NUL characters');
 
-const overrideBody = z.strictObject({
-  mode: z.enum(['read_only', 'maintenance'], { message: 'must be read_only or maintenance (clear the override with DELETE to return to full)' }),
+export const overrideBody = z.strictObject({
+  mode: z.enum(['read_only', 'maintenance'], { message: 'must be read_only or maintenance (to return to full, clear the override)' }),
   reason,
 });
-const clearBody = z.strictObject({ reason: reason.optional() });
+export const clearBody = z.strictObject({ reason: reason.optional() });
 
 function httpDate(iso: string): string {
   return new Date(iso).toUTCString();

@@ -19,6 +19,11 @@ function base64url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/** 256 random bits, base64url: a secret for a token, a session or a link. */
+export function randomSecret(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
 export async function sha256Hex(text: string): Promise<string> {
   return hex(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
 }
@@ -39,7 +44,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
  */
 export async function createToken(db: Db, now: Date, input: { name: string; scopes: readonly Scope[] }, createdBy: string) {
   const keyId = hex(crypto.getRandomValues(new Uint8Array(6)));
-  const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const secret = randomSecret();
   const row = await q.insertToken(db, {
     key_id: keyId,
     name: input.name,

@@ -26,6 +26,8 @@ export interface Herald {
   readonly handle: DatabaseHandle;
   readonly server: RunningServer;
   readonly token: string;
+  /** The server's clock, when it was started with `now` (set or advance it to move time on). */
+  readonly clock: ReturnType<typeof fixedClock> | undefined;
   /** JSON request to the commander API; throws unless the status is 2xx. */
   api(method: string, path: string, body?: unknown): Promise<any>;
   /** Tells the running server that the database changed behind its back (direct inserts). */
@@ -58,6 +60,7 @@ export async function startHerald(options: { now?: string; env?: Record<string, 
     handle,
     server,
     token,
+    clock,
     api,
     async notifyChanged() {
       await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.execute(handle.db);

@@ -1,0 +1,364 @@
+import { Hono, type Context } from 'hono';
+import * as q from '../../db/queries/incidents.ts';
+import * as mq from '../../db/queries/maintenance.ts';
+import type { IncidentRow } from '../../db/schema.ts';
+import { conflict, notFound } from '../../errors.ts';
+import { DAYS, describeWindow, nextWindowStart, type Window } from '../../domain/windows.ts';
+import type { Deps } from '../../services/deps.ts';
+import * as maintenance from '../../services/maintenance.ts';
+import { loadPlatform } from '../../services/modes.ts';
+import { writeSchemas } from '../../services/schemas.ts';
+import { requireScope } from '../../services/tokens.ts';
+import { runWrite } from '../../services/transaction.ts';
+import type { Errors } from '../../../templates/console/forms.tsx';
+import {
+  CancelConfirmPage,
+  MaintenancePage,
+  ReschedulePage,
+  RunConfirmPage,
+  type MaintenanceForms,
+  type MaintenanceVM,
+  type RescheduleValues,
+  type ScheduleValues,
+  type WindowValues,
+} from '../../../templates/console/maintenance-page.tsx';
+import { idParam } from '../http.ts';
+import { attempt, consoleMeta, formIdempotency, list, newFormKey, optional, page, readForm, seeOther, text, utcInput, validate, type Form } from './kit.ts';
+import type { ConsoleEnv } from './session.ts';
+
+type Info = Awaited<ReturnType<typeof maintenance.maintenanceInfo>>;
+type Status = 200 | 400 | 403 | 404 | 409 | 422;
+const HOUR = 3_600_000;
+
+/** A number of hours typed into a form: blank is "not given" (undefined), text that is no number is NaN. */
+function hoursInput(s: string): number | undefined {
+  const t = s.trim();
+  if (t === '') return undefined;
+  return /^\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;
+}
+
+const checked = (form: Form, name: string) => text(form, name) !== '';
+const planOf = (form: Form): 'time' | 'deadline' => (text(form, 'plan') === 'deadline' ? 'deadline' : 'time');
+
+/** "environments.1" is a problem of one checkbox; it is shown beside the group. */
+function foldEnvironmentErrors(errors: Errors): Errors {
+  const out: Record<string, string[]> = {};
+  for (const [key, messages] of Object.entries(errors)) (out[/^environments\.\d+$/.test(key) ? 'environments' : key] ??= []).push(...messages);
+  return out;
+}
+
+function scheduleValues(form: Form, roles: readonly string[]): ScheduleValues {
+  return {
+    title: text(form, 'title'),
+    message: text(form, 'message'),
+    environments: list(form, 'environments'),
+    modes: Object.fromEntries(roles.map((r) => [r, text(form, `modes.${r}`) || 'full'])),
+    plan: planOf(form),
+    scheduled_for: text(form, 'scheduled_for'),
+    scheduled_until: text(form, 'scheduled_until'),
+    duration: text(form, 'duration'),
+    required_by: text(form, 'required_by'),
+    auto_start: checked(form, 'auto_start'),
+    auto_complete: checked(form, 'auto_complete'),
+  };
+}
+
+/**
+ * The API's body for what the form says. Only the chosen plan's fields are sent; roles left
+ * "full" are left out (the maintenance does not touch them). A duration is the console's
+ * shorthand for an end, so its problems are the console's own.
+ */
+function scheduleBody(v: ScheduleValues): { body: Record<string, unknown>; errors: Errors } {
+  const modes = Object.fromEntries(Object.entries(v.modes).filter(([, m]) => m !== 'full'));
+  const body: Record<string, unknown> = {
+    title: v.title,
+    message: v.message,
+    environments: v.environments,
+    modes: Object.keys(modes).length > 0 ? modes : undefined,
+    auto_start: v.auto_start,
+    auto_complete: v.auto_complete,
+  };
+  if (v.plan === 'deadline') return { body: { ...body, required_by: utcInput(v.required_by) }, errors: {} };
+  const start = utcInput(v.scheduled_for);
+  let end = utcInput(v.scheduled_until);
+  const errors: Record<string, string[]> = {};
+  const hours = hoursInput(v.duration);
+  if (hours !== undefined) {
+    if (Number.isNaN(hours) || hours <= 0) errors.duration = ['must be a number of hours greater than 0'];
+    else if (end !== undefined) errors.duration = ['give either an end or a duration, not both'];
+    else if (start !== undefined && !Number.isNaN(Date.parse(start))) end = new Date(Date.parse(start) + hours * HOUR).toISOString();
+  }
+  return { body: { ...body, scheduled_for: start, scheduled_until: end }, errors };
+}
+
+function rescheduleValues(form: Form): RescheduleValues {
+  return {
+    plan: planOf(form),
+    scheduled_for: text(form, 'scheduled_for'),
+    scheduled_until: text(form, 'scheduled_until'),
+    required_by: text(form, 'required_by'),
+    auto_start: checked(form, 'auto_start'),
+    auto_complete: checked(form, 'auto_complete'),
+  };
+}
+
+function rescheduleBody(v: RescheduleValues): Record<string, unknown> {
+  const plan = v.plan === 'deadline' ? { required_by: utcInput(v.required_by) } : { scheduled_for: utcInput(v.scheduled_for), scheduled_until: utcInput(v.scheduled_until) };
+  return { ...plan, auto_start: v.auto_start, auto_complete: v.auto_complete };
+}
+
+const windowValuesOf = (w: Window): WindowValues => ({
+  day: DAYS[w.day]!,
+  time: `${String(Math.floor(w.minute / 60)).padStart(2, '0')}:${String(w.minute % 60).padStart(2, '0')}`,
+  duration_hours: String(w.durationMinutes / 60),
+});
+
+const emptySchedule: ScheduleValues = {
+  title: '',
+  message: '',
+  environments: [],
+  modes: {},
+  plan: 'time',
+  scheduled_for: '',
+  scheduled_until: '',
+  duration: '',
+  required_by: '',
+  auto_start: true,
+  auto_complete: true,
+};
+
+/** /console/maintenance: the weekly window and planned maintenance, as the API's /maintenance* routes. */
+export function consoleMaintenance(deps: Deps) {
+  const { db, config, clock } = deps;
+  const app = new Hono<ConsoleEnv>();
+  const names = new Map(config.environments.map((e) => [e.slug, e.name]));
+
+  const vm = (i: Info): MaintenanceVM => ({
+    id: i.id,
+    title: i.title,
+    status: i.status,
+    scheduledFor: i.scheduled_for,
+    scheduledUntil: i.scheduled_until,
+    requiredBy: i.required_by,
+    method: i.method,
+    autoStart: i.auto_start,
+    autoComplete: i.auto_complete,
+    environments: i.environments.map((slug) => names.get(slug) ?? slug),
+    modes: Object.entries(i.modes)
+      .filter(([, mode]) => mode !== 'full')
+      .map(([role, mode]) => ({ role, mode })),
+    startedAt: i.started_at,
+    completedAt: i.completed_at,
+    cancelledAt: i.cancelled_at,
+    duration: i.duration,
+  });
+
+  async function theWindow(now: Date): Promise<Window> {
+    const row = await mq.findWindow(db);
+    if (row) return { day: row.day, minute: row.minute, durationMinutes: row.duration_minutes };
+    // choosing the random window is a write, so it goes through one like any other (as the API's GET)
+    const { body } = await runWrite(deps, now, undefined, async (trx) => ({ status: 200, body: await maintenance.currentWindow(trx, now) }));
+    return body as Window;
+  }
+
+  async function findMaintenance(c: Context<ConsoleEnv>): Promise<IncidentRow> {
+    const id = idParam(c, 'id', 'Maintenance');
+    const row = await q.findIncident(db, id);
+    if (!row || row.kind !== 'maintenance') throw notFound(`Maintenance ${id}`);
+    return row;
+  }
+
+  async function overview(c: Context<ConsoleEnv>, forms: Partial<MaintenanceForms> = {}, status: Status = 200) {
+    const now = clock.now();
+    const window = await theWindow(now);
+    const [openRows, allRows] = await Promise.all([mq.listMaintenance(db, true, 100), mq.listMaintenance(db, false, 100)]);
+    const finished = allRows
+      .filter((r) => r.resolved_at !== null)
+      .sort((a, b) => b.resolved_at!.getTime() - a.resolved_at!.getTime())
+      .slice(0, 10);
+    // soonest first: the one to act on next is at the top
+    const upcoming = [...openRows].sort((a, b) => (a.scheduled_for?.getTime() ?? Infinity) - (b.scheduled_for?.getTime() ?? Infinity));
+    const [open, recent] = await Promise.all([
+      Promise.all(upcoming.map((r) => maintenance.maintenanceInfo(db, now, r).then(vm))),
+      Promise.all(finished.map((r) => maintenance.maintenanceInfo(db, now, r).then(vm))),
+    ]);
+    const allForms: MaintenanceForms = {
+      window: forms.window ?? { values: windowValuesOf(window), errors: {} },
+      schedule: forms.schedule ?? { values: emptySchedule, errors: {}, formKey: newFormKey() },
+    };
+    return page(
+      c,
+      <MaintenancePage
+        meta={consoleMeta(c, deps, 'maintenance')}
+        window={{ description: describeWindow(window), next: nextWindowStart(window, now).toISOString() }}
+        open={open}
+        recent={recent}
+        environments={config.environments}
+        roles={config.roles}
+        days={DAYS}
+        forms={allForms}
+      />,
+      status,
+    );
+  }
+
+  app.get('/', (c) => overview(c));
+
+  app.post('/window', async (c) => {
+    const actor = c.get('actor');
+    requireScope(actor, 'maintenance:write');
+    const now = clock.now();
+    const form = await readForm(c);
+    const values: WindowValues = { day: text(form, 'day'), time: text(form, 'time'), duration_hours: text(form, 'duration_hours') };
+    // Text that is no number is refused here, in the schema's words: the schema sees only numbers.
+    const hours = hoursInput(values.duration_hours);
+    const own: Errors = Number.isNaN(hours) ? { duration_hours: ['must be a number of hours'] } : {};
+    const parsed = validate(writeSchemas(config, now).window, { day: values.day, time: values.time, duration_hours: Number.isNaN(hours) ? undefined : hours });
+    if (!parsed.ok || Object.keys(own).length > 0) return overview(c, { window: { values, errors: { ...(parsed.ok ? {} : parsed.errors), ...own } } }, 400);
+    const done = await attempt(() =>
+      runWrite(deps, now, undefined, async (trx) => {
+        const w = await maintenance.setWindow(trx, actor, now, parsed.value);
+        return { status: 200, body: { description: describeWindow(w) } };
+      }),
+    );
+    if (!done.ok) return overview(c, { window: { values, errors: done.errors } }, done.status);
+    return seeOther(c, '/console/maintenance?done=window');
+  });
+
+  app.post('/', async (c) => {
+    const actor = c.get('actor');
+    requireScope(actor, 'maintenance:write');
+    const now = clock.now();
+    const form = await readForm(c);
+    const values = scheduleValues(form, config.roles);
+    const { body, errors: own } = scheduleBody(values);
+    const parsed = validate(writeSchemas(config, now).createMaintenance, body);
+    const again = (errors: Errors, status: Status) => overview(c, { schedule: { values, errors: foldEnvironmentErrors(errors), formKey: newFormKey() } }, status);
+    if (!parsed.ok || Object.keys(own).length > 0) return again({ ...(parsed.ok ? {} : parsed.errors), ...own }, 400);
+    const input = parsed.value;
+    const done = await attempt(async () =>
+      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
+        const row = await maintenance.scheduleMaintenance(trx, actor, now, input);
+        return { status: 201, body: await maintenance.maintenanceInfo(trx, now, row) };
+      }),
+    );
+    if (!done.ok) return again(done.errors, done.status);
+    return seeOther(c, `/console/maintenance?done=scheduled#m-${(done.value.body as Info).id}`);
+  });
+
+  app.post('/:id/reschedule', async (c) => {
+    const actor = c.get('actor');
+    requireScope(actor, 'maintenance:write');
+    const row = await findMaintenance(c);
+    const now = clock.now();
+    const form = await readForm(c);
+    const values = rescheduleValues(form);
+    const again = async (errors: Errors, status: Status) => {
+      const [info, window] = await Promise.all([maintenance.maintenanceInfo(db, now, row), theWindow(now)]);
+      return page(c, <ReschedulePage meta={consoleMeta(c, deps, 'maintenance')} m={vm(info)} values={values} errors={errors} windowDescription={describeWindow(window)} />, status);
+    };
+    const parsed = validate(writeSchemas(config, now).reschedule, rescheduleBody(values));
+    if (!parsed.ok) return again(parsed.errors, 400);
+    const input = parsed.value;
+    const done = await attempt(() =>
+      runWrite(deps, now, undefined, async (trx) => {
+        const after = await maintenance.reschedule(trx, actor, now, row.id, input);
+        return { status: 200, body: await maintenance.maintenanceInfo(trx, now, after) };
+      }),
+    );
+    if (!done.ok) return again(done.errors, done.status);
+    return seeOther(c, `/console/maintenance?done=rescheduled#m-${row.id}`);
+  });
+
+  app.post('/:id/cancel', async (c) => {
+    const actor = c.get('actor');
+    requireScope(actor, 'maintenance:write');
+    const row = await findMaintenance(c);
+    const now = clock.now();
+    const form = await readForm(c);
+    const message = text(form, 'message');
+    const show = async (errors: Errors, status: Status) =>
+      page(c, <CancelConfirmPage meta={consoleMeta(c, deps, 'maintenance')} m={vm(await maintenance.maintenanceInfo(db, now, row))} message={message} errors={errors} formKey={newFormKey()} />, status);
+
+    const parsed = validate(writeSchemas(config, now).cancelMaintenance, { message: optional(message) });
+    if (!parsed.ok) return show(parsed.errors, 400);
+    if (text(form, 'intent') !== 'confirm') {
+      // Checked here only: a repeated confirmation must reach runWrite, whose idempotency key answers it.
+      if (row.resolved_at !== null) throw conflict(`Maintenance ${row.id} is already ${row.state}.`);
+      return show({}, 200);
+    }
+    const done = await attempt(async () =>
+      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
+        const { incident } = await maintenance.cancel(trx, actor, now, row.id, parsed.value.message);
+        return { status: 200, body: await maintenance.maintenanceInfo(trx, now, incident) };
+      }, `maintenance ${row.id} cancelled by ${actor.name}`),
+    );
+    if (!done.ok) return show(done.errors, done.status);
+    return seeOther(c, `/console/maintenance?done=cancelled#m-${row.id}`);
+  });
+
+  /**
+   * What running it now would do to each role, worked out as runNow does: a role it declares
+   * maintenance for is "stopped" unless it is in maintenance already.
+   */
+  async function runEffects(row: IncidentRow, now: Date) {
+    const [info, platform] = await Promise.all([maintenance.maintenanceInfo(db, now, row), loadPlatform(db, config, now)]);
+    const modeOf = (role: string) => platform.find((p) => p.role === role)?.mode ?? 'full';
+    const declared = Object.entries(info.modes);
+    const stopping = declared.filter(([, m]) => m === 'maintenance').map(([r]) => r);
+    return {
+      info,
+      stops: stopping.filter((r) => modeOf(r) !== 'maintenance'),
+      alreadyStopped: stopping.filter((r) => modeOf(r) === 'maintenance'),
+      readOnly: declared.filter(([r, m]) => m === 'read_only' && modeOf(r) === 'full').map(([r]) => r),
+    };
+  }
+
+  app.post('/:id/run', async (c) => {
+    const actor = c.get('actor');
+    requireScope(actor, 'maintenance:write');
+    const row = await findMaintenance(c);
+    const now = clock.now();
+    const form = await readForm(c);
+    const values = { confirm: text(form, 'confirm'), message: text(form, 'message') };
+    const effects = await runEffects(row, now);
+    const show = (errors: Errors, status: Status) =>
+      page(
+        c,
+        <RunConfirmPage
+          meta={consoleMeta(c, deps, 'maintenance')}
+          m={vm(effects.info)}
+          stops={effects.stops}
+          alreadyStopped={effects.alreadyStopped}
+          readOnly={effects.readOnly}
+          instanceName={config.name}
+          values={values}
+          errors={errors}
+          formKey={newFormKey()}
+        />,
+        status,
+      );
+
+    const parsed = validate(writeSchemas(config, now).runMaintenance, { confirm: optional(values.confirm.trim()), message: optional(values.message) });
+    if (!parsed.ok) return show(parsed.errors, 400);
+    if (text(form, 'intent') !== 'confirm') {
+      if (row.state !== 'scheduled') throw conflict(`Maintenance ${row.id} is ${row.state}; only a scheduled maintenance can be run.`);
+      return show({}, 200);
+    }
+    // runNow refuses this too; saying it here puts the problem beside the field, in the console's words
+    if (effects.stops.length > 0 && parsed.value.confirm !== config.name) {
+      const problem = parsed.value.confirm === undefined ? `type the instance name, ${config.name}, to confirm` : `does not match; type the instance name, ${config.name}`;
+      return show({ confirm: [problem] }, 400);
+    }
+    const done = await attempt(async () =>
+      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
+        const { incident } = await maintenance.runNow(trx, config, actor, now, row.id, parsed.value.confirm, parsed.value.message);
+        return { status: 200, body: await maintenance.maintenanceInfo(trx, now, incident) };
+      }, `maintenance ${row.id} run by ${actor.name}`),
+    );
+    if (!done.ok) return show(done.errors, done.status);
+    return seeOther(c, `/console/maintenance?done=started#m-${row.id}`);
+  });
+
+  return app;
+}

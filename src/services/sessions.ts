@@ -1,0 +1,148 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { recordAudit } from '../db/queries/audit.ts';
+import * as q from '../db/queries/sessions.ts';
+import { findToken } from '../db/queries/tokens.ts';
+import { parseAddress } from '../gate/cidr.ts';
+import { actorLabel, SCOPES, type Actor, type Scope } from './deps.ts';
+import { authenticate, randomSecret, sha256Hex } from './tokens.ts';
+
+type Db = Kysely<Database>;
+
+/** Failed sign-ins allowed from one address within RATE_WINDOW_MS before it must wait. */
+export const MAX_FAILURES = 10;
+export const RATE_WINDOW_MS = 15 * 60_000;
+/** A one-time sign-in link lasts this long. */
+export const LINK_LIFETIME_MS = 15 * 60_000;
+
+export interface ConsoleSession {
+  readonly id: number;
+  readonly expiresAt: Date;
+  readonly actor: Actor;
+}
+
+/**
+ * The key that signs console cookies and derives CSRF tokens. Made once, at random, and kept in
+ * the database so every instance (and every restart) signs alike.
+ */
+export function cookieKey(db: Db, now: Date): Promise<string> {
+  return q.findOrCreateKey(db, 'console-cookie', randomSecret(), now);
+}
+
+/** Starts a session for a token; only the SHA-256 of the returned secret is stored. */
+export async function startSession(db: Db, now: Date, actor: Actor, address: string, lifetimeMs: number, how: 'token' | 'link') {
+  const secret = randomSecret();
+  const row = await q.insertSession(db, {
+    secret_sha256: await sha256Hex(secret),
+    token_id: actor.tokenId,
+    created_at: now,
+    expires_at: new Date(now.getTime() + lifetimeMs),
+    address,
+  });
+  await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'console.signin', target: `session:${row.id}`, after: { how, address, expires_at: row.expires_at } });
+  return { secret, session: { id: row.id, expiresAt: row.expires_at, actor } satisfies ConsoleSession };
+}
+
+/**
+ * The session a cookie's secret names, if it is still good: not ended, not expired, and its
+ * token not revoked (revoking a token ends its sessions too).
+ */
+export async function findSession(db: Db, now: Date, secret: string): Promise<ConsoleSession | undefined> {
+  const row = await q.findSession(db, await sha256Hex(secret));
+  if (!row || row.ended_at !== null || row.expires_at.getTime() <= now.getTime()) return undefined;
+  const token = await findToken(db, row.token_id);
+  if (!token || token.revoked_at !== null) return undefined;
+  const scopes = token.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
+  return { id: row.id, expiresAt: row.expires_at, actor: { tokenId: token.id, name: token.name, scopes } };
+}
+
+export async function endSession(db: Db, now: Date, session: ConsoleSession): Promise<void> {
+  await q.endSession(db, session.id, now);
+  await recordAudit(db, { at: now, actor: actorLabel(session.actor), action: 'console.signout', target: `session:${session.id}` });
+}
+
+/** Checks a pasted API token; undefined when it is not a valid one. */
+export async function tokenActor(db: Db, now: Date, token: string): Promise<Actor | undefined> {
+  return authenticate(db, now, token.trim()).catch(() => undefined);
+}
+
+/** A one-time link that signs its holder in as `tokenId`. Returns the path to send them to. */
+export async function createSigninLink(db: Db, now: Date, tokenId: number, createdBy: string): Promise<string> {
+  const secret = randomSecret();
+  await q.insertLink(db, { secret_sha256: await sha256Hex(secret), token_id: tokenId, created_at: now, expires_at: new Date(now.getTime() + LINK_LIFETIME_MS) });
+  await recordAudit(db, { at: now, actor: createdBy, action: 'console.link', target: `token:${tokenId}` });
+  return `/console/signin/${secret}`;
+}
+
+/** Who a link would sign in, without using it (the page that asks "sign in as …?"). */
+export async function peekSigninLink(db: Db, now: Date, secret: string): Promise<string | undefined> {
+  const link = await q.findLink(db, await sha256Hex(secret));
+  if (!link || link.used_at !== null || link.expires_at.getTime() <= now.getTime()) return undefined;
+  const token = await findToken(db, link.token_id);
+  return token && token.revoked_at === null ? token.name : undefined;
+}
+
+/** Uses a link (once): the actor it signs in, or undefined if it is used, expired or revoked. */
+export async function redeemSigninLink(db: Db, now: Date, secret: string): Promise<Actor | undefined> {
+  const link = await q.useLink(db, await sha256Hex(secret), now);
+  if (!link) return undefined;
+  const token = await findToken(db, link.token_id);
+  if (!token || token.revoked_at !== null) return undefined;
+  return { tokenId: token.id, name: token.name, scopes: token.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) };
+}
+
+/**
+ * Seconds until `address` may try again, or 0 when it may now. It may once fewer than
+ * MAX_FAILURES of its failures are in the window, i.e. when the MAX_FAILURES-th newest leaves it.
+ * (Usually that is the oldest, but concurrent attempts can record more than MAX_FAILURES.)
+ */
+export async function signinWait(db: Db, now: Date, address: string): Promise<number> {
+  const recent = await q.failuresSince(db, address, new Date(now.getTime() - RATE_WINDOW_MS), MAX_FAILURES);
+  if (recent.length < MAX_FAILURES) return 0;
+  return Math.max(1, Math.ceil((recent[MAX_FAILURES - 1]!.at.getTime() + RATE_WINDOW_MS - now.getTime()) / 1000));
+}
+
+export async function recordSigninFailure(db: Db, now: Date, address: string): Promise<void> {
+  await q.pruneFailures(db, new Date(now.getTime() - RATE_WINDOW_MS));
+  await q.insertFailure(db, address, now);
+}
+
+/**
+ * Whose failures count together: one IPv4 address, or one IPv6 /64 (a single host can hand
+ * itself any address in its /64, so counting exact IPv6 addresses would count nothing).
+ */
+export function rateKey(address: string): string {
+  const parsed = parseAddress(address);
+  if (!parsed) return address;
+  if (parsed.family === 4) return [24, 16, 8, 0].map((shift) => Number((parsed.value >> BigInt(shift)) & 0xffn)).join('.');
+  const prefix = (parsed.value >> 64n).toString(16).padStart(16, '0');
+  return `${prefix.match(/.{4}/g)!.join(':')}::/64`;
+}
+
+export type SigninOutcome =
+  | { readonly kind: 'signed-in'; readonly secret: string; readonly session: ConsoleSession }
+  | { readonly kind: 'refused' }
+  | { readonly kind: 'wait'; readonly seconds: number };
+
+/**
+ * One sign-in attempt with a pasted token, run inside the caller's transaction. Attempts from
+ * one address (see rateKey) take turns under an advisory lock, so a burst of parallel guesses
+ * is counted one by one: past MAX_FAILURES in RATE_WINDOW_MS, even a right token waits.
+ */
+export async function signInWithToken(db: Db, now: Date, address: string, token: string, lifetimeMs: number): Promise<SigninOutcome> {
+  const key = rateKey(address);
+  await sql`select pg_advisory_xact_lock(7460304, hashtext(${key}))`.execute(db);
+  const seconds = await signinWait(db, now, key);
+  if (seconds > 0) return { kind: 'wait', seconds };
+  const actor = token.trim() === '' ? undefined : await tokenActor(db, now, token);
+  if (!actor) {
+    await recordSigninFailure(db, now, key);
+    return { kind: 'refused' };
+  }
+  return { kind: 'signed-in', ...(await startSession(db, now, actor, address, lifetimeMs, 'token')) };
+}
+
+/** The address a link path is opened at: PUBLIC_URL (without its trailing slash) plus the path. */
+export function absoluteUrl(publicUrl: string, path: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}${path}`;
+}

@@ -46,7 +46,7 @@ form.stack{display:grid;gap:1rem;margin:1rem 0}
 .field{display:grid;gap:.3rem}.field>label,legend{font-weight:600}
 .hint{color:var(--muted);font-size:.9rem;margin:0}
 input[type=text],input[type=password],input[type=datetime-local],input[type=number],input[type=time],select,textarea{font:inherit;color:inherit;background:var(--bg);border:2px solid var(--muted);border-radius:6px;padding:.5rem .6rem;width:100%;max-width:100%}
-textarea{min-height:8rem;resize:vertical}textarea.long{min-height:22rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92rem}
+input,select{min-width:0}textarea{min-height:8rem;resize:vertical}textarea.long{min-height:22rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92rem}
 input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid var(--link);outline-offset:1px}
 [aria-invalid=true]{border-color:var(--red)}
 .field-error{color:var(--red);font-weight:600;margin:0}
@@ -69,13 +69,18 @@ details.more{margin:.5rem 0}details.more>summary{cursor:pointer;color:var(--link
 .secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--card);padding:.5rem;border-radius:6px;display:block;overflow-wrap:anywhere}
 `;
 
-/** Refreshes relative times; reloads an open page when the platform reports a change. Comfort only. */
+/**
+ * Refreshes relative times; reloads an open page when the platform reports a change; in a
+ * console form, Ctrl/⌘+Enter sends it with its first button (never "Preview"). Comfort only.
+ */
 export const JS = `
 (function(){
   function rel(iso){var d=Date.now()-Date.parse(iso),a=Math.abs(d);if(a<60000)return'just now';
     var u=[[86400000,'day'],[3600000,'hour'],[60000,'minute']];for(var i=0;i<u.length;i++){if(a>=u[i][0]){var n=Math.floor(a/u[i][0]);var w=n+' '+u[i][1]+(n===1?'':'s');return d>=0?w+' ago':'in '+w}}}
   function tick(){var ts=document.querySelectorAll('[data-relative]');for(var i=0;i<ts.length;i++){ts[i].textContent=rel(ts[i].getAttribute('data-relative'))}}
   tick();setInterval(tick,30000);
+  document.addEventListener('keydown',function(e){var t=e.target,f=t&&t.form;if(e.key!=='Enter'||!(e.ctrlKey||e.metaKey)||!f||f.method!=='post')return;
+    e.preventDefault();var b=f.querySelector('button[type=submit]:not([value=preview])');if(f.requestSubmit){f.requestSubmit(b||undefined)}else{f.submit()}});
   var live=document.body.getAttribute('data-live');
   if(live&&window.fetch){var etag=null;setInterval(function(){fetch(live,{headers:etag?{'If-None-Match':etag}:{}}).then(function(r){
     var e=r.headers.get('ETag');if(r.status===200&&etag&&e!==etag){location.reload()}if(e)etag=e}).catch(function(){})},15000)}

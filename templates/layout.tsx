@@ -16,20 +16,29 @@ export function Time({ iso, now, withRelative = true }: { iso: string; now: stri
   );
 }
 
+/** The <head> every page shares (public and console): our one stylesheet and one deferred script. */
+export function Head(props: { meta: PageMeta; title: string; children?: Child }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="color-scheme" content="light dark" />
+      <title>{props.title}</title>
+      <link rel="stylesheet" href={props.meta.cssHref} />
+      {props.children}
+      <script src={props.meta.jsHref} defer></script>
+    </head>
+  );
+}
+
 /** Every page: skip link, header, the "could not refresh" notice, footer. `live` turns on the refresh script. */
 export function Layout(props: { meta: PageMeta; title: string; live?: string; children: Child }) {
   const { meta } = props;
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="light dark" />
-        <title>{props.title}</title>
-        <link rel="stylesheet" href={meta.cssHref} />
+      <Head meta={meta} title={props.title}>
         <link rel="alternate" type="application/rss+xml" title={`${meta.siteName} status updates`} href="/feed.rss" />
-        <script src={meta.jsHref} defer></script>
-      </head>
+      </Head>
       <body data-live={props.live}>
         <a class="skip" href="#main">
           Skip to content

@@ -56,7 +56,8 @@ interface FieldProps {
   readonly idPrefix?: string;
 }
 
-export function TextInput(props: FieldProps & { value: string; type?: string; required?: boolean; autocomplete?: string; placeholder?: string; inputmode?: "numeric" | "decimal" }) {
+/** A labelled control: the label, the hint, the error (right above the control, where eyes are). */
+function Field(props: FieldProps & { children: (id: string, aria: ReturnType<typeof described>) => Child }) {
   const { name, label, errors, hint } = props;
   const id = fieldId((props.idPrefix ?? '') + name);
   return (
@@ -68,60 +69,56 @@ export function TextInput(props: FieldProps & { value: string; type?: string; re
         </p>
       )}
       <FieldError name={name} id={id} errors={errors} />
-      <input
-        type={props.type ?? 'text'}
-        id={id}
-        name={name}
-        value={props.value}
-        required={props.required}
-        autocomplete={props.autocomplete ?? 'off'}
-        placeholder={props.placeholder}
-        inputmode={props.inputmode}
-        {...described(name, id, errors, hint)}
-      />
+      {props.children(id, described(name, id, errors, hint))}
     </div>
+  );
+}
+
+export function TextInput(props: FieldProps & { value: string; type?: string; required?: boolean; autocomplete?: string; placeholder?: string; inputmode?: 'numeric' | 'decimal' }) {
+  return (
+    <Field {...props}>
+      {(id, aria) => (
+        <input
+          type={props.type ?? 'text'}
+          id={id}
+          name={props.name}
+          value={props.value}
+          required={props.required}
+          autocomplete={props.autocomplete ?? 'off'}
+          placeholder={props.placeholder}
+          inputmode={props.inputmode}
+          {...aria}
+        />
+      )}
+    </Field>
   );
 }
 
 export function TextArea(props: FieldProps & { value: string; rows?: number; long?: boolean; required?: boolean }) {
-  const { name, label, errors, hint } = props;
-  const id = fieldId((props.idPrefix ?? '') + name);
   return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
+    <Field {...props}>
+      {(id, aria) => (
+        <textarea id={id} name={props.name} rows={props.rows ?? 6} class={props.long ? 'long' : undefined} required={props.required} {...aria}>
+          {props.value}
+        </textarea>
       )}
-      <FieldError name={name} id={id} errors={errors} />
-      <textarea id={id} name={name} rows={props.rows ?? 6} class={props.long ? 'long' : undefined} required={props.required} {...described(name, id, errors, hint)}>
-        {props.value}
-      </textarea>
-    </div>
+    </Field>
   );
 }
 
 export function Select(props: FieldProps & { value: string; options: readonly (readonly [string, string])[] }) {
-  const { name, label, errors, hint } = props;
-  const id = fieldId((props.idPrefix ?? '') + name);
   return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
+    <Field {...props}>
+      {(id, aria) => (
+        <select id={id} name={props.name} {...aria}>
+          {props.options.map(([value, text]) => (
+            <option value={value} selected={value === props.value}>
+              {text}
+            </option>
+          ))}
+        </select>
       )}
-      <FieldError name={name} id={id} errors={errors} />
-      <select id={id} name={name} {...described(name, id, errors, hint)}>
-        {props.options.map(([value, text]) => (
-          <option value={value} selected={value === props.value}>
-            {text}
-          </option>
-        ))}
-      </select>
-    </div>
+    </Field>
   );
 }
 

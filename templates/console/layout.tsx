@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx';
+import { Head } from '../layout.tsx';
 import type { ConsoleMeta } from '../view.ts';
 import { FormGuard } from './forms.tsx';
 
@@ -14,15 +15,9 @@ export function ConsoleLayout(props: { meta: ConsoleMeta; title: string; wide?: 
   const { meta } = props;
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="light dark" />
+      <Head meta={meta.page} title={`${props.title} · ${meta.page.siteName} console`}>
         <meta name="robots" content="noindex" />
-        <title>{`${props.title} · ${meta.page.siteName} console`}</title>
-        <link rel="stylesheet" href={meta.page.cssHref} />
-        <script src={meta.page.jsHref} defer></script>
-      </head>
+      </Head>
       <body>
         <a class="skip" href="#main">
           Skip to content

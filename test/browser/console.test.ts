@@ -257,6 +257,24 @@ describe('console pages: no CSP violations or script errors with JavaScript on',
     expect(watch.problems()).toEqual([]);
     await context.close();
   });
+
+  it('when Ctrl+Enter is pressed in the message, the update is posted (not previewed)', async () => {
+    const incident = await h.api('POST', '/api/v1/incidents', { title: 'Keyboard', message: 'First.' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const watch = await watchPage(page);
+    await page.goto(`${h.url}/console/signin`);
+    await page.getByLabel('API token').fill(h.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.goto(`${h.url}/console/incidents/${incident.id}`);
+    await page.getByLabel('Message', { exact: true }).fill('Sent from the keyboard.');
+    await page.getByLabel('Message', { exact: true }).press('Control+Enter');
+    await page.waitForURL(/done=posted/);
+    const after = await h.api('GET', `/api/v1/incidents/${incident.id}`);
+    expect(after.updates.map((u: { message: string }) => u.message)).toEqual(['Sent from the keyboard.', 'First.']);
+    expect(watch.problems()).toEqual([]);
+    await context.close();
+  });
 });
 
 /**

@@ -154,6 +154,25 @@ describe('Herald on workerd (wrangler dev --local, Hyperdrive to local Postgres)
     expect(page).toContain('Edge database latency');
   });
 
+  it('signs in to the commander console with a token and shows the incidents (sessions, signed cookies and CSRF on workerd)', async () => {
+    const cookies = (res: Response) => res.headers.getSetCookie().map((l) => l.split(';')[0]!).join('; ');
+    const form = await get('/console/signin', { Accept: 'text/html' });
+    expect(form.status).toBe(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const signin = await fetch(`${base}/console/signin`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookies(form), Origin: base },
+      body: new URLSearchParams({ _csrf: csrf, token, next: '/console/incidents' }),
+    });
+    expect(signin.status, await signin.clone().text()).toBe(303);
+    const session = cookies(signin);
+    expect(session).toMatch(/^herald_session=/);
+    const list = await get('/console/incidents', { Accept: 'text/html', Cookie: session });
+    expect(list.status).toBe(200);
+    expect(await list.text()).toContain('Edge database latency');
+  });
+
   it('sees a write made elsewhere (directly in the database from Node) on the next request', async () => {
     await get('/'); // the isolate has a current snapshot
     const config = parseConfig({});

@@ -196,9 +196,12 @@ function MaintenanceItem({ m, meta }: { m: MaintenanceVM; meta: ConsoleMeta }) {
   return (
     <article id={`m-${m.id}`} aria-labelledby={`m-${m.id}-title`}>
       <h3 id={`m-${m.id}-title`}>
-        #{m.id} {m.title}
+        #{m.id} <a href={`/console/incidents/${m.id}`}>{m.title}</a>
       </h3>
       <Facts m={m} now={meta.page.now} />
+      <p>
+        <a href={`/console/incidents/${m.id}`}>Timeline and updates</a> · <a href={`/incidents/${m.id}`}>Public page</a>
+      </p>
       {meta.can.maintenance && (
         <>
           {m.status === 'scheduled' && <CompactReschedule m={m} csrf={meta.csrf} />}

@@ -239,6 +239,24 @@ describe('console: incidents', () => {
     expect(html.indexOf('Outage to resolve')).toBeGreaterThan(closed);
   });
 
+  it('when a running maintenance is opened from the maintenance page, its form offers maintenance states and a "verifying" update lands', async () => {
+    t.clock.set(at(300 * MIN));
+    const ops = await t.token(['admin'], 'ops');
+    const m = (await t.call('POST', '/api/v1/maintenances', { token: ops, body: { title: 'Disk swap', message: 'Swapping disks.', scheduled_for: at(400 * MIN) } })).body;
+    expect((await t.call('POST', `/api/v1/maintenances/${m.id}/run`, { token: ops, body: {} })).status).toBe(200);
+    const b = consoleClient(t);
+    await b.signIn(admin);
+    expect((await b.get('/console/maintenance')).html).toContain(`<a href="/console/incidents/${m.id}">Disk swap</a>`);
+    const { html } = await b.get(`/console/incidents/${m.id}`);
+    expect(selected(html, 'state')).toBe('in_progress');
+    expect(html).toContain('<option value="verifying">Verifying</option>');
+    expect(html).not.toContain('Resolve incident');
+    t.clock.set(at(320 * MIN));
+    const res = await b.post(`/console/incidents/${m.id}/updates`, { _key: inputValue(html, '_key')!, intent: 'post', state: 'verifying', message: 'Checking the new disks.' });
+    expect(res.status).toBe(303);
+    expect((await incident(m.id)).updates[0]).toMatchObject({ state: 'verifying', at: at(320 * MIN), author: 'alice' });
+  });
+
   it('when the token lacks incidents:write, the forms are not offered and a posted form is refused', async () => {
     const b = consoleClient(t);
     await b.signIn(await t.token(['maintenance:write'], 'ops-only'));

@@ -22,6 +22,7 @@ import type { Mode, Status } from '../src/domain/vocabulary.ts';
 import { openDatabase } from '../src/entry/node.ts';
 import { actorLabel, type Actor } from '../src/services/deps.ts';
 import { createIncident, postUpdate, publishPostmortem, writePostmortem } from '../src/services/incidents.ts';
+import { absoluteUrl, createSigninLink } from '../src/services/sessions.ts';
 import { createToken } from '../src/services/tokens.ts';
 import { runWrite } from '../src/services/transaction.ts';
 
@@ -514,6 +515,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
     const s = await seedDemo(handle.db, new Date(), { config });
     const base = `http://localhost:${config.port}`;
+    const signin = await handle.db.transaction().execute((trx) => createSigninLink(trx, new Date(), s.tokenId, 'cli:demo'));
     err(
       [
         `Seeded ${describeDatabase(config)} with a 90-day demo history (author: token "demo" #${s.tokenId}):`,
@@ -523,6 +525,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         `  ${s.maintenance} maintenance: one completed (${base}/incidents/${s.completedMaintenanceId}), one scheduled for ${s.upcomingMaintenanceAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`,
         '',
         `Now run \`npm start\`${config.databaseUrl ? ' (with the same DATABASE_URL)' : config.dataDir === './data' ? '' : ` (with HERALD_DATA_DIR=${config.dataDir})`} and open ${base}`,
+        `The commander console, signed in as "demo" (this link works once, for 15 minutes): ${absoluteUrl(config.publicUrl, signin)}`,
       ].join('\n'),
     );
     return 0;

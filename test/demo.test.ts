@@ -205,7 +205,9 @@ describe('npm run demo (the real script)', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toBe('');
     expect(first.stderr).toContain('8 incidents, 1 open now');
-    expect(first.stderr).toMatch(/npm start.*open http:\/\/localhost:3999\n$/);
+    expect(first.stderr).toMatch(/npm start.*open http:\/\/localhost:3999\n/);
+    // and a one-time link into the console as the demo token, unused so far
+    expect(first.stderr).toMatch(/commander console, signed in as "demo" .*: http:\/\/localhost:3999\/console\/signin\/[A-Za-z0-9_-]{43}\n$/);
 
     const again = await runDemo([], env);
     expect(again.code).toBe(1);

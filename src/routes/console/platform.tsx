@@ -22,7 +22,6 @@ import type { Errors } from '../../../templates/console/forms.tsx';
 import { attempt, consoleMeta, formIdempotency, newFormKey, optional, page, readForm, seeOther, text, validate } from './kit.ts';
 import type { ConsoleEnv } from './session.ts';
 
-
 /** Where each kind of source can be looked at (and changed) in the console. */
 function sourceVM(s: ModeSource): SourceVM {
   const id = s.source.slice(s.source.indexOf(':') + 1);

@@ -64,7 +64,10 @@ button.danger{background:var(--red);border-color:var(--red);color:var(--bg)}
 .console-nav a[aria-current=page]{font-weight:700;text-decoration:none;color:var(--fg)}
 form.inline{display:inline}
 button.link{background:none;border:0;color:var(--link);text-decoration:underline;padding:0;min-height:0;font-weight:400}
-.split{display:grid;gap:1.5rem}@media (min-width:60rem){main.wide,body:has(main.wide) header.site{max-width:76rem}.split{grid-template-columns:minmax(0,2fr) minmax(0,1fr)}}
+.split,.incident-grid{display:grid;gap:0 1.5rem}.incident-grid{grid-template-areas:"form" "side" "timeline"}
+.grid-form{grid-area:form;min-width:0}.grid-side{grid-area:side;min-width:0}.grid-timeline{grid-area:timeline;min-width:0}
+@media (min-width:60rem){main.wide,body:has(main.wide) header.site{max-width:76rem}.split{grid-template-columns:minmax(0,2fr) minmax(0,1fr)}
+.incident-grid{grid-template-columns:minmax(0,2fr) minmax(0,1fr);grid-template-areas:"form side" "timeline side";align-items:start}}
 details.more{margin:.5rem 0}details.more>summary{cursor:pointer;color:var(--link)}
 .secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--card);padding:.5rem;border-radius:6px;display:block;overflow-wrap:anywhere}
 `;

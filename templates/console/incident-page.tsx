@@ -48,8 +48,9 @@ export function ConsoleIncidentPage({ meta, vm }: { meta: ConsoleMeta; vm: Conso
           </>
         )}
       </p>
-      <div class="split">
-        <div>
+      {/* On a phone: the update form, then resolve / scope / title, then the timeline. */}
+      <div class="incident-grid">
+        <div class="grid-form">
           {meta.can.incidents ? (
             <section aria-labelledby="post-title">
               <h2 id="post-title">Post an update</h2>
@@ -71,7 +72,9 @@ export function ConsoleIncidentPage({ meta, vm }: { meta: ConsoleMeta; vm: Conso
           ) : (
             <p class="notice">Your token cannot post updates (it lacks the incidents:write scope).</p>
           )}
-          <h2>Timeline</h2>
+        </div>
+        <section class="grid-timeline" aria-labelledby="timeline-title">
+          <h2 id="timeline-title">Timeline</h2>
           <ol class="timeline">
             {incident.updates.map((u) => (
               <li id={`update-${u.id}`}>
@@ -90,8 +93,8 @@ export function ConsoleIncidentPage({ meta, vm }: { meta: ConsoleMeta; vm: Conso
               </li>
             ))}
           </ol>
-        </div>
-        <aside aria-labelledby="side-title">
+        </section>
+        <aside class="grid-side" aria-labelledby="side-title">
           <h2 id="side-title" class="sr-only">
             About this incident
           </h2>

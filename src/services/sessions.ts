@@ -4,8 +4,8 @@ import { recordAudit } from '../db/queries/audit.ts';
 import * as q from '../db/queries/sessions.ts';
 import { findToken } from '../db/queries/tokens.ts';
 import { parseAddress } from '../gate/cidr.ts';
-import { actorLabel, SCOPES, type Actor, type Scope } from './deps.ts';
-import { authenticate, randomSecret, sha256Hex } from './tokens.ts';
+import { actorLabel, type Actor } from './deps.ts';
+import { actorOf, authenticate, randomSecret, sha256Hex } from './tokens.ts';
 
 type Db = Kysely<Database>;
 
@@ -52,8 +52,7 @@ export async function findSession(db: Db, now: Date, secret: string): Promise<Co
   if (!row || row.ended_at !== null || row.expires_at.getTime() <= now.getTime()) return undefined;
   const token = await findToken(db, row.token_id);
   if (!token || token.revoked_at !== null) return undefined;
-  const scopes = token.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
-  return { id: row.id, expiresAt: row.expires_at, actor: { tokenId: token.id, name: token.name, scopes } };
+  return { id: row.id, expiresAt: row.expires_at, actor: actorOf(token) };
 }
 
 export async function endSession(db: Db, now: Date, session: ConsoleSession): Promise<void> {
@@ -88,7 +87,7 @@ export async function redeemSigninLink(db: Db, now: Date, secret: string): Promi
   if (!link) return undefined;
   const token = await findToken(db, link.token_id);
   if (!token || token.revoked_at !== null) return undefined;
-  return { tokenId: token.id, name: token.name, scopes: token.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) };
+  return actorOf(token);
 }
 
 /**

@@ -82,6 +82,11 @@ export async function authenticate(db: Db, now: Date, bearer: string | undefined
   const valid = constantTimeEqual(presented, row?.secret_sha256 ?? '0'.repeat(64));
   if (!row || !valid || row.revoked_at !== null) throw unauthorized();
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) await q.touchToken(db, row.id, now);
+  return actorOf(row);
+}
+
+/** Who a token acts as: its name, and the scopes it holds that Herald knows. */
+export function actorOf(row: TokenRow): Actor {
   return { tokenId: row.id, name: row.name, scopes: row.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) };
 }
 

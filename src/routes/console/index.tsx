@@ -89,7 +89,7 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
     return page(c, <SigninPage meta={signedOutMeta(c)} next={next} hours={config.sessionHours} errors={errors} kept={kept} />, status);
   }
 
-  async function begin(c: Context, actor: Parameters<typeof sessions.startSession>[2], next: string) {
+  async function signInFromLink(c: Context, actor: Parameters<typeof sessions.startSession>[2], next: string) {
     const now = clock.now();
     const { secret, session } = await db.transaction().execute((trx) => sessions.startSession(trx, now, actor, clientAddress(c, config), config.sessionHours * 3_600_000, 'link'));
     await setSessionCookie(c, keys, secret, session.expiresAt, now);
@@ -137,7 +137,7 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
     const now = clock.now();
     const actor = /^[A-Za-z0-9_-]{43}$/.test(secret) ? await db.transaction().execute((trx) => sessions.redeemSigninLink(trx, now, secret)) : undefined;
     if (!actor) return page(c, <LinkPage meta={signedOutMeta(c)} name={null} action="" />, 404);
-    return begin(c, actor, '/console/incidents');
+    return signInFromLink(c, actor, '/console/incidents');
   });
 
   app.use(

@@ -32,7 +32,7 @@
  * every response time).
  *
  * Other knobs: BENCH_CONNECTIONS (50), BENCH_CHANGES (100), BENCH_POLL_MS (gap between polls,
- * default 1), BENCH_BREAKDOWN=1 (also load the two prototypes), BENCH_KEEP=1 (keep the temp dir).
+ * default 1), BENCH_BREAKDOWN=1 (also load the fast-path prototype and withPlatformGate), BENCH_KEEP=1 (keep the temp dir).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -191,8 +191,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  *   every request (parse the URL; materialise the request Headers; set a header on c.res);
  * - `fast` (prototype, not in src): a middleware that, when the mode lets everything through,
  *   skips the async decision and sets the header on node's ServerResponse;
- * - `wrapped` (prototype, not in src): no middleware; the gate wraps app.fetch instead, so Hono
- *   keeps its synchronous single-handler path.
+ * - `wrapped`: no middleware; withPlatformGate wraps app.fetch instead (as shipped in
+ *   herald/gate), so Hono keeps its synchronous single-handler path.
  */
 async function honoApp(variant: string, heraldUrl: string, log: (line: string) => void): Promise<{ fetch: (req: Request, env?: unknown) => Response | Promise<Response>; close(): void }> {
   const { Hono } = await import('hono');
@@ -257,21 +257,8 @@ async function honoApp(variant: string, heraldUrl: string, log: (line: string) =
   }
   app.get('/', (c) => c.text(HELLO));
   if (variant !== 'wrapped') return { fetch: app.fetch, close };
-  const slow = new Hono();
-  slow.use('*', gate!);
-  slow.all('*', (c) => app.fetch(c.req.raw, c.env));
-  return {
-    fetch: (req, env) => {
-      const state = modes!.state(ROLE);
-      const out = outgoing(env);
-      if (state.mode === 'full' && out && !out.headersSent) {
-        out.setHeader('Platform-Mode', state.mode);
-        return app.fetch(req, env);
-      }
-      return slow.fetch(req, env);
-    },
-    close,
-  };
+  const { withPlatformGate } = await import('../src/gate/index.ts');
+  return { fetch: withPlatformGate(app.fetch, { role: ROLE, modes: modes!, statusPageUrl: heraldUrl, log }), close };
 }
 
 /**
@@ -850,7 +837,7 @@ async function main(): Promise<number> {
       'res-header': 'middleware: c.res.headers.set() after next()',
       gated: 'platformGate (as shipped)',
       fast: 'prototype: sync full-mode path, header on ServerResponse',
-      wrapped: 'prototype: gate wraps app.fetch, no middleware',
+      wrapped: 'withPlatformGate(app.fetch) (as shipped)',
     };
     const costRun = await runHerald([], childEnv(), ['--import', 'tsx', SELF, 'child', 'cost', herald.url, ...costVariants]);
     if (costRun.code !== 0) throw new Error(`in-process cost run failed (${costRun.code}):\n${costRun.stderr}`);
@@ -864,13 +851,13 @@ async function main(): Promise<number> {
         return [costLabels[v]!, fmt(minOf(v)), fmt(medOf(v)), v === 'bare' ? '—' : signed(extra), v === 'bare' ? '—' : (honoBare.cpuUsPerReq / (honoBare.cpuUsPerReq + extra)).toFixed(3)];
       }),
     ));
-    say(`(projected ratio: the bare server's CPU per request under load, from section 1, over that plus the variant's extra in-process CPU; with the CPU saturated, req/s follows CPU per request. Prototypes are in this script, not in src.)`);
+    say(`(projected ratio: the bare server's CPU per request under load, from section 1, over that plus the variant's extra in-process CPU; with the CPU saturated, req/s follows CPU per request. The \`fast\` prototype is in this script, not in src.)`);
 
     if (process.env.BENCH_BREAKDOWN === '1') {
       say();
-      say('### 1c. the prototypes under load (vs bare and platformGate, same run)');
+      say('### 1c. the fast-path prototype and withPlatformGate under load (vs bare and platformGate, same run)');
       const fast = await startChild('prototype: sync full-mode path', 'hono', ['fast', herald.url]);
-      const wrapped = await startChild('prototype: gate wraps app.fetch', 'hono', ['wrapped', herald.url]);
+      const wrapped = await startChild('withPlatformGate(app.fetch)', 'hono', ['wrapped', herald.url]);
       kids.push(fast, wrapped);
       await expectAnswer(fast.name, fast.url, { status: 200, body: HELLO, mode: 'full' });
       await expectAnswer(wrapped.name, wrapped.url, { status: 200, body: HELLO, mode: 'full' });

@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { signBypass, verifyBypass } from '../../src/gate/bypass.ts';
 import { inRange, parseRange } from '../../src/gate/cidr.ts';
-import { prefersHtml, type GateState, type ModeSource } from '../../src/gate/core.ts';
+import { prefersHtml, type GateOptions, type GateState, type ModeSource } from '../../src/gate/core.ts';
+import { withPlatformGate } from '../../src/gate/fetch.ts';
 import { platformGate } from '../../src/gate/middleware.ts';
 import type { Mode } from '../../src/domain/vocabulary.ts';
 
@@ -12,20 +13,31 @@ function source(initial: Mode, extra: Partial<GateState> = {}) {
   return { modes, set: (s: Partial<GateState>) => void (state = { ...state, ...s }) };
 }
 
-function app(modes: ModeSource, extra: Partial<Parameters<typeof platformGate>[0]> = {}, ip = '203.0.113.9') {
+type Form = 'middleware' | 'fetch wrapper';
+
+/**
+ * A small API behind the gate, in either form: platformGate as Hono middleware, or
+ * withPlatformGate around the app's fetch. Both must decide alike, so every test runs on both.
+ */
+function app(modes: ModeSource, extra: Partial<GateOptions> = {}, ip = '203.0.113.9', form: Form = 'middleware') {
   const logs: string[] = [];
+  const options = { role: 'web', modes, statusPageUrl: 'https://status.example.com', siteName: 'Acme API', log: (l: string) => logs.push(l), now: () => new Date('2026-06-01T12:00:00Z'), ...extra };
   const a = new Hono();
-  a.use('*', platformGate({ role: 'web', modes, statusPageUrl: 'https://status.example.com', siteName: 'Acme API', log: (l) => logs.push(l), clientIp: () => ip, now: () => new Date('2026-06-01T12:00:00Z'), ...extra }));
+  if (form === 'middleware') a.use('*', platformGate({ clientIp: () => ip, ...options }));
   a.get('/apps', (c) => c.json({ apps: [] }));
   a.post('/apps', (c) => c.json({ created: true }, 201));
   a.get('/healthz', (c) => c.text('ok'));
   a.get('/internal/metrics', (c) => c.text('m'));
-  return { a, logs };
+  if (form === 'middleware') return { a, logs };
+  const fetch = withPlatformGate(a.fetch, { clientIp: () => ip, ...options });
+  const request = (path: string, init: RequestInit = {}) => fetch(new Request(path.startsWith('http') ? path : `http://localhost${path}`, init), undefined, undefined);
+  return { a: { fetch, request }, logs };
 }
 
-describe('platformGate', () => {
+for (const form of ['middleware', 'fetch wrapper'] as const) {
+describe(`platformGate (${form})`, () => {
   it('when the role is in full mode, everything passes and says so in the mode header', async () => {
-    const { a, logs } = app(source('full').modes);
+    const { a, logs } = app(source('full').modes, {}, undefined, form);
     const get = await a.request('/apps');
     expect(get.status).toBe(200);
     expect(get.headers.get('platform-mode')).toBe('full');
@@ -36,7 +48,7 @@ describe('platformGate', () => {
   });
 
   it('when the role is read-only, reads pass and writes get a 503 read_only with no-store and one H80 line', async () => {
-    const { a, logs } = app(source('read_only').modes);
+    const { a, logs } = app(source('read_only').modes, {}, undefined, form);
     expect((await a.request('/apps')).status).toBe(200);
     expect((await a.request('/apps', { method: 'HEAD' })).status).toBe(200);
     const post = await a.request('/apps', { method: 'POST', headers: { host: 'api.example.com' } });
@@ -49,7 +61,7 @@ describe('platformGate', () => {
 
   it('when the role is in maintenance, API clients get JSON and browsers the maintenance page, both 503 with Retry-After when the end is known', async () => {
     const s = source('maintenance', { retryAfter: '2026-06-01T14:00:00.000Z', reason: 'Database upgrade' });
-    const { a, logs } = app(s.modes);
+    const { a, logs } = app(s.modes, {}, undefined, form);
     const api = await a.request('/apps', { headers: { accept: 'application/json' } });
     expect(api.status).toBe(503);
     expect(api.headers.get('retry-after')).toBe('Mon, 01 Jun 2026 14:00:00 GMT');
@@ -70,19 +82,19 @@ describe('platformGate', () => {
   it('when a path is allow-listed (exactly or by prefix) or the client is in an allowed range, it passes in maintenance', async () => {
     const { modes } = source('maintenance');
     const extra = { allowPaths: ['/healthz', '/internal/*'], allowIps: ['10.0.0.0/8', '2001:db8::/32'] };
-    const outside = app(modes, extra).a;
+    const outside = app(modes, extra, undefined, form).a;
     expect((await outside.request('/healthz')).status).toBe(200);
     expect((await outside.request('/internal/metrics')).status).toBe(200);
     expect((await outside.request('/apps')).status).toBe(503);
-    expect((await app(modes, extra, '10.20.30.40').a.request('/apps')).status).toBe(200);
-    expect((await app(modes, extra, '::ffff:10.1.2.3').a.request('/apps')).status).toBe(200);
-    expect((await app(modes, extra, '2001:db8:1::5').a.request('/apps')).status).toBe(200);
-    expect((await app(modes, extra, '11.0.0.1').a.request('/apps')).status).toBe(503);
+    expect((await app(modes, extra, '10.20.30.40', form).a.request('/apps')).status).toBe(200);
+    expect((await app(modes, extra, '::ffff:10.1.2.3', form).a.request('/apps')).status).toBe(200);
+    expect((await app(modes, extra, '2001:db8:1::5', form).a.request('/apps')).status).toBe(200);
+    expect((await app(modes, extra, '11.0.0.1', form).a.request('/apps')).status).toBe(503);
   });
 
   it('when an operator visits the secret path, the signed cookie lets them through until it expires; a forged one does not', async () => {
     const secret = 'a-long-operator-secret';
-    const { a } = app(source('maintenance').modes, { bypass: { secret, ttlSeconds: 3600 } });
+    const { a } = app(source('maintenance').modes, { bypass: { secret, ttlSeconds: 3600 } }, undefined, form);
     const grant = await a.request(`/${secret}`);
     expect(grant.status).toBe(303);
     const setCookie = grant.headers.get('set-cookie')!;
@@ -98,7 +110,7 @@ describe('platformGate', () => {
 
   it('when the mode source has lost Herald, the gate keeps the last mode and logs the loss once', async () => {
     const s = source('maintenance');
-    const { a, logs } = app(s.modes);
+    const { a, logs } = app(s.modes, {}, undefined, form);
     s.set({ stale: true });
     expect((await a.request('/apps')).status).toBe(503);
     expect((await a.request('/apps')).status).toBe(503);
@@ -106,6 +118,22 @@ describe('platformGate', () => {
     s.set({ stale: false, mode: 'full' });
     expect((await a.request('/apps')).status).toBe(200);
     expect(logs.at(-1)).toContain('in contact with Herald again');
+  });
+});
+}
+
+describe('withPlatformGate', () => {
+  it('when the handler answers with immutable headers (a redirect, a proxied fetch), the mode header is still added', async () => {
+    const s = source('full');
+    const gated = withPlatformGate(() => Response.redirect('https://example.com/next', 302), { role: 'web', modes: s.modes, statusPageUrl: 'https://status.example.com' });
+    const full = await gated(new Request('http://localhost/old'));
+    expect(full.status).toBe(302);
+    expect(full.headers.get('location')).toBe('https://example.com/next');
+    expect(full.headers.get('platform-mode')).toBe('full');
+    s.set({ mode: 'read_only' });
+    const read = await gated(new Request('http://localhost/old?x=1#frag'));
+    expect(read.headers.get('platform-mode')).toBe('read_only');
+    expect((await gated(new Request('http://localhost/old', { method: 'DELETE' }))).status).toBe(503);
   });
 });
 
@@ -140,11 +168,12 @@ describe('gate parts', () => {
   });
 });
 
-describe('platformGate under @hono/node-server', () => {
+for (const form of ['middleware', 'fetch wrapper'] as const) {
+describe(`platformGate under @hono/node-server (${form})`, () => {
   it('when served over real HTTP, the fast path still sends the mode header, and refusals still refuse', async () => {
     const { serve } = await import('@hono/node-server');
     const s = source('full');
-    const { a } = app(s.modes);
+    const { a } = app(s.modes, {}, undefined, form);
     const server = serve({ fetch: a.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as { port: number }).port;
@@ -164,3 +193,4 @@ describe('platformGate under @hono/node-server', () => {
     }
   });
 });
+}

@@ -51,7 +51,7 @@ input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px soli
 [aria-invalid=true]{border-color:var(--red)}
 .field-error{color:var(--red);font-weight:600;margin:0}
 fieldset{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;margin:0;min-width:0}
-.choices{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem}.choices label{display:flex;gap:.4rem;align-items:center;font-weight:400}
+.choices{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem}.choices label{display:flex;gap:.4rem;align-items:center;font-weight:400}.choices input{flex:none}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:.75rem 1rem}
 button,.button{font:inherit;font-weight:600;border:2px solid var(--link);background:var(--link);color:var(--bg);border-radius:6px;padding:.55rem 1rem;cursor:pointer;text-decoration:none;display:inline-block;min-height:2.75rem}
 button.secondary,.button.secondary{background:var(--bg);color:var(--link)}

@@ -107,7 +107,7 @@ export function maintenanceRoutes(deps: Deps) {
 export async function schedulerTick(deps: Deps) {
   const now = deps.clock.now();
   const { body } = await runWrite(deps, now, undefined, async (trx) => {
-    const pass = await maintenance.runScheduler(trx, now);
+    const pass = await maintenance.runScheduler(trx, deps.config, now);
     return { status: 200, body: pass, changed: pass.started.length + pass.completed.length > 0 };
   }, 'maintenance scheduler');
   return body as Awaited<ReturnType<typeof maintenance.runScheduler>>;

@@ -10,7 +10,7 @@ import type { Mode } from '../domain/vocabulary.ts';
 import { DEFAULT_DURATION_MINUTES, describeWindow, lastWindowBefore, parseDay, parseTime, randomWindow, type Window } from '../domain/windows.ts';
 import { actorLabel, SCHEDULER, type Actor } from './deps.ts';
 import { postUpdate } from './incidents.ts';
-import { loadPlatform } from './modes.ts';
+import { loadPlatform, recordModeChanges } from './modes.ts';
 
 type Db = Kysely<Database>;
 const MIN = 60_000;
@@ -156,30 +156,44 @@ export async function cancel(db: Db, actor: Actor, now: Date, id: number, messag
 /**
  * One pass of the scheduler: starts what is due and completes what has run its time. Only one
  * instance acts at a time (a transaction-scoped advisory lock; the others skip this pass). After
- * downtime it catches up once: each transition is recorded at its scheduled time, and a row
- * already moved on is not moved again.
+ * downtime it catches up once: each start and end is applied in time order and recorded at its
+ * scheduled time, timeline and mode history alike, and a row already moved on is not moved again.
  */
-export async function runScheduler(db: Db, now: Date): Promise<{ acted: boolean; started: number[]; completed: number[] }> {
+export async function runScheduler(db: Db, config: Config, now: Date): Promise<{ acted: boolean; started: number[]; completed: number[] }> {
   const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(7460303) as ok`.execute(db);
   if (!lock.rows[0]?.ok) return { acted: false, started: [], completed: [] };
+  type Step = { readonly at: Date; readonly kind: 'start' | 'complete'; readonly m: IncidentRow };
+  const steps: Step[] = [];
+  for (const m of await mq.dueToComplete(db, now)) steps.push({ at: m.scheduled_until!, kind: 'complete', m });
+  for (const m of await mq.dueToStart(db, now)) {
+    steps.push({ at: m.scheduled_for!, kind: 'start', m });
+    // missed whole: its end is due too
+    if (m.auto_complete && m.scheduled_until && m.scheduled_until.getTime() <= now.getTime()) steps.push({ at: m.scheduled_until, kind: 'complete', m });
+  }
+  steps.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.kind === b.kind ? 0 : a.kind === 'start' ? -1 : 1));
+
   const started: number[] = [];
   const completed: number[] = [];
-  for (const m of await mq.dueToStart(db, now)) {
-    const late = now.getTime() - m.scheduled_for!.getTime() > 2 * MIN;
-    await postUpdate(db, SCHEDULER, now, m.id, {
-      state: 'in_progress',
-      at: m.scheduled_for!,
-      message: late ? `Maintenance has started (recorded at the scheduled time; Herald's scheduler caught up at ${now.toISOString()}).` : 'Maintenance has started.',
-    });
-    started.push(m.id);
-  }
-  for (const m of await mq.dueToComplete(db, now)) {
-    const until = m.scheduled_until!;
-    const startedAt = (await q.visibleUpdatesOf(db, [m.id])).filter((u) => u.state === 'in_progress').at(0)?.at;
-    // never record the end before the start (a maintenance run by hand after its planned end)
-    const at = startedAt && startedAt > until ? now : until;
-    await postUpdate(db, SCHEDULER, now, m.id, { state: 'completed', at, message: 'Maintenance is complete.' });
-    completed.push(m.id);
+  for (const { kind, m } of steps) {
+    let at: Date;
+    if (kind === 'start') {
+      at = m.scheduled_for!;
+      const late = now.getTime() - at.getTime() > 2 * MIN;
+      await postUpdate(db, SCHEDULER, now, m.id, {
+        state: 'in_progress',
+        at,
+        message: late ? `Maintenance has started (recorded at the scheduled time; Herald's scheduler caught up at ${now.toISOString()}).` : 'Maintenance has started.',
+      });
+      started.push(m.id);
+    } else {
+      const until = m.scheduled_until!;
+      const startedAt = (await q.visibleUpdatesOf(db, [m.id])).filter((u) => u.state === 'in_progress').at(0)?.at;
+      // never record the end before the start (a maintenance run by hand after its planned end)
+      at = startedAt && startedAt > until ? now : until;
+      await postUpdate(db, SCHEDULER, now, m.id, { state: 'completed', at, message: 'Maintenance is complete.' });
+      completed.push(m.id);
+    }
+    await recordModeChanges(db, config, now, 'maintenance scheduler', at);
   }
   return { acted: true, started, completed };
 }

@@ -87,15 +87,25 @@ export async function loadPlatform(db: Db, config: Config, now: Date, open?: rea
  * Records every change of a role's effective mode that the transaction's write caused, with its
  * cause. Called at the end of every write, inside its transaction; an advisory lock makes
  * concurrent writes take turns here, so no change is recorded twice or missed.
+ *
+ * `at` is when the change took effect: now, except when the scheduler catches up a start or an
+ * end it missed, which it records at the scheduled time (never before a change already recorded).
  */
-export async function recordModeChanges(db: Db, config: Config, now: Date, cause: string): Promise<void> {
+export async function recordModeChanges(db: Db, config: Config, now: Date, cause: string, at: Date = now): Promise<void> {
   await m.lockModes(db);
   const roles = await loadPlatform(db, config, now);
   const latest = await m.latestModeChanges(db, config.roles);
   const changes = roles
-    .map((r) => ({ r, before: (latest.find((c) => c.role === r.role)?.to_mode ?? 'full') as Mode }))
-    .filter(({ r, before }) => r.mode !== before)
-    .map(({ r, before }) => ({ role: r.role, from_mode: before, to_mode: r.mode, at: now, sources: r.sources.map((s) => s.source), cause }));
+    .map((r) => ({ r, last: latest.find((c) => c.role === r.role) }))
+    .filter(({ r, last }) => r.mode !== ((last?.to_mode ?? 'full') as Mode))
+    .map(({ r, last }) => ({
+      role: r.role,
+      from_mode: last?.to_mode ?? 'full',
+      to_mode: r.mode,
+      at: last && new Date(last.at).getTime() > at.getTime() ? new Date(last.at) : at,
+      sources: r.sources.map((s) => s.source),
+      cause,
+    }));
   await m.insertModeChanges(db, changes);
 }
 

@@ -486,6 +486,12 @@ describe('missed starts after downtime', () => {
     expect(await t.info(m.id)).toMatchObject({ status: 'completed', started_at: '2026-03-02T10:00:00.000Z', completed_at: '2026-03-02T13:30:00.000Z', duration: '3 hours 30 minutes' });
     expect((await t.role('web')).mode).toBe('full');
     expect((await t.status()).environments[0].status).toBe('green');
+    // the mode history says when web was in maintenance, not when Herald found out
+    const history = (await t.call('GET', '/api/v1/platform/roles/web/history')).body;
+    expect(history.map((h: any) => [h.from, h.to, h.at, h.cause])).toEqual([
+      ['maintenance', 'full', '2026-03-02T13:30:00.000Z', 'maintenance scheduler'],
+      ['full', 'maintenance', '2026-03-02T10:00:00.000Z', 'maintenance scheduler'],
+    ]);
   });
 
   it('when several were missed, one pass catches each up in order; a start missed by under 2 minutes reads as on time', async () => {
@@ -504,6 +510,25 @@ describe('missed starts after downtime', () => {
     t.clock.set('2026-03-03T14:01:59Z'); // 1 min 59 s late: not more than 2 minutes
     expect((await t.tick()).started).toEqual([c.id]);
     expect((await t.timeline(c.id))[1]).toEqual(['in_progress', '2026-03-03T14:00:00.000Z', 'Herald scheduler', 'Maintenance has started.']);
+  });
+
+  it('when two maintenances were missed one after the other, the catch-up applies start, end, start, end in time order, mode history included', async () => {
+    t.clock.set('2026-03-04T08:00:00Z');
+    const a = (await t.schedule({ title: 'Queue A', modes: { worker: 'maintenance' }, scheduled_for: '2026-03-04T10:00:00Z', scheduled_until: '2026-03-04T11:00:00Z' })).body;
+    const b = (await t.schedule({ title: 'Queue B', modes: { worker: 'maintenance' }, scheduled_for: '2026-03-04T12:00:00Z', scheduled_until: '2026-03-04T13:00:00Z' })).body;
+    t.clock.set('2026-03-04T14:00:00Z'); // down through both
+    const pass = await t.tick();
+    expect(pass.started).toEqual([a.id, b.id]);
+    // (the previous test's last maintenance, due at 2026-03-03 15:00, completes first)
+    expect(pass.completed.filter((id: number) => id === a.id || id === b.id)).toEqual([a.id, b.id]);
+    const history = (await t.call('GET', '/api/v1/platform/roles/worker/history')).body;
+    expect(history.slice(0, 4).map((h: any) => [h.from, h.to, h.at])).toEqual([
+      ['maintenance', 'full', '2026-03-04T13:00:00.000Z'],
+      ['full', 'maintenance', '2026-03-04T12:00:00.000Z'],
+      ['maintenance', 'full', '2026-03-04T11:00:00.000Z'],
+      ['full', 'maintenance', '2026-03-04T10:00:00.000Z'],
+    ]);
+    expect((await t.role('worker')).mode).toBe('full');
   });
 });
 

@@ -47,6 +47,8 @@ interface CommandSpec {
   readonly args?: readonly [number, number];
   /** read: public GET; write: needs a token, sends an Idempotency-Key; local: not over HTTP. */
   readonly kind: 'read' | 'write' | 'local';
+  /** A write whose route takes no Idempotency-Key (the token routes: their answers hold secrets). */
+  readonly withoutKey?: true;
   readonly run?: (ctx: Context) => Promise<number | void>;
 }
 
@@ -675,6 +677,7 @@ interface TokenView {
 const tokenRevoke: CommandSpec = {
   name: 'token:revoke',
   kind: 'write',
+  withoutKey: true,
   args: [1, 1],
   summary: 'revoke an API token (admin)',
   usage: 'token:revoke ID',
@@ -691,6 +694,7 @@ const tokenRevoke: CommandSpec = {
 const tokenList: CommandSpec = {
   name: 'token:list',
   kind: 'write', // reading tokens needs the admin scope
+  withoutKey: true,
   summary: 'API tokens, without their secrets (admin)',
   usage: 'token:list [--json]',
   examples: ['herald token:list'],
@@ -713,6 +717,7 @@ const tokenList: CommandSpec = {
 const tokenCreateRemote: CommandSpec = {
   name: 'token:create',
   kind: 'write',
+  withoutKey: true,
   summary: 'create an API token; stdout: only the secret',
   usage: 'token:create --name NAME --scopes LIST [--url URL | --remote]',
   description: [
@@ -745,6 +750,7 @@ const tokenCreateRemote: CommandSpec = {
 const consoleLink: CommandSpec = {
   name: 'console:link',
   kind: 'write', // needs a token (any scope); sends no Idempotency-Key: the answer is a secret
+  withoutKey: true,
   summary: 'a one-time link that signs you in to the web console; stdout: the URL',
   usage: 'console:link [--json]',
   description: [
@@ -826,7 +832,7 @@ export function isClientCommand(name: string | undefined, argv: readonly string[
 
 function optionsOf(spec: CommandSpec): Record<string, OptionSpec> {
   if (spec.kind === 'local') return { help: COMMON_OPTIONS.help! };
-  return { ...COMMON_OPTIONS, ...(spec.kind === 'write' ? WRITE_OPTIONS : {}), ...(spec.options ?? {}) };
+  return { ...COMMON_OPTIONS, ...(spec.kind === 'write' && !spec.withoutKey ? WRITE_OPTIONS : {}), ...(spec.options ?? {}) };
 }
 
 /** `herald COMMAND --help`: usage, what it does, options, an example. */
@@ -843,7 +849,7 @@ export function commandHelp(name: string): string | undefined {
     rows.push(['--url URL', 'the Herald server (default: $HERALD_URL)']);
     if (spec.kind === 'write') {
       rows.push(['--token TOKEN', 'an API token (default: $HERALD_TOKEN; prefer the variable: flags show in ps)']);
-      rows.push(['--idempotency-key KEY', 'the key for this write (default: random per run); reuse it to re-run safely']);
+      if (!spec.withoutKey) rows.push(['--idempotency-key KEY', 'the key for this write (default: random per run); reuse it to re-run safely']);
     }
     rows.push(['--json', 'print the server\'s JSON on stdout instead']);
   }

@@ -60,6 +60,14 @@ describe('herald CLI: help, usage errors, unreachable server', () => {
     );
   });
 
+  it('--idempotency-key is offered by the writes that send one, and not by the token and console-link commands, whose routes take none', async () => {
+    expect(commandHelp('incident:update')).toContain('--idempotency-key KEY');
+    expect(commandHelp('maintenance:on')).toContain('--idempotency-key KEY');
+    for (const name of ['console:link', 'token:revoke', 'token:list']) expect(commandHelp(name), name).not.toContain('--idempotency-key');
+    const refused = await inProcess(['console:link', '--idempotency-key', 'k1'], { HERALD_URL: 'http://127.0.0.1:9', HERALD_TOKEN: TOKEN });
+    expect(refused.code).toBe(2);
+  });
+
   it('prints help on stdout with exit 0, and refuses a wrong command line with one line and exit 2', async () => {
     const env = { HERALD_URL: 'http://127.0.0.1:3', HERALD_TOKEN: TOKEN };
     const [help, openHelp, serveHelp, helpRun, noUrl, unknownFlag, missing, noToken, unknownCommand] = await Promise.all([

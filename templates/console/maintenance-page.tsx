@@ -261,20 +261,7 @@ function ScheduleForm(props: { meta: ConsoleMeta; form: MaintenanceForms['schedu
             ))}
           </div>
         </fieldset>
-        <Choices name="plan" label="Plan" values={[values.plan]} options={PLAN_OPTIONS} errors={errors} />
-        <fieldset>
-          <legend>At a time</legend>
-          <p class="hint">Give an end or a duration; with neither it lasts as long as the window.</p>
-          <div class="grid2">
-            <TextInput name="scheduled_for" label="Start (UTC)" type="datetime-local" value={values.scheduled_for} errors={errors} />
-            <TextInput name="scheduled_until" label="End (UTC)" type="datetime-local" value={values.scheduled_until} errors={errors} />
-            <TextInput name="duration" label="Duration in hours" inputmode="decimal" value={values.duration} errors={errors} />
-          </div>
-        </fieldset>
-        <fieldset>
-          <legend>By a deadline</legend>
-          <TextInput name="required_by" label="Deadline (UTC)" type="datetime-local" value={values.required_by} hint={`The window is ${props.windowDescription}.`} errors={errors} />
-        </fieldset>
+        <PlanFields values={values} errors={errors} windowDescription={props.windowDescription} withDuration />
         <AutoBoxes autoStart={values.auto_start} autoComplete={values.auto_complete} idPrefix="new-" />
         <div class="actions">
           <button type="submit">Schedule maintenance</button>
@@ -345,6 +332,29 @@ export function MaintenancePage(props: {
 
 const modeLabels = (roles: readonly string[]) => Object.fromEntries(roles.map((r) => [`modes.${r}`, `Mode of ${r}`]));
 
+/** When it runs: at a time (start, and an end or, for a new one, a duration) or by a deadline. */
+function PlanFields(props: { values: RescheduleValues & { duration?: string }; errors: Errors; windowDescription: string; withDuration?: boolean }) {
+  const { values, errors } = props;
+  return (
+    <>
+      <Choices name="plan" label="Plan" values={[values.plan]} options={PLAN_OPTIONS} errors={errors} />
+      <fieldset>
+        <legend>At a time</legend>
+        {props.withDuration && <p class="hint">Give an end or a duration; with neither it lasts as long as the window.</p>}
+        <div class="grid2">
+          <TextInput name="scheduled_for" label="Start (UTC)" type="datetime-local" value={values.scheduled_for} errors={errors} />
+          <TextInput name="scheduled_until" label="End (UTC)" type="datetime-local" value={values.scheduled_until} errors={errors} />
+          {props.withDuration && <TextInput name="duration" label="Duration in hours" inputmode="decimal" value={values.duration ?? ''} errors={errors} />}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>By a deadline</legend>
+        <TextInput name="required_by" label="Deadline (UTC)" type="datetime-local" value={values.required_by} hint={`The window is ${props.windowDescription}.`} errors={errors} />
+      </fieldset>
+    </>
+  );
+}
+
 /** The reschedule form of one maintenance, alone, shown again with its problems. */
 export function ReschedulePage(props: { meta: ConsoleMeta; m: MaintenanceVM; values: RescheduleValues; errors: Errors; windowDescription: string }) {
   const { meta, m, values, errors } = props;
@@ -355,18 +365,7 @@ export function ReschedulePage(props: { meta: ConsoleMeta; m: MaintenanceVM; val
       <Facts m={m} now={meta.page.now} />
       <form method="post" action={`/console/maintenance/${m.id}/reschedule`} class="stack">
         <FormGuard csrf={meta.csrf} />
-        <Choices name="plan" label="Plan" values={[values.plan]} options={PLAN_OPTIONS} errors={errors} />
-        <fieldset>
-          <legend>At a time</legend>
-          <div class="grid2">
-            <TextInput name="scheduled_for" label="Start (UTC)" type="datetime-local" value={values.scheduled_for} errors={errors} />
-            <TextInput name="scheduled_until" label="End (UTC)" type="datetime-local" value={values.scheduled_until} errors={errors} />
-          </div>
-        </fieldset>
-        <fieldset>
-          <legend>By a deadline</legend>
-          <TextInput name="required_by" label="Deadline (UTC)" type="datetime-local" value={values.required_by} hint={`The window is ${props.windowDescription}.`} errors={errors} />
-        </fieldset>
+        <PlanFields values={values} errors={errors} windowDescription={props.windowDescription} />
         <AutoBoxes autoStart={values.auto_start} autoComplete={values.auto_complete} idPrefix="" />
         <div class="actions">
           <button type="submit">Reschedule</button>

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { freshDatabase } from '../support/db.ts';
 import { T0, testApp } from '../support/app.ts';
-import { consoleClient, inputValue, type Fields } from '../support/console.ts';
+import { consoleClient, inputValue, words, type Fields } from '../support/console.ts';
 
 /**
  * The console's maintenance page (/console/maintenance): the weekly window and planned
@@ -31,14 +31,6 @@ afterAll(async () => handle.close());
 const api = async (path: string) => (await t.call('GET', path)).body;
 const info = (id: number) => api(`/api/v1/maintenances/${id}`);
 const role = async (name: string) => (await api(`/api/v1/platform?role=${name}`)).roles[0];
-const words = (html: string) =>
-  html
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ')
-    .replace(/ ([,.;:)])/g, '$1');
 /** The error shown beside a field (forms.tsx renders it with the field's id). */
 const fieldError = (html: string, name: string) => {
   const m = new RegExp(`<p class="field-error" id="f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}-error"><span class="sr-only">Error: </span>([^<]*)</p>`).exec(html);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { freshDatabase } from '../support/db.ts';
 import { T0, testApp } from '../support/app.ts';
-import { consoleClient, inputValue } from '../support/console.ts';
+import { consoleClient, inputValue, words } from '../support/console.ts';
 
 /**
  * The console's platform modes page (/console/platform): it shows what the API's
@@ -30,15 +30,6 @@ afterAll(async () => handle.close());
 const role = async (name: string) => (await t.call('GET', `/api/v1/platform?role=${name}`)).body.roles[0];
 const history = async (name: string) => (await t.call('GET', `/api/v1/platform/roles/${name}/history`)).body;
 const auditCount = async (action: string) => (await t.db.selectFrom('audit_log').select('id').where('action', '=', action).execute()).length;
-/** The text of a page without tags, whitespace squeezed: what a reader sees. */
-const words = (html: string) =>
-  html
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ')
-    .replace(/ ([,.;:)])/g, '$1');
 /** The HTML of one section of the page, from its id to its end. */
 const section = (html: string, id: string) => {
   const start = html.indexOf(`id="${id}"`);

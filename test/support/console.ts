@@ -9,6 +9,16 @@ export function inputValue(html: string, name: string): string | undefined {
   return tag ? decode(/value="([^"]*)"/.exec(tag)?.[1] ?? '') : undefined;
 }
 
+/** The text of a page without tags, whitespace squeezed: what a reader sees. */
+export const words = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .replace(/ ([,.;:)])/g, '$1');
+
 const decode = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 function encodeForm(fields: Fields): string {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
+import { runScript } from './run-script.ts';
 import type { Database } from './schema.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
@@ -9,29 +10,8 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.
 export interface Migration {
   readonly name: string;
   readonly sha256: string;
-  readonly statements: readonly string[];
-}
-
-/**
- * Splits a migration into statements: PGlite's extended protocol runs one statement per call.
- * A statement ends at a semicolon that ends a line, unless it is inside a $$-quoted body.
- */
-export function splitStatements(text: string): string[] {
-  const out: string[] = [];
-  let current: string[] = [];
-  let inDollar = false;
-  for (const line of text.split('\n')) {
-    if (current.length === 0 && /^\s*(--.*)?$/.test(line)) continue;
-    current.push(line);
-    inDollar = (line.match(/\$\$/g)?.length ?? 0) % 2 === 1 ? !inDollar : inDollar;
-    if (!inDollar && /;\s*(--.*)?$/.test(line)) {
-      out.push(current.join('\n').trim());
-      current = [];
-    }
-  }
-  const rest = current.join('\n').trim();
-  if (rest.replace(/--.*$/gm, '').trim()) out.push(rest);
-  return out;
+  /** The file's text, run as one script (see runScript): Postgres finds the statements. */
+  readonly sql: string;
 }
 
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
@@ -39,7 +19,7 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   return Promise.all(
     names.map(async (name) => {
       const text = await readFile(dir + name, 'utf8');
-      return { name, sha256: createHash('sha256').update(text).digest('hex'), statements: splitStatements(text) };
+      return { name, sha256: createHash('sha256').update(text).digest('hex'), sql: text };
     }),
   );
 }
@@ -59,6 +39,9 @@ export interface MigrationReport {
  * record, so a migration applies once or not at all. Many instances may start together on one
  * Postgres: a transaction-scoped advisory lock lets one of them migrate at a time.
  * A recorded migration whose file changed is refused: migrations are frozen.
+ *
+ * Each file runs whole as one script inside that transaction, so a file must not say `begin` or
+ * `commit` itself, nor use what cannot run in a transaction (`create index concurrently`).
  */
 export async function migrate(db: Kysely<Database>, migrations?: readonly Migration[]): Promise<MigrationReport> {
   const all = migrations ?? (await loadMigrations());
@@ -76,7 +59,7 @@ export async function migrate(db: Kysely<Database>, migrations?: readonly Migrat
         already.push(m.name);
         return;
       }
-      for (const statement of m.statements) await sql.raw(statement).execute(trx);
+      await runScript(trx, m.sql);
       await trx.insertInto('herald_migrations').values({ name: m.name, sha256: m.sha256, applied_at: new Date() }).execute();
       applied.push(m.name);
     });

@@ -10,6 +10,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { isScript } from './run-script.ts';
 
 /**
  * Kysely over PGlite. PGlite is a single connection, so the driver hands it out to one user at
@@ -71,6 +72,11 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (isScript(compiledQuery)) {
+      // many statements: the simple query protocol, which only exec() speaks
+      const results = await this.pglite.exec(compiledQuery.sql);
+      return { rows: (results.at(-1)?.rows ?? []) as R[] };
+    }
     const result = await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
     const affected = result.affectedRows;
     return {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import { connectPGlite } from '../../src/db/connect.ts';
-import { loadMigrations, migrate, pendingMigrations, splitStatements } from '../../src/db/migrator.ts';
+import { loadMigrations, migrate, pendingMigrations } from '../../src/db/migrator.ts';
 import type { Database } from '../../src/db/schema.ts';
 import { freshDatabase } from '../support/db.ts';
 
@@ -19,11 +19,6 @@ async function describeSchema(db: Kysely<Database>) {
 }
 
 describe('migrations', () => {
-  it('when a migration has a $$ body, semicolons inside it do not split the statement', () => {
-    const text = `create table a (x int);\n\ncreate function f() returns int as $$\nbegin\n  return 1;\nend;\n$$ language plpgsql;\n-- trailing comment\n`;
-    expect(splitStatements(text)).toEqual(['create table a (x int);', 'create function f() returns int as $$\nbegin\n  return 1;\nend;\n$$ language plpgsql;']);
-  });
-
   it('when migrations run twice, each applies once and nothing is pending', async () => {
     const h = await connectPGlite();
     try {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 import { serve, type ServerType } from '@hono/node-server';
-import { createApp, logfmt } from '../app.ts';
+import { createApp } from '../app.ts';
 import { CHANGES_CHANNEL, localChanges } from '../cache/changes.ts';
 import type { Compressor } from '../routes/cached.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -11,13 +11,16 @@ import { parseConfig, type Config } from '../config.ts';
 import { connectPGlite, connectPostgres, type DatabaseHandle } from '../db/connect.ts';
 import { loadMigrations, migrate, pendingMigrations } from '../db/migrator.ts';
 import { syncEnvironments } from '../db/queries/environments.ts';
+import { createLogger } from '../log.ts';
 import { databaseReadiness } from '../routes/health.ts';
 import { schedulerTick } from '../routes/maintenance.ts';
 
 /** How often each instance offers to run the maintenance scheduler (one acts at a time). */
 const SCHEDULER_INTERVAL_MS = 10_000;
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+/** One logfmt line per event on stderr (src/log.ts); the app gets the same writer. */
+const write = (line: string) => void process.stderr.write(`${line}\n`);
+const log = createLogger(write);
 
 const brotli = promisify(brotliCompress);
 const gz = promisify(gzip);
@@ -85,26 +88,27 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   const handle = options.handle ?? (await openDatabase(config));
   const migrations = await loadMigrations();
   const report = await migrate(handle.db, migrations);
-  if (report.applied.length) log(logfmt({ level: 'info', msg: 'migrated', applied: report.applied.join(',') }));
+  if (report.applied.length) log.info('migrated', { applied: report.applied.join(',') });
   await syncEnvironments(handle.db, config.environments);
   const changes = localChanges();
   const deps = { db: handle.db, clock: options.clock ?? systemClock, config, changes };
-  const app = createApp({ ...deps, log, compress: nodeCompress, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
+  const app = createApp({ ...deps, log: write, compress: nodeCompress, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
   // Other instances' writes arrive as NOTIFY; a lost connection means changes may have been missed.
   const stopListening = await handle.listen(CHANGES_CHANNEL, () => changes.notify(), (error) => {
-    log(logfmt({ level: error ? 'warn' : 'info', msg: error ? 'change notifications lost; reconnecting' : 'change notifications back' }));
-    changes.notify();
+    if (error) log.warn('change notifications lost; reconnecting');
+    else log.info('change notifications back');
+    changes.notify('gap');
   });
   // The scheduler starts and completes maintenance on time; at start-up it catches up once.
   let ticking: Promise<void> = Promise.resolve();
   const tick = () => {
     ticking = schedulerTick(deps).then(
       (pass) => {
-        if (pass.started.length || pass.completed.length) log(logfmt({ level: 'info', msg: 'scheduler', started: pass.started.join(',') || undefined, completed: pass.completed.join(',') || undefined }));
+        if (pass.started.length || pass.completed.length) log.info('scheduler', { started: pass.started.join(',') || undefined, completed: pass.completed.join(',') || undefined });
         return undefined;
       },
       (error) => {
-        log(logfmt({ level: 'warn', msg: 'scheduler pass failed', error: error instanceof Error ? error.message : String(error) }));
+        log.warn('scheduler pass failed', { error: error instanceof Error ? error.message : String(error) });
       },
     );
   };
@@ -116,7 +120,7 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log(logfmt({ level: 'info', msg: 'listening', url: `http://localhost:${port}`, database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres' }));
+  log.info('listening', { url: `http://localhost:${port}`, database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres' });
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -138,7 +142,7 @@ export async function serveFromEnv(env: Record<string, string | undefined>): Pro
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(logfmt({ level: 'info', msg: 'stopping', signal }));
+    log.info('stopping', { signal });
     running.close().then(
       () => process.exit(0),
       () => process.exit(1),

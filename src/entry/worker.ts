@@ -15,13 +15,14 @@
  *   instances' changes. It answers 501 pointing to GET /api/v1/platform with If-None-Match.
  */
 import { sql } from 'kysely';
-import { createApp, logfmt } from '../app.ts';
+import { createApp } from '../app.ts';
 import { localChanges } from '../cache/changes.ts';
 import { systemClock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
 import { MIGRATION_NAMES } from '../db/migration-names.ts';
 import { syncEnvironments } from '../db/queries/environments.ts';
 import { workerDatabase, type WorkerDatabase } from '../db/worker-database.ts';
+import { createLogger } from '../log.ts';
 import { databaseReadiness } from '../routes/health.ts';
 import { schedulerTick } from '../routes/maintenance.ts';
 import type { Deps } from '../services/deps.ts';
@@ -53,7 +54,9 @@ interface Isolate {
   readonly ready: Promise<void>;
 }
 
-const log = (line: string) => console.log(line);
+/** Workers capture console output per request; one logfmt line each (src/log.ts). */
+const write = (line: string) => console.log(line);
+const log = createLogger(write);
 
 let isolate: Isolate | undefined;
 let isolateKey: string | undefined;
@@ -88,12 +91,12 @@ function isolateFor(env: WorkerEnv): Isolate {
     const done = new Set(rows.map((r) => r.name));
     return MIGRATION_NAMES.filter((n) => !done.has(n));
   });
-  const app = createApp({ ...deps, log, readiness, publicVersion: () => publicVersion(database) });
+  const app = createApp({ ...deps, log: write, readiness, publicVersion: () => publicVersion(database) });
   const holder: { isolate?: Isolate } = {};
   const ready = syncEnvironments(database.db, config.environments).catch((error: unknown) => {
     // Not fatal (the database may be down or not migrated yet): tried again on the next request.
     if (isolate === holder.isolate) isolate = undefined;
-    log(logfmt({ level: 'warn', msg: 'environment sync failed', error: error instanceof Error ? error.message : String(error) }));
+    log.warn('environment sync failed', { error: error instanceof Error ? error.message : String(error) });
   });
   isolate = holder.isolate = { database, deps, app, ready };
   isolateKey = key;
@@ -102,7 +105,7 @@ function isolateFor(env: WorkerEnv): Isolate {
 
 function configErrorResponse(error: unknown): Response {
   const message = error instanceof Error ? error.message : String(error);
-  log(logfmt({ level: 'error', msg: 'configuration invalid', error: message }));
+  log.error('configuration invalid', { error: message });
   return Response.json({ id: 'misconfigured', message: 'Herald is not configured correctly; see the Worker logs.' }, { status: 500 });
 }
 
@@ -135,10 +138,10 @@ export default {
       await current.ready;
       const pass = await schedulerTick(current.deps);
       if (pass.started.length || pass.completed.length) {
-        log(logfmt({ level: 'info', msg: 'scheduler', started: pass.started.join(',') || undefined, completed: pass.completed.join(',') || undefined }));
+        log.info('scheduler', { started: pass.started.join(',') || undefined, completed: pass.completed.join(',') || undefined });
       }
     } catch (error) {
-      log(logfmt({ level: 'warn', msg: 'scheduler pass failed', error: error instanceof Error ? error.message : String(error) }));
+      log.warn('scheduler pass failed', { error: error instanceof Error ? error.message : String(error) });
       throw error; // so the invocation is recorded as failed in Cloudflare's cron logs
     } finally {
       ctx.waitUntil(current.database.drain());

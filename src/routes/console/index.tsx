@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../../errors.ts';
+import { logLine } from '../../log.ts';
 import type { Deps } from '../../services/deps.ts';
 import * as sessions from '../../services/sessions.ts';
 import { constantTimeEqual } from '../../services/tokens.ts';
@@ -70,7 +71,7 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
     // pages tell them to send the real origin (to this site only), which is what is checked here.
     c.header('Referrer-Policy', 'same-origin');
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !fromThisSite(c, config)) {
-      deps.log(`level=warn msg="console: cross-site form refused" path=${c.req.path}`);
+      deps.log(logLine('warn', 'console: cross-site form refused', { path: c.req.path }));
       return errorPage(c, 403, 'Form refused', 'This form was sent from another site, so Herald refused it and changed nothing. Open the console and submit the form from there.');
     }
     c.header('Cache-Control', 'no-store');
@@ -117,7 +118,7 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
       return signinPage(c, next, { token: [`Too many failed sign-ins from your address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`] }, 429);
     }
     if (outcome.kind === 'refused') {
-      deps.log(`level=warn msg="console: failed sign-in" address=${JSON.stringify(address)}`);
+      deps.log(logLine('warn', 'console: failed sign-in', { address }));
       return signinPage(c, next, { token: [token.trim() === '' ? 'Enter your API token.' : 'That is not a valid API token (it may have been revoked).'] }, 401);
     }
     await setSessionCookie(c, keys, outcome.secret, outcome.session.expiresAt, now);

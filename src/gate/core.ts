@@ -1,7 +1,7 @@
 import { MaintenancePage } from '../../templates/maintenance-page.tsx';
 import type { Mode } from '../domain/vocabulary.ts';
 import { signBypass, verifyBypass } from './bypass.ts';
-import { inRange, parseRange, type Range } from './cidr.ts';
+import { allowList } from './cidr.ts';
 
 
 /** What a gate knows about its role right now. */
@@ -91,7 +91,7 @@ export function createGate(options: GateOptions) {
   const siteName = options.siteName ?? 'The API';
   const now = options.now ?? (() => new Date());
   const log = options.log ?? ((line: string) => console.error(line));
-  const ranges: Range[] = (options.allowIps ?? []).map(parseRange);
+  const ipAllowed = allowList(options.allowIps ?? []);
   const allowPaths = options.allowPaths ?? [];
   const bypassPath = options.bypass ? (options.bypass.path ?? `/${options.bypass.secret}`) : undefined;
   const bypassTtl = options.bypass?.ttlSeconds ?? 12 * 3600;
@@ -101,7 +101,6 @@ export function createGate(options: GateOptions) {
   let lastStale = false;
 
   const pathAllowed = (path: string) => allowPaths.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p));
-  const ipAllowed = (ip: string | undefined) => ip !== undefined && ranges.some((r) => inRange(r, ip));
 
   async function maintenanceHtml(state: GateState): Promise<string> {
     if (options.maintenancePageUrl) {

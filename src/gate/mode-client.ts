@@ -1,5 +1,6 @@
 import type { Mode } from '../domain/vocabulary.ts';
 import type { GateState, ModeSource } from './core.ts';
+import { EventStreamParser } from './event-stream.ts';
 
 interface RoleDoc {
   readonly role: string;
@@ -167,7 +168,9 @@ export class ModeClient implements ModeSource {
     const res = await f(`${this.#options.heraldUrl}/api/v1/platform/events`, { signal, headers: { Accept: 'text/event-stream' } });
     if (!res.ok || !res.body) throw new Error(`Herald answered ${res.status}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
+    const parser = new EventStreamParser((event) => {
+      if (event.data) this.#apply(JSON.parse(event.data) as { roles: RoleDoc[] });
+    });
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const arm = () => {
       clearTimeout(watchdog);
@@ -180,18 +183,7 @@ export class ModeClient implements ModeSource {
         const { value, done } = await reader.read();
         if (done) throw new Error('event stream ended');
         arm();
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = block
-            .split('\n')
-            .filter((l) => l.startsWith('data:'))
-            .map((l) => l.slice(5).replace(/^ /, ''))
-            .join('\n');
-          if (data) this.#apply(JSON.parse(data) as { roles: RoleDoc[] });
-        }
+        parser.push(value);
       }
     } finally {
       clearTimeout(watchdog);

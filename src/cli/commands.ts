@@ -57,6 +57,8 @@ const COMMON_OPTIONS: Record<string, OptionSpec> = {
   token: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  // Heroku's -a/--app, which fingers type by habit: parsed only to be refused with a clear line.
+  app: { type: 'string', short: 'a' },
 };
 const WRITE_OPTIONS: Record<string, OptionSpec> = { 'idempotency-key': { type: 'string' } };
 const MESSAGE_OPTIONS: Record<string, OptionSpec> = { message: { type: 'string', short: 'm' }, 'message-file': { type: 'string' } };
@@ -824,6 +826,60 @@ function find(name: string): CommandSpec | undefined {
   return [...CLIENT, ...LOCAL].find((c) => c.name === name || c.aliases?.includes(name));
 }
 
+/** A command's topic: `incident` for incident:open (Heroku's word for the part before the colon). */
+const topicOf = (name: string) => (name.includes(':') ? name.slice(0, name.indexOf(':')) : undefined);
+
+/** `herald help TOPIC`: the topic's commands, one line each. Undefined when no command has it. */
+export function topicHelp(topic: string): string | undefined {
+  const specs = [...CLIENT, ...LOCAL].filter((c) => topicOf(c.name) === topic);
+  if (specs.length === 0) return undefined;
+  return [
+    `Commands in ${topic}:`,
+    ...table(specs.map((c) => [c.name, c.summary])).map((l) => `  ${l}`),
+    '',
+    'herald COMMAND --help describes a command, with an example.',
+  ].join('\n');
+}
+
+/** The number of single-character edits (insert, delete, replace, swap two neighbours) from a to b. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * What a mistyped command probably meant: the nearest command, alias or topic within a few edits
+ * (`incident:opne` → incident:open, `maintenace` → maintenance), or the one command whose name
+ * ends the same way (`open` → incident:open). Undefined when nothing is close.
+ */
+export function suggestCommand(typed: string): string | undefined {
+  const names = [...CLIENT, ...LOCAL].flatMap((c) => [c.name, ...(c.aliases ?? [])]);
+  const words = [...new Set([...names, ...names.map(topicOf).filter((t): t is string => t !== undefined), 'help'])];
+  const lower = typed.toLowerCase();
+  let best: { word: string; distance: number } | undefined;
+  for (const word of words) {
+    const distance = editDistance(lower, word);
+    if (!best || distance < best.distance) best = { word, distance };
+  }
+  if (best && best.distance <= Math.max(1, Math.min(3, Math.floor(lower.length / 3)))) return best.word;
+  const endings = names.filter((n) => n.endsWith(`:${lower}`));
+  return endings.length === 1 ? endings[0] : undefined;
+}
+
+/** The line for Heroku's -a/--app, which has no meaning in Herald. */
+export function noAppsProblem(commandName?: string): string {
+  const spec = commandName === undefined ? undefined : find(commandName);
+  const role = spec?.options && 'role' in spec.options ? ': --role ROLE picks the role (e.g. --role web), and HERALD_URL (or --url) the Herald server' : ': HERALD_URL (or --url) picks the Herald server';
+  return `Herald has no apps, so -a/--app means nothing here${role}`;
+}
+
 /** Is `name` a client command runClientCommand handles (token:create only with --url / --remote)? */
 export function isClientCommand(name: string | undefined, argv: readonly string[] = []): boolean {
   if (name === 'token:create') return argv.some((a) => a === '--remote' || a === '--url' || a.startsWith('--url='));
@@ -877,8 +933,9 @@ function usageTail(spec: CommandSpec): string {
 }
 
 /** node:util parseArgs explains itself at length; one short line is enough. */
-function parseProblem(code: string, message: string): string {
+function parseProblem(spec: CommandSpec, code: string, message: string): string {
   const option = /'(?:-\w, )?(-{1,2}[\w-]+)/.exec(message)?.[1];
+  if (option === '--app' || option === '-a') return noAppsProblem(spec.name);
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && /ambiguous/.test(message)) {
     return `${option} needs a value (for a value that starts with "-", write ${option}=VALUE)`;
@@ -892,7 +949,7 @@ function parse(spec: CommandSpec, argv: readonly string[]) {
   try {
     return parseArgs({ args: [...argv], options: optionsOf(spec), allowPositionals: true, strict: true });
   } catch (e) {
-    if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) throw new CliUsageError(parseProblem(String(e.code), e.message));
+    if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) throw new CliUsageError(parseProblem(spec, String(e.code), e.message));
     throw e;
   }
 }
@@ -914,6 +971,7 @@ export async function runClientCommand(name: string, argv: readonly string[], io
       o.out(commandHelp(spec.name)!);
       return 0;
     }
+    if (values.app !== undefined) throw new CliUsageError(noAppsProblem(spec.name));
     const [min, max] = spec.args ?? [0, 0];
     if (positionals.length < min) throw new CliUsageError(`${spec.name} needs ${spec.usage.split(' ').slice(1, 1 + min).join(' ')}`);
     if (positionals.length > max) throw new CliUsageError(`unexpected argument ${JSON.stringify(positionals[max])}`);

@@ -1,6 +1,7 @@
 /**
  * How the client commands speak: stdout carries only the answer (an id, `on`/`off`, a table, JSON),
- * everything meant for people goes to stderr. Colour only on a terminal, never with NO_COLOR.
+ * everything meant for people goes to stderr. Colour only on a terminal, never with NO_COLOR
+ * (FORCE_COLOR overrides both).
  */
 
 export interface OutStream {
@@ -35,8 +36,15 @@ export function processIO(): CliIO {
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
-/** https://no-color.org: NO_COLOR set to anything non-empty disables colour; so do pipes and TERM=dumb. */
+/**
+ * Colour on a terminal only, unless the environment says otherwise. FORCE_COLOR (force-color.org)
+ * set to anything non-empty turns it on even on a pipe (CI logs, `less -R`), and `0` or `false`
+ * turns it off; as in Node itself, it wins over NO_COLOR. NO_COLOR (no-color.org) set to anything
+ * non-empty turns it off; so does TERM=dumb.
+ */
 export function colourEnabled(stream: OutStream, env: CliIO['env']): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return !/^(0|false)$/i.test(force.trim());
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.TERM === 'dumb') return false;
   return stream.isTTY === true;

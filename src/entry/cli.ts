@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { clientUsage, commandHelp, isClientCommand, runClientCommand } from '../cli/commands.ts';
+import { clientUsage, commandHelp, isClientCommand, runClientCommand, suggestCommand, topicHelp } from '../cli/commands.ts';
 import { ConfigError, parseConfig } from '../config.ts';
 import { SCOPES, type Scope } from '../services/deps.ts';
 // The server, the migrator and the gate are imported when their command runs: a client command
@@ -24,6 +25,9 @@ Configuration comes from the environment (DATABASE_URL, HERALD_DATA_DIR, ...); s
 Commands that talk to a Herald server:
 ${clientUsage()}
 
+herald help TOPIC lists a topic's commands (incident, maintenance, maintenances, postmortem, token, console);
+herald --version prints the version.
+
 Examples:
   herald token:create --name alice --scopes admin
   export HERALD_URL=https://status.example.com HERALD_TOKEN=hrd_...
@@ -33,6 +37,24 @@ Examples:
     --allow-path /healthz --allow-ip 10.0.0.0/8 --bypass-secret "$GATE_SECRET"`;
 
 class UsageError extends Error {}
+
+/** `herald/0.1.0 linux-x64 node-v20.19.0`, as `heroku --version` reads: enough for a bug report. */
+async function version(): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `herald/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`;
+}
+
+/** `unknown command "incident:opne"; did you mean incident:open?` */
+function unknownCommand(name: string): string {
+  const guess = suggestCommand(name);
+  return `unknown command "${name}"${guess ? `; did you mean ${guess}?` : ''}`;
+}
+
+/** A command's help, then its topic's commands when it names a topic too (`maintenance`). */
+function helpFor(name: string): string | undefined {
+  const parts = [commandHelp(name), topicHelp(name)].filter((p): p is string => p !== undefined);
+  return parts.length ? parts.join('\n\n') : undefined;
+}
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -130,7 +152,7 @@ async function gateCommand(argv: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== undefined && rest.some((a) => a === '--help' || a === '-h')) {
-    const help = commandHelp(command);
+    const help = helpFor(command);
     if (help) {
       process.stdout.write(`${help}\n`);
       return 0;
@@ -153,20 +175,36 @@ export async function main(argv: string[]): Promise<number> {
         return -1; // keeps running
       case 'help':
         if (rest[0] !== undefined) {
-          const help = commandHelp(rest[0]);
-          if (!help) throw new UsageError(`unknown command "${rest[0]}"`);
+          const help = helpFor(rest[0]);
+          if (!help) {
+            err(`herald: ${unknownCommand(rest[0])}\nSee \`herald help\`.`);
+            return 2;
+          }
           process.stdout.write(`${help}\n`);
           return 0;
         }
         process.stdout.write(`${USAGE}\n`);
+        return 0;
+      case '--version':
+      case '-v':
+      case 'version':
+        process.stdout.write(`${await version()}\n`);
         return 0;
       case undefined:
       case '--help':
       case '-h':
         process.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+      default: {
+        // `herald incident`: a topic, not a command; list what it holds (as Heroku's CLI does).
+        const topic = topicHelp(command);
+        if (topic) {
+          process.stdout.write(`${topic}\n`);
+          return 0;
+        }
+        err(`herald: ${unknownCommand(command)}\nSee \`herald help\`.`);
+        return 2;
+      }
     }
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -5,6 +5,8 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { Snapshot } from './cache/snapshot.ts';
 import { AppError } from './errors.ts';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
+import { logLine } from './log.ts';
 import { buildPublicData } from './services/public-data.ts';
 import type { Compressor } from './routes/cached.ts';
 import type { Deps } from './services/deps.ts';
@@ -49,34 +51,13 @@ const CSP = {
   frameAncestors: ["'none'"],
 };
 
-/** Errors that mean "the database cannot be reached", not "Herald is broken": a 503 to retry. */
-function databaseUnavailable(err: Error): boolean {
-  const code = String((err as { code?: unknown }).code ?? '');
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03'].includes(code) ||
-    code.startsWith('08') ||
-    /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error/i.test(err.message)
-  );
-}
-
 const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith('/api/') && path !== '/feed.rss' && (accept ?? '').includes('text/html');
-
-/** logfmt value: bare when safe, quoted otherwise. */
-export function logfmt(fields: Record<string, string | number | boolean | undefined>): string {
-  return Object.entries(fields)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => {
-      const s = String(v);
-      return `${k}=${/^[\w./:@-]+$/.test(s) ? s : JSON.stringify(s)}`;
-    })
-    .join(' ');
-}
 
 /** The whole HTTP surface as one Hono app. Knows nothing of Node or Workers: deps bring the world in. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   const snapshot = new Snapshot(() => buildPublicData(deps.db, deps.config, deps.clock.now()), { clock: deps.clock });
-  deps.changes.subscribe(() => snapshot.invalidate());
+  deps.changes.subscribe((kind) => snapshot.invalidate(kind));
   if (deps.publicVersion) {
     const publicVersion = deps.publicVersion;
     let seen: string | undefined;
@@ -116,16 +97,19 @@ export function createApp(deps: AppDeps) {
   });
 
   app.onError((err, c) => {
-    if (err instanceof AppError) return c.json(err.toJSON(), err.status);
+    if (err instanceof AppError) {
+      if (err.status === 503) c.header('Retry-After', '5');
+      return c.json(err.toJSON(), err.status);
+    }
     if (err instanceof HTTPException && err.status < 500) {
       return c.json({ id: 'bad_request', message: err.message || 'The request could not be read.' }, err.status);
     }
-    if (databaseUnavailable(err)) {
-      deps.log(logfmt({ level: 'warn', msg: 'database unavailable', method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
+    if (isDatabaseUnavailable(err)) {
+      deps.log(logLine('warn', 'database unavailable', { method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
       c.header('Retry-After', '5');
       return c.json({ id: 'unavailable', message: 'Herald cannot reach its database right now. Nothing was changed; please retry shortly.' }, 503);
     }
-    deps.log(logfmt({ level: 'error', msg: 'unhandled error', method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
+    deps.log(logLine('error', 'unhandled error', { method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
     if (wantsHtml(c.req.path, c.req.header('accept'))) return c.html(errorHtml(deps, 500), 500);
     return c.json({ id: 'internal_error', message: 'Something went wrong on our side. It has been logged; please try again.' }, 500);
   });
@@ -136,7 +120,15 @@ export function createApp(deps: AppDeps) {
     return c.json(body, 404);
   });
 
-  app.route('/', healthRoutes(deps));
+  // Ready means visitors get fresh pages: the database answers and the snapshot could be rebuilt.
+  const readiness: Readiness = async () => {
+    const r = await deps.readiness();
+    if (!r.ready || (snapshot.failingSince === null && !snapshot.lastError)) return r;
+    return (await snapshot.refresh())
+      ? r
+      : { ready: false, reason: `serving the last public data; it could not be rebuilt since ${snapshot.failingSince?.toISOString() ?? 'just now'}` };
+  };
+  app.route('/', healthRoutes({ ...deps, readiness }));
   app.route('/api/v1/tokens', tokenRoutes(deps));
   app.route('/api/v1/console/links', consoleLinkRoutes(deps));
   app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));

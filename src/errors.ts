@@ -14,6 +14,8 @@ const HTTP_STATUS = {
   payload_too_large: 413,
   idempotency_key_reused: 422,
   unavailable: 503,
+  /** A commit whose answer was lost with the database: it may or may not have happened. */
+  outcome_unknown: 503,
   internal_error: 500,
 } as const;
 

@@ -1,17 +1,20 @@
+import type { ChangeKind } from './snapshot.ts';
+
 /**
  * Change notifications: every committed write calls `notify()`; caches subscribe. Across
- * processes the node entry relays Postgres NOTIFY (or PGlite's listen) into the same `notify()`.
+ * processes the node entry relays Postgres NOTIFY (or PGlite's listen) into the same `notify()`,
+ * and a lost or regained notification connection as `notify('gap')`.
  */
 export interface Changes {
-  notify(): void;
-  subscribe(listener: () => void): () => void;
+  notify(kind?: ChangeKind): void;
+  subscribe(listener: (kind: ChangeKind) => void): () => void;
 }
 
 export function localChanges(): Changes {
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(kind: ChangeKind) => void>();
   return {
-    notify() {
-      for (const l of listeners) l();
+    notify(kind = 'write') {
+      for (const l of listeners) l(kind);
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -21,35 +21,75 @@ export interface SnapshotOptions {
   readonly clock: Clock;
   /** Rebuild in the background once the data is this old (durations of open incidents grow). */
   readonly maxAgeMs: number;
-  /** After a failed rebuild, try again at most this often. */
+  /** After a failed rebuild, the first retry waits this long; each further failure doubles it. */
   readonly retryMs: number;
-  /** How long a request waits for a rebuild after a change before it gets the previous data. */
+  /** The longest wait between retries while the database stays away. */
+  readonly maxRetryMs: number;
+  /**
+   * How long after a write was announced requests still wait for a rebuild that holds it. Past
+   * that (a database that hangs right after a commit) they get the previous data, marked stale.
+   */
   readonly waitMs: number;
+  /** A rebuild that has not finished after this long counts as failed (its result is dropped). */
+  readonly buildTimeoutMs: number;
   /** How many rendered responses to keep (incident pages, history pages, feed variants). */
   readonly maxEntries: number;
 }
 
-const DEFAULTS: Omit<SnapshotOptions, 'clock'> = { maxAgeMs: 30_000, retryMs: 1_000, waitMs: 5_000, maxEntries: 2_000 };
+const DEFAULTS: Omit<SnapshotOptions, 'clock'> = {
+  maxAgeMs: 30_000,
+  retryMs: 500,
+  maxRetryMs: 15_000,
+  waitMs: 2_000,
+  buildTimeoutMs: 10_000,
+  maxEntries: 2_000,
+};
+
+/**
+ * What a change announcement means for readers.
+ * - `write`: a write committed (here, or on another instance: NOTIFY). Whoever was told it
+ *   succeeded must see it on the next page, so requests wait for a rebuild that holds it.
+ * - `gap`: changes may have been missed (the notification connection dropped or came back).
+ *   Rebuild soon, but nobody waits for it: the database may well be the thing that is down.
+ */
+export type ChangeKind = 'write' | 'gap';
 
 /**
  * What the public pages show, held in memory and rebuilt when data changes.
  *
- * - A change (`invalidate`, called after every committed write) makes the next request wait for
- *   a rebuild that starts after it, so an update posted is on the very next page load.
- * - Age alone only triggers a rebuild in the background; requests keep getting the current data.
- * - If a rebuild fails (database down), requests keep getting the last good data, marked stale,
- *   without waiting, and a rebuild is retried behind them at most every `retryMs`: when the
- *   database returns, so does fresh data.
- * - One rebuild at a time, however many requests arrive.
+ * Versions, not flags: every announced change takes the next number, and a rebuild records the
+ * number that was current when it started. Data built for number n holds every change up to n,
+ * so a rebuild that began before a change can never be taken as fresh for it.
+ *
+ * - After a `write`, requests wait (at most `waitMs` from the announcement) for data built for
+ *   it, so an update acknowledged to a client is on the very next page load.
+ * - Requests never wait on a database known to be failing: after a failed rebuild they get the
+ *   last good data at once, marked stale since the failure, and one rebuild is retried behind
+ *   them with exponential backoff (`retryMs` doubling to `maxRetryMs`, with jitter).
+ * - Data that misses an announced write is always marked stale, never fresh.
+ * - Age alone only triggers a rebuild in the background; a rebuild that hangs is given up after
+ *   `buildTimeoutMs`. One rebuild at a time, however many requests arrive.
  */
 export class Snapshot<T> {
   readonly #build: () => Promise<T>;
   readonly #options: SnapshotOptions;
   #state: SnapshotState<T> | undefined;
-  /** A change was announced that the current data may not hold yet. */
-  #changed = true;
+  /** The number of the newest announced change (writes and gaps). */
+  #announced = 0;
+  /** The number of the newest announced write: requests must see data built for it. */
+  #required = 0;
+  /** When the oldest write not yet in the data was announced (performance.now(), and the clock's time). */
+  #requiredAt: number | undefined;
+  #requiredSince: Date | null = null;
+  /** False once a rebuild failed after the newest write was announced: nobody waits any more. */
+  #worthWaiting = false;
+  /** The announcement number current when the data in #state was built (-1: no data yet). */
+  #builtFor = -1;
   #rebuilding: Promise<void> | undefined;
-  #lastAttempt = -Infinity;
+  /** Failed rebuilds in a row, and when the next retry may start (clock ms). */
+  #failures = 0;
+  #retryAt = -Infinity;
+  #failedSince: Date | null = null;
   #lastError: unknown;
   readonly #rendered = new Map<string, { version: number; stale: boolean; value: Promise<Rendered> }>();
   readonly #remembered = new Map<string, { version: number; value: unknown }>();
@@ -59,65 +99,126 @@ export class Snapshot<T> {
     this.#options = { ...DEFAULTS, ...options };
   }
 
-  /** A change happened: the next request waits for data that holds it (and retries at once). */
-  invalidate(): void {
-    this.#changed = true;
-    this.#lastAttempt = -Infinity;
+  /** A change happened (see ChangeKind). A rebuild starts behind it at once. */
+  invalidate(kind: ChangeKind = 'write'): void {
+    this.#announced++;
+    if (kind === 'write') {
+      this.#required = this.#announced;
+      this.#requiredAt ??= performance.now();
+      this.#requiredSince ??= this.#options.clock.now();
+      this.#worthWaiting = true;
+    }
+    // A write proves the database answers; a gap may be it coming back. Either way, try now.
+    this.#retryAt = -Infinity;
+    void this.#rebuild();
   }
 
   get lastError(): unknown {
     return this.#lastError;
   }
 
-  /** The current state, rebuilt first if a change is pending (and the database answers in time). */
-  async current(): Promise<SnapshotState<T>> {
-    if (!this.#state) {
-      await this.#fresh();
-      if (!this.#state) throw this.#lastError ?? new Error('the public data could not be built');
-      return this.#state;
-    }
-    if (this.#changed) {
-      const timedOut = new Promise<void>((resolve) => setTimeout(resolve, this.#options.waitMs).unref?.());
-      await Promise.race([this.#fresh(), timedOut]);
-      return this.#state;
-    }
-    const state = this.#state;
-    const now = this.#options.clock.now().getTime();
-    // Retries after a failure and refreshes by age happen behind the request: nobody waits on them.
-    const failing = state.staleSince !== null;
-    if (failing ? now - this.#lastAttempt >= this.#options.retryMs : now - state.builtAt.getTime() >= this.#options.maxAgeMs) {
-      void this.#rebuild();
-    }
-    return state;
+  /** Whether the last rebuild failed, and since when rebuilds have been failing. */
+  get failingSince(): Date | null {
+    return this.#failedSince;
   }
 
-  /** Rebuilds until the data is at least as new as the last announced change (or a build fails). */
-  async #fresh(): Promise<void> {
-    // also wait out a first build someone else started (there is no data to fall back on yet)
-    while (this.#changed || (!this.#state && this.#rebuilding)) {
-      if (this.#rebuilding) {
-        await this.#rebuilding; // it may have started before the change: loop and look again
-        continue;
+  /**
+   * Rebuilds now, whatever the backoff says, and tells whether the data is fresh afterwards.
+   * For the readiness probe: it reports what visitors get, and brings them fresh data sooner.
+   */
+  async refresh(): Promise<boolean> {
+    this.#retryAt = -Infinity;
+    await this.#rebuild();
+    if (this.#builtFor < this.#announced && this.#failedSince === null) await this.#rebuild();
+    return this.#failedSince === null && this.#builtFor >= this.#required;
+  }
+
+  /**
+   * The current state; first rebuilt if a write is pending and no rebuild has failed since it was
+   * announced (a write that committed says the database answers; a failure says it stopped).
+   */
+  async current(): Promise<SnapshotState<T>> {
+    if (!this.#state) {
+      // No data to fall back on: wait for a first build (someone else's, or our own).
+      while (!this.#state) {
+        const failedBefore = this.#failures;
+        await (this.#rebuilding ?? this.#rebuild());
+        if (!this.#state && this.#failures > failedBefore) throw this.#lastError ?? new Error('the public data could not be built');
       }
-      await this.#rebuild();
-      if (this.#lastError !== undefined) return;
+      return this.#view();
     }
+    if (this.#builtFor < this.#required && this.#worthWaiting && this.#requiredAt !== undefined) {
+      const deadline = this.#requiredAt + this.#options.waitMs;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+      });
+      await Promise.race([this.#catchUp(this.#required), timedOut]);
+      clearTimeout(timer);
+    } else {
+      this.#kick();
+    }
+    return this.#view();
+  }
+
+  /** The state as requests see it: stale while a rebuild fails or an announced write is missing. */
+  #view(): SnapshotState<T> {
+    const state = this.#state!;
+    const staleSince = this.#failedSince ?? (this.#builtFor < this.#required ? this.#requiredSince : null);
+    return staleSince === state.staleSince ? state : { ...state, staleSince };
+  }
+
+  /** Rebuilds until the data is built for `target`, or a rebuild that started after it fails. */
+  async #catchUp(target: number): Promise<void> {
+    while (this.#builtFor < target && this.#worthWaiting) await (this.#rebuilding ?? this.#rebuild());
+  }
+
+  /** Starts a background rebuild when the data is behind, old, or due for a retry. */
+  #kick(): void {
+    if (this.#rebuilding) return;
+    const now = this.#options.clock.now().getTime();
+    if (this.#failedSince !== null) {
+      if (now >= this.#retryAt) void this.#rebuild();
+      return;
+    }
+    const old = this.#state !== undefined && now - this.#state.builtAt.getTime() >= this.#options.maxAgeMs;
+    if (old || this.#builtFor < this.#announced) void this.#rebuild();
   }
 
   #rebuild(): Promise<void> {
     this.#rebuilding ??= (async () => {
-      this.#lastAttempt = this.#options.clock.now().getTime();
-      this.#changed = false;
+      const target = this.#announced;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        const data = await this.#build();
-        this.#state = { data, version: (this.#state?.version ?? 0) + 1, builtAt: this.#options.clock.now(), staleSince: null };
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the public data was not rebuilt within ${this.#options.buildTimeoutMs} ms`)), this.#options.buildTimeoutMs);
+        });
+        const data = await Promise.race([this.#build(), timeout]);
+        const builtAt = this.#options.clock.now();
+        this.#state = { data, version: (this.#state?.version ?? 0) + 1, builtAt, staleSince: null };
+        this.#builtFor = target;
+        if (target >= this.#required) {
+          this.#requiredAt = undefined;
+          this.#requiredSince = null;
+        }
+        this.#failures = 0;
+        this.#failedSince = null;
         this.#lastError = undefined;
       } catch (error) {
         this.#lastError = error;
-        if (this.#state && !this.#state.staleSince) this.#state = { ...this.#state, staleSince: this.#options.clock.now() };
+        // Only a rebuild that started after the newest write can say the write is out of reach.
+        if (target >= this.#required) this.#worthWaiting = false;
+        this.#failures++;
+        this.#failedSince ??= this.#options.clock.now();
+        const backoff = Math.min(this.#options.maxRetryMs, this.#options.retryMs * 2 ** (this.#failures - 1));
+        this.#retryAt = this.#options.clock.now().getTime() + backoff * (0.5 + Math.random() / 2);
       } finally {
+        clearTimeout(timer);
         this.#rebuilding = undefined;
       }
+      // Changes announced during the build are not in it: go again while the database answers.
+      // A rebuild that failed before a write was announced is retried at once: the write answered.
+      if ((this.#failedSince === null || this.#worthWaiting) && this.#builtFor < this.#announced) void this.#rebuild();
     })();
     return this.#rebuilding;
   }

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from './schema.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import type { CommitOutcome } from './unavailable.ts';
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
@@ -12,6 +13,12 @@ export interface DatabaseHandle {
    * been missed (the listening connection was lost and is back). Returns a function that stops.
    */
   listen(channel: string, onNotify: () => void, onGap: (error?: unknown) => void): Promise<() => Promise<void>>;
+  /**
+   * Asks the server what became of transaction `xid` (from `txid_current()`), on a connection of
+   * its own, for up to `withinMs`. Absent on the embedded database, where a commit cannot be lost
+   * in transit.
+   */
+  readonly commitOutcome?: (xid: string, withinMs: number) => Promise<CommitOutcome>;
   close(): Promise<void>;
 }
 
@@ -21,18 +28,57 @@ export async function connectPostgres(url: string, options: { max?: number } = {
   // A database that stops answering must not hang requests: connecting gives up after 3 s, a
   // query after 10 s, and TCP keepalive notices a dead peer.
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 3000, query_timeout: 5_000, keepAlive: true });
-  // An idle client that loses its server must not crash the process; the next query reports it.
+  // A client that loses its server emits 'error'; with no listener Node ends the process. The pool
+  // listens only while a client is idle, so every client gets a listener of its own for the time
+  // it is checked out too (the query in flight reports the failure to its caller).
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     backend: 'postgres',
     listen: (channel, onNotify, onGap) => listenPostgres(pg, url, channel, onNotify, onGap),
+    commitOutcome: (xid, withinMs) => askCommitOutcome(pg, url, xid, withinMs),
     close: () => db.destroy(),
   };
 }
 
-/** A dedicated connection that LISTENs, reconnecting every second while the server is away. */
+/**
+ * `txid_status` until it says committed or aborted. "in progress" means the server has not acted
+ * on the COMMIT yet (a frozen server holds it in the socket): ask again. A server that crashed
+ * before the commit reached its log says aborted once it is back.
+ */
+async function askCommitOutcome(pg: typeof import('pg').default, url: string, xid: string, withinMs: number): Promise<CommitOutcome> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const left = until - Date.now();
+    if (left <= 0) return 'unknown';
+    const step = Math.max(200, Math.min(2_000, left));
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: step, query_timeout: step });
+    c.on('error', () => {});
+    try {
+      await c.connect();
+      const { rows } = await c.query<{ status: string | null }>('select txid_status($1::bigint) as status', [xid]);
+      const status = rows[0]?.status;
+      if (status === 'committed' || status === 'aborted') return status;
+    } catch {
+      // not reachable yet: try again until the time is up
+    } finally {
+      void c.end().catch(() => {});
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(0, until - Date.now()))));
+  }
+}
+
+/** The LISTEN connection's retry delays: 250 ms doubling to 15 s, each with up to 50 % jitter. */
+export function reconnectDelay(attempt: number, random = Math.random): number {
+  return Math.min(15_000, 250 * 2 ** attempt) * (0.5 + random() / 2);
+}
+
+/**
+ * A dedicated connection that LISTENs, reconnecting with backoff while the server is away. It
+ * reports a gap when it is lost and again when it is back: whatever changed meanwhile is unknown.
+ */
 async function listenPostgres(
   pg: typeof import('pg').default,
   url: string,
@@ -43,18 +89,19 @@ async function listenPostgres(
   let stopped = false;
   let client: import('pg').Client | undefined;
   let lost = false;
+  let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const retry = () => {
     if (stopped || timer) return;
     timer = setTimeout(() => {
       timer = undefined;
       void connect();
-    }, 1000);
+    }, reconnectDelay(attempt++));
     timer.unref?.();
   };
   const connect = async (): Promise<void> => {
     if (stopped) return;
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, keepAlive: true });
     c.on('notification', (n) => n.channel === channel && onNotify());
     c.on('error', () => {});
     c.on('end', () => {
@@ -67,7 +114,12 @@ async function listenPostgres(
     try {
       await c.connect();
       await c.query(`listen ${channel}`);
+      if (stopped) {
+        await c.end().catch(() => {});
+        return;
+      }
       client = c;
+      attempt = 0;
       if (lost) {
         lost = false;
         onGap(); // back: whatever changed meanwhile is unknown, so treat it as a change

@@ -91,7 +91,7 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   if (report.applied.length) log.info('migrated', { applied: report.applied.join(',') });
   await syncEnvironments(handle.db, config.environments);
   const changes = localChanges();
-  const deps = { db: handle.db, clock: options.clock ?? systemClock, config, changes };
+  const deps = { db: handle.db, clock: options.clock ?? systemClock, config, changes, ...(handle.commitOutcome ? { commitOutcome: handle.commitOutcome } : {}) };
   const app = createApp({ ...deps, log: write, compress: nodeCompress, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
   // Other instances' writes arrive as NOTIFY; a lost connection means changes may have been missed.
   const stopListening = await handle.listen(CHANGES_CHANNEL, () => changes.notify(), (error) => {
@@ -134,8 +134,24 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   };
 }
 
+/**
+ * The last line of defence: an error that no code path handled is logged and the server goes on
+ * serving (a status page must outlive whatever failed). Every known source of such errors (pg
+ * clients, the LISTEN connection, PGlite, the scheduler) handles its own, and the outage tests
+ * check that this line never appears: if it does, a path is missing its handler.
+ */
+export function guardProcess(): void {
+  const survive = (kind: string) => (error: unknown) => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    log.error('unhandled error survived', { kind, error: `${e.name}: ${e.message}` });
+  };
+  process.on('uncaughtException', survive('exception'));
+  process.on('unhandledRejection', survive('rejection'));
+}
+
 /** `herald serve`: start, and stop cleanly on SIGINT / SIGTERM. */
 export async function serveFromEnv(env: Record<string, string | undefined>): Promise<void> {
+  guardProcess();
   const config = parseConfig(env);
   const running = await startServer(config);
   let stopping = false;

@@ -3,6 +3,7 @@ import type { Changes } from '../cache/changes.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
+import type { CommitOutcome } from '../db/unavailable.ts';
 
 /** What every use case needs: the database, the one clock, and the parsed configuration. */
 export interface Deps {
@@ -11,6 +12,8 @@ export interface Deps {
   readonly config: Config;
   /** Told after every committed write; the public snapshot listens. */
   readonly changes: Changes;
+  /** Settles a COMMIT that got no answer (Postgres only; see DatabaseHandle.commitOutcome). */
+  readonly commitOutcome?: (xid: string, withinMs: number) => Promise<CommitOutcome>;
 }
 
 export const SCOPES = ['incidents:write', 'maintenance:write', 'admin'] as const;

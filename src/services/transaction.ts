@@ -5,6 +5,10 @@ import type { Database } from '../db/schema.ts';
 import { recordModeChanges } from './modes.ts';
 import * as keys from '../db/queries/idempotency.ts';
 import { AppError } from '../errors.ts';
+import { isDatabaseUnavailable, type CommitOutcome } from '../db/unavailable.ts';
+
+/** How long a write whose COMMIT got no answer waits to learn whether it happened. */
+const SETTLE_COMMIT_MS = 10_000;
 
 export interface WriteResult {
   readonly status: number;
@@ -30,29 +34,55 @@ export interface Idempotency {
  * only then), and this process's caches hear of it before the response leaves.
  */
 export async function runWrite(
-  deps: { readonly db: Kysely<Database>; readonly changes: Changes; readonly config: Config },
+  deps: {
+    readonly db: Kysely<Database>;
+    readonly changes: Changes;
+    readonly config: Config;
+    readonly commitOutcome?: (xid: string, withinMs: number) => Promise<CommitOutcome>;
+  },
   now: Date,
   idempotency: Idempotency | undefined,
   write: (trx: Kysely<Database>) => Promise<WriteResult>,
   cause = 'write',
 ): Promise<WriteResult & { replayed: boolean }> {
-  const result = await deps.db.transaction().execute(async (trx) => {
-    if (idempotency) {
-      const { tokenId, key, fingerprint } = idempotency;
-      if (!(await keys.claimKey(trx, tokenId, key, fingerprint, now))) {
-        const earlier = await keys.findKey(trx, tokenId, key);
-        if (!earlier || earlier.fingerprint !== fingerprint) {
-          throw new AppError('idempotency_key_reused', `Idempotency-Key "${key}" was already used for a different request.`);
+  let xid: string | undefined;
+  let done: (WriteResult & { replayed: boolean }) | undefined;
+  let result: WriteResult & { replayed: boolean };
+  try {
+    result = await deps.db.transaction().execute(async (trx) => {
+      if (deps.commitOutcome) xid = (await sql<{ xid: string }>`select txid_current()::text as xid`.execute(trx)).rows[0]?.xid;
+      if (idempotency) {
+        const { tokenId, key, fingerprint } = idempotency;
+        if (!(await keys.claimKey(trx, tokenId, key, fingerprint, now))) {
+          const earlier = await keys.findKey(trx, tokenId, key);
+          if (!earlier || earlier.fingerprint !== fingerprint) {
+            throw new AppError('idempotency_key_reused', `Idempotency-Key "${key}" was already used for a different request.`);
+          }
+          return { status: earlier.status, body: earlier.body, replayed: true };
         }
-        return { status: earlier.status, body: earlier.body, replayed: true };
       }
+      const written = await write(trx);
+      await recordModeChanges(trx, deps.config, now, cause);
+      if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, written.status, written.body);
+      if (written.changed !== false) await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.execute(trx);
+      done = { ...written, replayed: false };
+      return done;
+    });
+  } catch (error) {
+    // The work was done and the COMMIT sent, but no answer came: it may have happened. Ask the
+    // server (on a connection of its own) rather than tell the client something untrue.
+    if (!done || !xid || !deps.commitOutcome || !isDatabaseUnavailable(error)) throw error;
+    const outcome = await deps.commitOutcome(xid, SETTLE_COMMIT_MS);
+    if (outcome === 'aborted') throw error;
+    if (outcome === 'unknown') {
+      throw new AppError(
+        'outcome_unknown',
+        'Herald lost its database while saving this write, and cannot tell yet whether it was saved. ' +
+          'Retry with the same Idempotency-Key: it is then saved exactly once.',
+      );
     }
-    const written = await write(trx);
-    await recordModeChanges(trx, deps.config, now, cause);
-    if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, written.status, written.body);
-    if (written.changed !== false) await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.execute(trx);
-    return { ...written, replayed: false };
-  });
+    result = done;
+  }
   if (!result.replayed && result.changed !== false) deps.changes.notify();
   return result;
 }

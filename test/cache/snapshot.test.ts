@@ -167,4 +167,135 @@ describe('Snapshot', () => {
     expect(new TextDecoder().decode(r.rendered.body)).toBe('v1');
     await expect(s.rendered('other', failing)).rejects.toThrow('query failed');
   });
+
+  it('when a write is not in the data by waitMs after it was announced, the data served is marked stale, never fresh', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    let hang = false;
+    const s = new Snapshot(async () => (hang ? new Promise<{ n: number }>(() => {}) : { n: 1 }), { clock, waitMs: 30 });
+    expect((await s.current()).staleSince).toBeNull();
+    hang = true;
+    s.invalidate('write');
+    const served = await s.current();
+    expect(served.data).toEqual({ n: 1 });
+    expect(served.staleSince?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('when a rebuild has already outlived the wait for a write, later requests do not wait on it again', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    let hang = false;
+    const s = new Snapshot(async () => (hang ? new Promise<{ n: number }>(() => {}) : { n: 1 }), { clock, waitMs: 100 });
+    await s.current();
+    hang = true;
+    s.invalidate('write');
+    await s.current(); // waits out the 100 ms
+    const started = performance.now();
+    for (let i = 0; i < 5; i++) expect((await s.current()).staleSince).not.toBeNull();
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+
+  it('when notifications may have been missed (a gap), a rebuild starts but nobody waits for it', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    let builds = 0;
+    let hang = false;
+    const s = new Snapshot(async () => {
+      builds++;
+      return hang ? new Promise<{ n: number }>(() => {}) : { n: builds };
+    }, { clock, waitMs: 5_000 });
+    await s.current();
+    hang = true;
+    s.invalidate('gap');
+    expect(builds).toBe(2); // started at once
+    const started = performance.now();
+    const served = await s.current();
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(served.data).toEqual({ n: 1 });
+  });
+
+  it('when a rebuild hangs past buildTimeoutMs, it counts as failed and its late result is dropped', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    let release: ((v: { n: number }) => void) | undefined;
+    let first = true;
+    const s = new Snapshot(async () => {
+      if (first) {
+        first = false;
+        return { n: 1 };
+      }
+      return new Promise<{ n: number }>((r) => (release = r));
+    }, { clock, waitMs: 10, buildTimeoutMs: 40 });
+    await s.current();
+    s.invalidate('write');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(s.failingSince).not.toBeNull();
+    expect(String(s.lastError)).toMatch(/not rebuilt within 40 ms/);
+    release!({ n: 99 });
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await s.current()).data).toEqual({ n: 1 });
+  });
+
+  it('when rebuilds keep failing, retries back off exponentially up to maxRetryMs', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    const c = counter();
+    const s = new Snapshot(c.build, { clock, retryMs: 1_000, maxRetryMs: 4_000 });
+    await s.current();
+    c.setFail(true);
+    s.invalidate('gap');
+    await Promise.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    // After failure k the next retry is due between 0.5 and 1 × min(4000, 1000 × 2^(k-1)) ms.
+    const gaps: number[] = [];
+    for (let k = 1; k <= 5; k++) {
+      const before = c.builds;
+      let waited = 0;
+      while (c.builds === before) {
+        clock.advance(100);
+        waited += 100;
+        await s.current();
+        await new Promise((r) => setTimeout(r, 0));
+        if (waited > 10_000) throw new Error('no retry within 10 s of clock time');
+      }
+      gaps.push(waited);
+    }
+    const ceilings = [1_000, 2_000, 4_000, 4_000, 4_000];
+    gaps.forEach((g, i) => {
+      expect(g).toBeGreaterThanOrEqual(ceilings[i]! / 2);
+      expect(g).toBeLessThanOrEqual(ceilings[i]! + 100);
+    });
+  });
+
+  it('when writers and readers interleave, every read that starts after a write was acknowledged sees it', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    // The "database": a committed counter; reading it takes a random while, and sees commits
+    // made before the read reaches it (as a query does).
+    let committed = 0;
+    const jitter = () => new Promise((r) => setTimeout(r, Math.random() * 3));
+    const s = new Snapshot(async () => {
+      await jitter();
+      const seen = committed;
+      await jitter();
+      return seen;
+    }, { clock, maxAgeMs: 0 });
+    await s.current();
+    const violations: string[] = [];
+    const writer = async () => {
+      for (let i = 0; i < 40; i++) {
+        await jitter();
+        const mine = ++committed; // commit
+        s.invalidate('write'); // the write path announces before it answers
+        await jitter();
+        const read = await s.current(); // a read that starts after the acknowledgement
+        if (read.data < mine && read.staleSince === null) violations.push(`write ${mine} acknowledged, read fresh ${read.data}`);
+        if (read.data < mine) violations.push(`write ${mine} missing (stale) on a healthy database`);
+      }
+    };
+    const reader = async () => {
+      for (let i = 0; i < 80; i++) {
+        const acknowledged = committed;
+        const read = await s.current();
+        if (read.data < acknowledged) violations.push(`read after ${acknowledged} acknowledged got ${read.data}`);
+        await jitter();
+      }
+    };
+    await Promise.all([writer(), writer(), writer(), reader(), reader(), reader(), reader()]);
+    expect(violations).toEqual([]);
+  });
 });

@@ -96,6 +96,8 @@ export function createApp(deps: AppDeps) {
     })(c, next);
   });
 
+  let unavailableLoggedAt = -Infinity;
+  let unavailableUnlogged = 0;
   app.onError((err, c) => {
     if (err instanceof AppError) {
       if (err.status === 503) c.header('Retry-After', '5');
@@ -105,7 +107,13 @@ export function createApp(deps: AppDeps) {
       return c.json({ id: 'bad_request', message: err.message || 'The request could not be read.' }, err.status);
     }
     if (isDatabaseUnavailable(err)) {
-      deps.log(logLine('warn', 'database unavailable', { method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
+      // One line per 10 s, not one per request: an outage under load must not flood the log.
+      const at = performance.now();
+      if (at - unavailableLoggedAt >= 10_000) {
+        deps.log(logLine('warn', 'database unavailable', { method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}`, more: unavailableUnlogged || undefined }));
+        unavailableLoggedAt = at;
+        unavailableUnlogged = 0;
+      } else unavailableUnlogged++;
       c.header('Retry-After', '5');
       return c.json({ id: 'unavailable', message: 'Herald cannot reach its database right now. Nothing was changed; please retry shortly.' }, 503);
     }

@@ -17,6 +17,13 @@ export interface SnapshotState<T> {
   readonly staleSince: Date | null;
 }
 
+interface RenderedEntry {
+  readonly version: number;
+  readonly stale: boolean;
+  readonly value: Promise<Rendered>;
+  settled?: Rendered;
+}
+
 export interface SnapshotOptions {
   readonly clock: Clock;
   /** Rebuild in the background once the data is this old (durations of open incidents grow). */
@@ -32,6 +39,8 @@ export interface SnapshotOptions {
   readonly waitMs: number;
   /** A rebuild that has not finished after this long counts as failed (its result is dropped). */
   readonly buildTimeoutMs: number;
+  /** How long a visitor waits for a page being made before getting the last one made (stale). */
+  readonly renderWaitMs: number;
   /** How many rendered responses to keep (incident pages, history pages, feed variants). */
   readonly maxEntries: number;
 }
@@ -42,6 +51,7 @@ const DEFAULTS: Omit<SnapshotOptions, 'clock'> = {
   maxRetryMs: 15_000,
   waitMs: 2_000,
   buildTimeoutMs: 10_000,
+  renderWaitMs: 200,
   maxEntries: 2_000,
 };
 
@@ -91,7 +101,9 @@ export class Snapshot<T> {
   #retryAt = -Infinity;
   #failedSince: Date | null = null;
   #lastError: unknown;
-  readonly #rendered = new Map<string, { version: number; stale: boolean; value: Promise<Rendered> }>();
+  readonly #rendered = new Map<string, RenderedEntry>();
+  /** The last response made of each key, whatever its version: what is served while a new one is slow. */
+  readonly #made = new Map<string, Rendered>();
   readonly #remembered = new Map<string, { version: number; value: unknown }>();
 
   constructor(build: () => Promise<T>, options: Partial<SnapshotOptions> & { clock: Clock }) {
@@ -245,29 +257,47 @@ export class Snapshot<T> {
 
   /**
    * A response rendered from the current state, made once per version, key and staleness (a
-   * page says when it could not be refreshed). If making it fails, the last one made of the same
-   * key is served instead; only a key never made before fails.
+   * page says when it could not be refreshed). A visitor waits at most `renderWaitMs` for one
+   * being made while an older one of the same key exists (making it may need the database):
+   * past that, or if making it fails, the last one made is served, marked stale; the one being
+   * made is kept for the next visitor. Only a key never made before waits for the database.
    */
   async rendered(key: string, make: (state: SnapshotState<T>) => Promise<Omit<Rendered, 'encoded'>>): Promise<{ rendered: Rendered; state: SnapshotState<T> }> {
     const state = await this.current();
     const stale = state.staleSince !== null;
-    const entry = this.#rendered.get(key);
-    if (entry && entry.version === state.version && entry.stale === stale) return { rendered: await entry.value, state };
-    const value = make(state).then((r) => ({ ...r, encoded: new Map() }));
-    this.#remember(key, { version: state.version, stale, value });
-    try {
-      return { rendered: await value, state };
-    } catch (error) {
-      if (entry) {
-        this.#remember(key, entry);
-        return { rendered: await entry.value, state };
-      }
-      this.#rendered.delete(key);
-      throw error;
+    let entry = this.#rendered.get(key);
+    if (!entry || entry.version !== state.version || entry.stale !== stale) {
+      const made: RenderedEntry = { version: state.version, stale, value: make(state).then((r) => ({ ...r, encoded: new Map() })) };
+      made.value.then(
+        (r) => {
+          made.settled = r;
+          this.#made.delete(key);
+          this.#made.set(key, r);
+          if (this.#made.size > this.#options.maxEntries) this.#made.delete(this.#made.keys().next().value!);
+        },
+        () => {
+          if (this.#rendered.get(key) === made) this.#rendered.delete(key);
+        },
+      );
+      entry = made;
+      this.#remember(key, entry);
     }
+    if (entry.settled) return { rendered: entry.settled, state };
+    const previous = this.#made.get(key);
+    if (!previous) return { rendered: await entry.value, state };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const made = await Promise.race([
+      entry.value.catch(() => undefined),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), this.#options.renderWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (made) return { rendered: made, state };
+    return { rendered: previous, state: stale ? state : { ...state, staleSince: this.#options.clock.now() } };
   }
 
-  #remember(key: string, entry: { version: number; stale: boolean; value: Promise<Rendered> }) {
+  #remember(key: string, entry: RenderedEntry) {
     this.#rendered.delete(key);
     this.#rendered.set(key, entry);
     if (this.#rendered.size > this.#options.maxEntries) {

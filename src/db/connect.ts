@@ -1,7 +1,7 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Database } from './schema.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
-import type { CommitOutcome } from './unavailable.ts';
+import { isDatabaseUnavailable, type CommitOutcome } from './unavailable.ts';
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
@@ -33,13 +33,42 @@ export async function connectPostgres(url: string, options: { max?: number } = {
   // it is checked out too (the query in flight reports the failure to its caller).
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
   return {
     db,
     backend: 'postgres',
     listen: (channel, onNotify, onGap) => listenPostgres(pg, url, channel, onNotify, onGap),
     commitOutcome: (xid, withinMs) => askCommitOutcome(pg, url, xid, withinMs),
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * A pool whose clients are thrown away, not reused, once a query on them failed for want of the
+ * server (lost connection, read timeout). A read timeout leaves the statement running on the
+ * server and the ROLLBACK that follows unsent; reused, such a client would carry the failed
+ * transaction into the next one and COMMIT it there. Ending it instead makes the server roll the
+ * open transaction back when it reads the termination.
+ */
+function discardingBrokenClients(pool: import('pg').Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      const query = ((text: unknown, parameters?: readonly unknown[]) => {
+        // Nothing more goes down a broken connection (the ROLLBACK after a timeout would only
+        // queue behind the hung statement): the release below ends it, and the server rolls back.
+        if (broken && typeof text === 'string') return Promise.reject(broken);
+        const result = client.query(text as string, parameters as unknown[]) as unknown;
+        if (!(result instanceof Promise)) return result; // a cursor: its reads fail on their own
+        return result.catch((error: unknown) => {
+          if (isDatabaseUnavailable(error)) broken = error as Error;
+          throw error;
+        });
+      }) as PostgresPoolClient['query'];
+      return { query, release: () => client.release(broken) };
+    },
+    end: () => pool.end(),
   };
 }
 

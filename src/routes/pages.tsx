@@ -52,7 +52,11 @@ export function pageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
     if (!/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > 2_147_483_647) return notFoundPage(c);
     const id = Number(raw);
     return sendCached(c, snapshot, `page:/incidents/${id}`, async (state) => {
-      const view = await snapshot.remember(`incident:${id}`, state, () => incidentById(db, config, id, clock.now()));
+      // Open and recent incidents are in the snapshot already; older ones are fetched once per version.
+      const { incidents, scheduled } = state.data.status;
+      const view =
+        [...incidents, ...scheduled, ...state.data.recent].find((v) => v.id === id) ??
+        (await snapshot.remember(`incident:${id}`, state, () => incidentById(db, config, id, clock.now())));
       if (!view) return { type: HTML, status: 404, body: errorHtml(deps, 404) };
       return { type: HTML, body: doctype(<IncidentPage meta={pageMeta(config, state, clock.now())} incident={incidentVM(config, view)} />) };
     }, compress);

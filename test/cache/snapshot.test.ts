@@ -298,4 +298,28 @@ describe('Snapshot', () => {
     await Promise.all([writer(), writer(), writer(), reader(), reader(), reader(), reader()]);
     expect(violations).toEqual([]);
   });
+
+  it('when a page of a new version is slow to make, visitors get the last one made within renderWaitMs, marked stale, and the new one once it is done', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    const c = counter();
+    const s = new Snapshot(c.build, { clock, renderWaitMs: 30 });
+    const page = (text: string) => ({ body: new TextEncoder().encode(text), type: 'text/plain', status: 200, etag: `"${text}"` });
+    await s.rendered('k', async () => page('v1'));
+    s.invalidate('write');
+    let finish!: () => void;
+    const slow = new Promise<void>((r) => (finish = r));
+    const started = performance.now();
+    const during = await s.rendered('k', async () => {
+      await slow;
+      return page('v2');
+    });
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(new TextDecoder().decode(during.rendered.body)).toBe('v1');
+    expect(during.state.staleSince).not.toBeNull();
+    finish();
+    await new Promise((r) => setTimeout(r, 0));
+    const after = await s.rendered('k', async () => page('never asked'));
+    expect(new TextDecoder().decode(after.rendered.body)).toBe('v2');
+    expect(after.state.staleSince).toBeNull();
+  });
 });

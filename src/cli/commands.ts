@@ -715,32 +715,56 @@ const tokenList: CommandSpec = {
   },
 };
 
-/** `token:create --url …`: a further token made over HTTP with an admin token. */
+/**
+ * `token:create` through a server (HERALD_URL, --url), with an admin token. Where a token:create
+ * goes (this, or straight into the database) is decided in token-target.ts; this spec is also
+ * the command's help.
+ */
 const tokenCreateRemote: CommandSpec = {
   name: 'token:create',
   kind: 'write',
   withoutKey: true,
   summary: 'create an API token; stdout: only the secret',
-  usage: 'token:create --name NAME --scopes LIST [--url URL | --remote]',
+  usage: 'token:create --name NAME --scopes LIST [--remote | --url URL | --local]',
   description: [
-    'Without --url or --remote it works directly on the configured database (DATABASE_URL or',
-    'HERALD_DATA_DIR): that is how the first token is made. With --url URL (or --remote, which uses',
-    'HERALD_URL) it asks that server, with an admin token (HERALD_TOKEN or --token).',
-    'LIST: comma-separated scopes among incidents:write, maintenance:write, admin.',
+    'Creates an API token and prints its secret (only that) on stdout, with a one-time console',
+    'sign-in link on stderr. LIST: comma-separated scopes among incidents:write, maintenance:write, admin.',
+    '',
+    'Where the token goes, so that it never lands in a database nobody meant:',
+    '  --remote, --url URL  through the server at HERALD_URL (or URL), with an admin token',
+    '                       (HERALD_TOKEN or --token)',
+    '  --local              straight into this machine\'s database: DATABASE_URL, else the embedded',
+    '                       one in HERALD_DATA_DIR or ./data (created if missing)',
+    '  neither              HERALD_URL set: remote, like every client command. DATABASE_URL or',
+    '                       HERALD_DATA_DIR set, or ./data exists: local. HERALD_URL together with',
+    '                       a database, or nothing at all: refused, saying which flag to add.',
+    '',
+    'The first token: start the server and open the one-time setup link it prints, or run',
+    '--local before starting it (the embedded database belongs to one process at a time).',
   ],
   options: { name: { type: 'string' }, scopes: { type: 'string' }, remote: { type: 'boolean' } },
   optionHelp: [
     ['--name NAME', 'who uses it; the author of their updates'],
     ['--scopes LIST', 'incidents:write, maintenance:write and/or admin'],
-    ['--remote', 'create it through HERALD_URL rather than on the database'],
+    ['--remote', 'create it through the server at HERALD_URL'],
+    ['--local', 'create it in this machine\'s database (DATABASE_URL / HERALD_DATA_DIR / ./data)'],
   ],
-  examples: ['export HERALD_TOKEN=$(herald token:create --name alice --scopes admin)', 'herald token:create --remote --name deploy-bot --scopes maintenance:write'],
+  examples: [
+    'herald token:create --remote --name deploy-bot --scopes maintenance:write',
+    'export HERALD_TOKEN=$(herald token:create --local --name alice --scopes admin)',
+  ],
   async run(ctx) {
     const name = ctx.str('name');
     const scopes = (ctx.str('scopes') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     need(ctx, [name === undefined ? '--name NAME' : '', scopes.length === 0 ? '--scopes LIST' : ''].filter(Boolean));
+    const client = ctx.client();
+    if (!client.target.token) {
+      throw new CliUsageError(
+        `token:create goes to the Herald at ${client.target.url}, which needs an admin token: set HERALD_TOKEN (or --token). No token yet? Open the setup link that server printed when it started, or run token:create --local where its database is`,
+      );
+    }
     // Token creation takes no Idempotency-Key (its answer holds a secret the server does not keep).
-    const res = await ctx.client().request<TokenView>('POST', '/api/v1/tokens', { auth: true, body: { name, scopes } });
+    const res = await client.request<TokenView>('POST', '/api/v1/tokens', { auth: true, body: { name, scopes } });
     if (ctx.flag('json')) ctx.o.json(res.body);
     else ctx.o.out(res.body.token ?? '');
     ctx.o.err(`Created token #${res.body.id} "${res.body.name}" with scopes ${res.body.scopes.join(', ')}. It is shown once; store it now.`);

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { clientUsage, commandHelp, isClientCommand, runClientCommand, suggestCommand, topicHelp } from '../cli/commands.ts';
+import { clientUsage, commandHelp, isClientCommand, noAppsProblem, runClientCommand, suggestCommand, topicHelp } from '../cli/commands.ts';
+import { tokenCreateWay } from '../cli/token-target.ts';
 import { ConfigError, parseConfig } from '../config.ts';
 import { SCOPES, type Scope } from '../services/deps.ts';
 // The server, the migrator and the gate are imported when their command runs: a client command
@@ -11,9 +13,13 @@ const USAGE = `Usage: herald <command> [options]
 Commands on this machine's configuration:
   serve                                   start the server (same as npm start)
   migrate                                 apply pending database migrations
-  token:create --name NAME --scopes LIST  create an API token on this database; prints only the secret
-                                          (LIST: comma-separated of ${SCOPES.join(', ')}), and on
+  token:create --name NAME --scopes LIST [--local | --remote]
+                                          create an API token; prints only the secret, and on
                                           stderr a one-time link to sign in to the web console
+                                          (LIST: comma-separated of ${SCOPES.join(', ')}).
+                                          --local: into this machine's database; --remote:
+                                          through HERALD_URL. herald token:create --help says
+                                          which is taken when neither is given.
   gate --upstream URL --role ROLE [--port N] [--hostname ADDR] [--herald URL] [--status-url URL]
        [--allow-path PATH]... [--allow-ip CIDR]... [--bypass-secret S]
        [--maintenance-page-url URL] [--name NAME]
@@ -29,7 +35,7 @@ herald help TOPIC lists a topic's commands (incident, maintenance, maintenances,
 herald --version prints the version.
 
 Examples:
-  herald token:create --name alice --scopes admin
+  herald token:create --local --name alice --scopes admin
   export HERALD_URL=https://status.example.com HERALD_TOKEN=hrd_...
   ID=$(herald incident:open --title "Database failover" --message "Writes are failing." --status production=red)
   herald maintenance:on --role web --reason "Upgrading Postgres" -y
@@ -58,22 +64,65 @@ function helpFor(name: string): string | undefined {
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
-async function tokenCreate(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { name: { type: 'string' }, scopes: { type: 'string' } }, strict: true });
+/** Problems that are the command line's (exit 2), each printed as its own `herald:` line. */
+class UsageLines extends Error {
+  constructor(readonly lines: readonly string[]) {
+    super(lines.join('; '));
+  }
+}
+
+function tokenCreateFlags(argv: string[]) {
+  try {
+    const options = {
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      local: { type: 'boolean' },
+      remote: { type: 'boolean' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      app: { type: 'string', short: 'a' },
+    } as const;
+    return parseArgs({ args: argv, options, strict: true }).values;
+  } catch (e) {
+    throw new UsageLines([e instanceof Error ? e.message.split('\n')[0]! : String(e)]);
+  }
+}
+
+/** `herald token:create`: through the server or on the database, as src/cli/token-target.ts decides. */
+async function tokenCreate(argv: string[]): Promise<number> {
+  const values = tokenCreateFlags(argv);
+  if (values.app !== undefined) throw new UsageLines([noAppsProblem('token:create')]);
+  const choice = tokenCreateWay({ local: values.local === true, remote: values.remote === true, url: values.url !== undefined }, process.env, () =>
+    existsSync(parseConfig(process.env).dataDir),
+  );
+  if (choice.way === 'refused') throw new UsageLines(choice.lines);
+  if (choice.way === 'remote') return runClientCommand('token:create', argv.filter((a) => a !== '--remote').concat('--remote'));
+  if (values.token !== undefined || values.json) throw new UsageLines(['--token and --json are for token:create --remote (a token made on the database is printed alone)']);
   const name = values.name?.trim();
-  if (!name) throw new UsageError('token:create needs --name NAME');
+  if (!name) throw new UsageLines(['token:create needs --name NAME']);
   const scopes = (values.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (scopes.length === 0) throw new UsageError(`token:create needs --scopes (one or more of ${SCOPES.join(', ')})`);
+  if (scopes.length === 0) throw new UsageLines([`token:create needs --scopes (one or more of ${SCOPES.join(', ')})`]);
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-  if (unknown.length) throw new UsageError(`unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`);
+  if (unknown.length) throw new UsageLines([`unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`]);
   const config = parseConfig(process.env);
-  const [{ openDatabase }, { migrate }, { createToken }, sessions] = await Promise.all([
+  const [{ openDatabase, DataDirLocked }, { migrate }, { createToken }, sessions] = await Promise.all([
     import('./node.ts'),
     import('../db/migrator.ts'),
     import('../services/tokens.ts'),
     import('../services/sessions.ts'),
   ]);
-  const handle = await openDatabase(config);
+  let handle;
+  try {
+    handle = await openDatabase(config);
+  } catch (error) {
+    if (!(error instanceof DataDirLocked)) throw error;
+    // The usual first-run mistake: the server is up on the embedded database and holds it.
+    err(`herald: a running Herald server (pid ${error.pid}) holds the embedded database in ${error.dir}, so token:create cannot open it`);
+    err(`herald: first token: open the setup link that server printed in its log (${sessions.absoluteUrl(config.publicUrl, '/console/setup/…')})`);
+    err(`herald: another token: HERALD_URL=${config.publicUrl.replace(/\/+$/, '')} HERALD_TOKEN=<an admin token> herald token:create --remote --name ${name} --scopes ${scopes.join(',')}`);
+    return 1;
+  }
   try {
     await migrate(handle.db);
     const now = new Date();
@@ -86,6 +135,7 @@ async function tokenCreate(argv: string[]): Promise<void> {
     process.stdout.write(`${token}\n`);
     err(`Created token "${name}" with scopes ${scopes.join(', ')}. It is shown once; store it now.`);
     err(`Sign in to the console within ${sessions.LINK_LIFETIME_MS / 60_000} minutes: ${sessions.absoluteUrl(config.publicUrl, link)}`);
+    return 0;
   } finally {
     await handle.close();
   }
@@ -158,7 +208,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
   }
-  if (isClientCommand(command, rest)) return runClientCommand(command!, rest);
+  if (command !== 'token:create' && isClientCommand(command, rest)) return runClientCommand(command!, rest);
   try {
     switch (command) {
       case 'serve':
@@ -168,8 +218,7 @@ export async function main(argv: string[]): Promise<number> {
         await migrateCommand();
         return 0;
       case 'token:create':
-        await tokenCreate(rest);
-        return 0;
+        return await tokenCreate(rest);
       case 'gate':
         await gateCommand(rest);
         return -1; // keeps running
@@ -210,6 +259,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) {
       err(`herald: invalid configuration: ${e.message.split('\n').join('; ')}`);
       return 1;
+    }
+    if (e instanceof UsageLines) {
+      for (const line of e.lines) err(`herald: ${line}`);
+      err('See `herald token:create --help`.');
+      return 2;
     }
     if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       err(`herald: ${e.message}\n\n${USAGE}`);

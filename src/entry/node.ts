@@ -13,6 +13,8 @@ import { loadMigrations, migrate, pendingMigrations } from '../db/migrator.ts';
 import { syncEnvironments } from '../db/queries/environments.ts';
 import { createLogger } from '../log.ts';
 import { databaseReadiness } from '../routes/health.ts';
+import { absoluteUrl } from '../services/sessions.ts';
+import { offerSetup } from '../services/setup.ts';
 import { schedulerTick } from '../routes/maintenance.ts';
 
 /** How often each instance offers to run the maintenance scheduler (one acts at a time). */
@@ -27,6 +29,17 @@ const gz = promisify(gzip);
 /** Made once per page version, so a middle setting: most of the size win, little of the time. */
 export const nodeCompress: Compressor = async (data, encoding) =>
   new Uint8Array(encoding === 'br' ? await brotli(data, { params: { [zlib.BROTLI_PARAM_QUALITY]: 6 } }) : await gz(data, { level: 6 }));
+
+/** The embedded database is held by another live process (a running server, usually). */
+export class DataDirLocked extends Error {
+  override readonly name = 'DataDirLocked';
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(`the embedded database in ${dir} is in use by another Herald process (pid ${pid}); stop it first, or go through the running server (e.g. herald token:create --remote)`);
+  }
+}
 
 /**
  * The embedded database belongs to one process at a time (two PGlite instances on one directory
@@ -47,11 +60,7 @@ async function lockDataDir(dir: string): Promise<() => Promise<void>> {
       } catch {
         alive = false;
       }
-      if (alive) {
-        throw new Error(
-          `the embedded database in ${dir} is in use by another Herald process (pid ${pid}); stop it first, or go through the running server (e.g. herald token:create --remote)`,
-        );
-      }
+      if (alive) throw new DataDirLocked(dir, pid);
       await rm(file, { force: true });
     }
   }
@@ -121,6 +130,10 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info('listening', { url: `http://localhost:${port}`, database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres' });
+  // First run: no token yet, so the way in is a one-time link, printed here on purpose (its secret
+  // is the point of the line). It stops working once any token exists.
+  const setupPath = await offerSetup(handle.db, deps.clock.now());
+  if (setupPath) log.info('no API token yet: open this link to make the first admin token and sign in', { url: absoluteUrl(config.publicUrl, setupPath) });
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -30,7 +30,7 @@ export function cookieKey(db: Db, now: Date): Promise<string> {
 }
 
 /** Starts a session for a token; only the SHA-256 of the returned secret is stored. */
-export async function startSession(db: Db, now: Date, actor: Actor, address: string, lifetimeMs: number, how: 'token' | 'link') {
+export async function startSession(db: Db, now: Date, actor: Actor, address: string, lifetimeMs: number, how: 'token' | 'link' | 'setup') {
   const secret = randomSecret();
   const row = await q.insertSession(db, {
     secret_sha256: await sha256Hex(secret),

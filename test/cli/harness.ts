@@ -21,6 +21,8 @@ export interface RunOptions {
   /** What stdin carries; `open` leaves the pipe open and never writes (a script that never answers). */
   input?: string | 'open';
   timeoutMs?: number;
+  /** The working directory (default: this process's). */
+  cwd?: string;
 }
 
 /**
@@ -30,7 +32,11 @@ export interface RunOptions {
 export function herald(args: string[], options: RunOptions = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [HERALD_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [HERALD_BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLogfmt } from '../support/logfmt.ts';
 import { runHerald, startHerald } from '../support/process.ts';
 
 /** The real `herald` binary on a real embedded data directory, as `npm start` runs it. */
@@ -52,19 +53,72 @@ describe('herald on the embedded database', () => {
     }
   });
 
-  it('when a server holds the embedded database, a second process is refused instead of opening it too', async () => {
+  it('when a server holds the embedded database, token:create is refused instead of opening it too, and says what to do instead', async () => {
     const running = await startHerald(env);
     try {
       const r = await runHerald(['token:create', '--name', 'second', '--scopes', 'admin'], env);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(/^herald: the embedded database in .* is in use by another Herald process \(pid \d+\); stop it first/);
+      const base = `http://localhost:${env.PORT}`;
+      expect(r.stderr.split('\n')).toEqual([
+        `herald: a running Herald server (pid ${running.child.pid}) holds the embedded database in ${env.HERALD_DATA_DIR}, so token:create cannot open it`,
+        `herald: first token: open the setup link that server printed in its log (${base}/console/setup/…)`,
+        `herald: another token: HERALD_URL=${base} HERALD_TOKEN=<an admin token> herald token:create --remote --name second --scopes admin`,
+        '',
+      ]);
     } finally {
       expect(await running.stop()).toBe(0);
     }
     // once it stopped, the lock is gone
     const after = await runHerald(['token:create', '--name', 'third', '--scopes', 'admin'], env);
     expect(after.code).toBe(0);
+  });
+
+  it('when it starts with no token, it logs a one-time setup link (every log line logfmt) that makes the first admin token; once used, no link is offered', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'herald-setup-'));
+    const setupEnv = { HERALD_DATA_DIR: join(own, 'data'), PORT: String(37000 + (process.pid % 1000)) };
+    try {
+      const first = await startHerald(setupEnv);
+      let token: string;
+      try {
+        for (let i = 0; i < 100 && !first.stderr().includes('no API token yet'); i++) await new Promise((r) => setTimeout(r, 50));
+        const lines = first.stderr().trim().split('\n').map(parseLogfmt);
+        const setup = lines.find((l) => l.msg === 'no API token yet: open this link to make the first admin token and sign in');
+        expect(setup).toEqual({ level: 'info', msg: 'no API token yet: open this link to make the first admin token and sign in', url: expect.stringMatching(/^http:\/\/localhost:\d+\/console\/setup\/[A-Za-z0-9_-]{43}$/) });
+        for (const l of lines) expect(Object.keys(l).slice(0, 2)).toEqual(['level', 'msg']);
+
+        // a browser: the question (and its CSRF cookie), then the form
+        const path = new URL(setup!.url!).pathname;
+        const ask = await fetch(`${first.url}${path}`, { headers: { accept: 'text/html' } });
+        expect(ask.status).toBe(200);
+        const cookie = ask.headers.getSetCookie().map((l) => l.split(';')[0]!).join('; ');
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(await ask.text())![1]!;
+        const made = await fetch(`${first.url}${path}`, {
+          method: 'POST',
+          headers: { accept: 'text/html', cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ _csrf: csrf, name: 'alice' }).toString(),
+        });
+        expect(made.status).toBe(200);
+        token = /id="f-secret"[^>]*value="([^"]+)"/.exec(await made.text())![1]!;
+        const list = await fetch(`${first.url}/api/v1/tokens`, { headers: { authorization: `Bearer ${token}` } });
+        expect(list.status).toBe(200);
+        expect(((await list.json()) as { name: string }[]).map((t) => t.name)).toEqual(['alice']);
+        expect((await fetch(`${first.url}${path}`, { headers: { accept: 'text/html' } })).status).toBe(404);
+        expect(first.stderr()).not.toContain(token);
+      } finally {
+        expect(await first.stop()).toBe(0);
+      }
+      const second = await startHerald(setupEnv);
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        const lines = second.stderr().trim().split('\n').map(parseLogfmt);
+        expect(lines.map((l) => l.msg)).toEqual(['listening']);
+      } finally {
+        expect(await second.stop()).toBe(0);
+      }
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 
   it('when a configuration value is wrong, start-up stops with one line naming the variable', async () => {

@@ -54,3 +54,11 @@ export async function findOrCreateKey(db: Db, name: string, fresh: string, now: 
   const row = await db.selectFrom('herald_keys').select('secret').where('name', '=', name).executeTakeFirstOrThrow();
   return row.secret;
 }
+
+export async function findKey(db: Db, name: string): Promise<string | undefined> {
+  return (await db.selectFrom('herald_keys').select('secret').where('name', '=', name).executeTakeFirst())?.secret;
+}
+
+export async function deleteKey(db: Db, name: string): Promise<void> {
+  await db.deleteFrom('herald_keys').where('name', '=', name).execute();
+}

@@ -26,3 +26,8 @@ export async function touchToken(db: Db, id: number, at: Date): Promise<void> {
 export function revokeToken(db: Db, id: number, at: Date): Promise<TokenRow> {
   return db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
+
+/** Whether any token was ever made (revoked ones count: they are never deleted). */
+export async function anyToken(db: Db): Promise<boolean> {
+  return (await db.selectFrom('api_tokens').select('id').limit(1).executeTakeFirst()) !== undefined;
+}

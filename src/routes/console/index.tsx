@@ -3,9 +3,12 @@ import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../../errors.ts';
 import { logLine } from '../../log.ts';
 import type { Deps } from '../../services/deps.ts';
+import { writeSchemas } from '../../services/schemas.ts';
 import * as sessions from '../../services/sessions.ts';
+import * as setup from '../../services/setup.ts';
 import { constantTimeEqual } from '../../services/tokens.ts';
 import { ConsoleErrorPage, LinkPage, SigninPage } from '../../../templates/console/signin-page.tsx';
+import { SetupClosedPage, SetupDonePage, SetupPage } from '../../../templates/console/setup-page.tsx';
 import type { ConsoleMeta } from '../../../templates/view.ts';
 import { BODY_LIMIT_BYTES } from '../http.ts';
 import { pageMeta } from '../view-models.ts';
@@ -13,7 +16,7 @@ import { consoleIncidents } from './incidents.tsx';
 import { consoleMaintenance } from './maintenance.tsx';
 import { consolePlatform } from './platform.tsx';
 import { consoleTokens } from './tokens.tsx';
-import { consoleMeta, page, readForm, seeOther, text, type Form } from './kit.ts';
+import { consoleMeta, page, readForm, seeOther, text, validate, type Form } from './kit.ts';
 import {
   clearSessionCookie,
   clientAddress,
@@ -139,6 +142,40 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
     const actor = /^[A-Za-z0-9_-]{43}$/.test(secret) ? await db.transaction().execute((trx) => sessions.redeemSigninLink(trx, now, secret)) : undefined;
     if (!actor) return page(c, <LinkPage meta={signedOutMeta(c)} name={null} action="" />, 404);
     return signInFromLink(c, actor, '/console/incidents');
+  });
+
+  // The first run's way in (services/setup.ts): a link the server prints while there is no token.
+  const setupAction = (secret: string) => `/console/setup/${secret}`;
+  const wellFormed = (secret: string) => /^[A-Za-z0-9_-]{43}$/.test(secret);
+
+  app.get('/setup/:secret', async (c) => {
+    const secret = c.req.param('secret');
+    if (!wellFormed(secret) || !(await setup.setupOpen(db, secret))) return page(c, <SetupClosedPage meta={signedOutMeta(c)} />, 404);
+    return page(c, <SetupPage meta={signedOutMeta(c)} action={setupAction(secret)} name="admin" errors={{}} />);
+  });
+
+  app.post('/setup/:secret', async (c) => {
+    const secret = c.req.param('secret');
+    const form = await readForm(c);
+    if (!signinCsrfMatches(c, text(form, '_csrf'))) return seeOther(c, setupAction(secret));
+    const now = clock.now();
+    const name = text(form, 'name');
+    const parsed = validate(writeSchemas(config, now).createToken, { name, scopes: ['admin'] });
+    if (!parsed.ok) {
+      if (!wellFormed(secret) || !(await setup.setupOpen(db, secret))) return page(c, <SetupClosedPage meta={signedOutMeta(c)} />, 404);
+      return page(c, <SetupPage meta={signedOutMeta(c)} action={setupAction(secret)} name={name} errors={parsed.errors} />, 400);
+    }
+    const done = wellFormed(secret)
+      ? await db.transaction().execute((trx) =>
+          setup.completeSetup(trx, now, { secret, name: parsed.value.name, address: clientAddress(c, config), sessionMs: config.sessionHours * 3_600_000 }),
+        )
+      : undefined;
+    if (!done) return page(c, <SetupClosedPage meta={signedOutMeta(c)} />, 404);
+    deps.log(logLine('info', 'setup: first token created', { token_id: done.row.id }));
+    await setSessionCookie(c, keys, done.sessionSecret, done.session.expiresAt, now);
+    c.set('actor', done.session.actor);
+    c.set('csrf', await keys.mac(`csrf:${done.sessionSecret}`));
+    return page(c, <SetupDonePage meta={consoleMeta(c as Context<ConsoleEnv>, deps)} name={done.row.name} secret={done.token} publicUrl={config.publicUrl.replace(/\/+$/, '')} />);
   });
 
   app.use(

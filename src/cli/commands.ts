@@ -237,26 +237,32 @@ const maintenanceOn: CommandSpec = {
   name: 'maintenance:on',
   kind: 'write',
   summary: 'put a role into maintenance (or read-only) by hand',
-  usage: 'maintenance:on [--role ROLE] [--reason TEXT] [--mode maintenance|read_only] [-y]',
+  usage: 'maintenance:on [--role ROLE] [--reason TEXT] [--mode maintenance|read_only] [--until TIME | --retry SECONDS] [-y]',
   description: [
     'Sets the role\'s manual override. Gates in front of the role then refuse requests (maintenance)',
     'or writes (read_only) until `herald maintenance:off`. stdout: the resulting state, `on` or `off`.',
     'On a terminal it asks first unless -y is given. When stdin is not a terminal (scripts, CI)',
     'it never asks and never waits: it goes ahead.',
   ],
-  options: { role: { type: 'string' }, reason: { type: 'string' }, mode: { type: 'string' }, yes: { type: 'boolean', short: 'y' } },
+  options: { role: { type: 'string' }, reason: { type: 'string' }, mode: { type: 'string' }, until: { type: 'string' }, retry: { type: 'string' }, yes: { type: 'boolean', short: 'y' } },
   optionHelp: [
     ['--role ROLE', 'the role to switch (default: web)'],
     ['--reason TEXT', 'why; shown to operators and gates as what holds the role'],
     ['--mode MODE', 'maintenance (default) or read_only'],
+    ['--until TIME', 'when you expect to be done (ISO 8601 with a timezone); gates send it as Retry-After'],
+    ['--retry SECONDS', 'the same as --until, counted from now (Laravel\'s down --retry)'],
     ['-y, --yes', 'do not ask for confirmation'],
   ],
-  examples: ['herald maintenance:on --role web --reason "Upgrading Postgres to 17"', 'herald maintenance:on --role worker --mode read_only --reason "Draining the queue" -y'],
+  examples: ['herald maintenance:on --role web --reason "Upgrading Postgres to 17" --retry 3600', 'herald maintenance:on --role worker --mode read_only --reason "Draining the queue" -y'],
   async run(ctx) {
     const role = ctx.str('role') ?? 'web';
     const mode = ctx.str('mode') ?? 'maintenance';
     if (mode !== 'maintenance' && mode !== 'read_only') throw new CliUsageError(`--mode must be maintenance or read_only (got ${JSON.stringify(mode)}); use maintenance:off to return to full`);
     const reason = ctx.str('reason') ?? (mode === 'maintenance' ? 'Maintenance mode switched on with herald maintenance:on.' : 'Read-only mode switched on with herald maintenance:on.');
+    const retry = ctx.str('retry');
+    if (retry !== undefined && ctx.str('until') !== undefined) throw new CliUsageError('give --until or --retry, not both');
+    if (retry !== undefined && !/^[1-9]\d{0,7}$/.test(retry)) throw new CliUsageError(`--retry takes a number of seconds (got ${JSON.stringify(retry)})`);
+    const until = retry !== undefined ? new Date(Date.now() + Number(retry) * 1000).toISOString() : ctx.str('until');
     if (!ctx.flag('yes')) {
       const what = mode === 'maintenance' ? `Put ${role} into maintenance? Its gates will refuse requests` : `Make ${role} read-only? Its gates will refuse writes`;
       if (!(await confirm(ctx, `${what} until \`herald maintenance:off --role ${role}\`.`))) {
@@ -266,7 +272,7 @@ const maintenanceOn: CommandSpec = {
     }
     const res = await ctx.client().request<{ role: RoleMode; message: string }>('PUT', `/api/v1/platform/roles/${encodeURIComponent(role)}/override`, {
       auth: true,
-      body: { mode, reason },
+      body: { mode, reason, ...(until !== undefined ? { until } : {}) },
       idempotencyKey: ctx.key(),
     });
     if (ctx.flag('json')) return ctx.o.json(res.body);

@@ -11,4 +11,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0004_maintenance.sql',
   '0005_public_page_indexes.sql',
   '0006_console.sql',
+  '0007_override_until.sql',
 ];

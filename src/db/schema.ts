@@ -87,6 +87,10 @@ export interface ModeOverridesTable {
   cleared_at: Date | null;
   cleared_by: string | null;
   clear_reason: string | null;
+  /** When the operator expects to be done (a hint for Retry-After; it does not end the override). */
+  until: Date | null;
+  /** Browsers on the maintenance page reload it this often (the Refresh header). */
+  refresh_seconds: number | null;
 }
 
 export interface ModeChangesTable {

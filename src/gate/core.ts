@@ -13,6 +13,8 @@ export interface GateState {
   readonly reason: string | null;
   /** True when the gate has lost Herald and is acting on the last mode it knew. */
   readonly stale: boolean;
+  /** Seconds after which a browser should reload the maintenance page (Refresh), if asked. */
+  readonly refresh?: number | null;
 }
 
 /** Where a gate learns its role's mode: a ModeClient, or the app's own snapshot in-process. */
@@ -193,7 +195,9 @@ export function createGate(options: GateOptions) {
     );
     const more = `For more information, visit ${options.statusPageUrl}`;
     if (maintenance && prefersHtml(req.headers.get('accept'))) {
-      return { action: 'respond', response: new Response(await maintenanceHtml(state), { status: 503, headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' } }) };
+      // Refresh is for people looking at the page: a browser reloads it, and gets through once it is over
+      const refresh: Record<string, string> = state.refresh ? { Refresh: String(state.refresh) } : {};
+      return { action: 'respond', response: new Response(await maintenanceHtml(state), { status: 503, headers: { ...headers, ...refresh, 'Content-Type': 'text/html; charset=utf-8' } }) };
     }
     const body = maintenance
       ? { id: 'maintenance', message: `${siteName} is temporarily unavailable. ${more}` }

@@ -6,6 +6,8 @@ interface RoleDoc {
   readonly role: string;
   readonly mode: Mode;
   readonly retry_after: string | null;
+  /** Absent from a Herald older than the override's `refresh`. */
+  readonly refresh?: number | null;
   readonly sources: readonly { readonly title: string }[];
 }
 
@@ -114,7 +116,7 @@ export class ModeClient implements ModeSource {
     if (wasStale) this.#options.log?.(`at=info msg="in contact with Herald" url=${this.#options.heraldUrl}`);
     for (const r of doc.roles) {
       const previous = this.state(r.role);
-      const next: GateState = { mode: r.mode, retryAfter: r.retry_after, reason: r.sources.map((s) => s.title).join('; ') || null, stale: false };
+      const next: GateState = { mode: r.mode, retryAfter: r.retry_after, reason: r.sources.map((s) => s.title).join('; ') || null, stale: false, ...(r.refresh ? { refresh: r.refresh } : {}) };
       this.#roles.set(r.role, next);
       if (previous.mode !== next.mode) for (const l of this.#listeners) l(r.role, next, previous);
     }

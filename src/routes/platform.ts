@@ -20,9 +20,15 @@ export function platformDocument(data: PublicData, role?: string) {
 
 const reason = z.string().trim().min(1, 'reason must not be empty').max(LIMITS.reason, `reason must be at most ${LIMITS.reason} characters`).refine((s) => !s.includes('\u0000'), 'reason must not contain NUL characters');
 
+const instant = 'must be an ISO 8601 time with a timezone, e.g. 2026-11-21T10:00:00Z';
+
 export const overrideBody = z.strictObject({
   mode: z.enum(['read_only', 'maintenance'], { message: 'must be read_only or maintenance (to return to full, clear the override)' }),
   reason,
+  /** When the operator expects to be done: gates send it as Retry-After (it does not end the override). */
+  until: z.string({ message: instant }).pipe(z.iso.datetime({ offset: true, message: instant })).transform((s) => new Date(s)).optional(),
+  /** Browsers on the maintenance page reload it every `refresh` seconds (the Refresh header). */
+  refresh: z.number({ message: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1').max(86400, 'must be at most 86400 (a day)').optional(),
 });
 export const clearBody = z.strictObject({ reason: reason.optional() });
 
@@ -102,7 +108,7 @@ export function platformRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: 
     const input = await readBody(c, overrideBody);
     const actor = c.get('actor');
     const result = await runWrite(deps, now, await idempotencyOf(c), async (trx) => {
-      const override = await setOverride(trx, config, actor, now, role, input.mode, input.reason);
+      const override = await setOverride(trx, config, actor, now, role, input.mode, input.reason, { until: input.until ?? null, refreshSeconds: input.refresh ?? null });
       const after = (await loadPlatform(trx, config, now)).find((r) => r.role === role)!;
       return { status: 200, body: { role: after, override: overrideView(override), message: `${role} is ${MODE_WORDS[after.mode]}.` } };
     }, `override set on ${role} by ${actor.name}: ${input.reason}`);
@@ -127,8 +133,8 @@ export function platformRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: 
   return app;
 }
 
-function overrideView(o: { id: number; role: string; mode: string; reason: string; set_at: Date; set_by: string; cleared_at: Date | null; cleared_by: string | null }) {
-  return { id: o.id, role: o.role, mode: o.mode, reason: o.reason, set_at: o.set_at.toISOString(), set_by: o.set_by, cleared_at: o.cleared_at?.toISOString() ?? null, cleared_by: o.cleared_by };
+function overrideView(o: { id: number; role: string; mode: string; reason: string; set_at: Date; set_by: string; until: Date | null; refresh_seconds: number | null; cleared_at: Date | null; cleared_by: string | null }) {
+  return { id: o.id, role: o.role, mode: o.mode, reason: o.reason, set_at: o.set_at.toISOString(), set_by: o.set_by, until: o.until?.toISOString() ?? null, refresh: o.refresh_seconds, cleared_at: o.cleared_at?.toISOString() ?? null, cleared_by: o.cleared_by };
 }
 
 /** Clearing the switch does not clear what an open incident or running maintenance declares: say so. */

@@ -19,9 +19,11 @@ export interface ModeSource {
   readonly kind: 'override' | 'incident' | 'maintenance';
   readonly mode: Mode;
   readonly title: string;
-  /** When it is expected to end, if known (a maintenance's scheduled_until). */
+  /** When it is expected to end, if known (a maintenance's scheduled_until, an override's until). */
   readonly until: string | null;
   readonly url: string | null;
+  /** Seconds after which a browser on the maintenance page should reload it (an override's ask). */
+  readonly refresh?: number;
 }
 
 export interface RoleMode {
@@ -33,6 +35,8 @@ export interface RoleMode {
   readonly sources: readonly ModeSource[];
   /** When the restriction is expected to end: known only if every source holding it has an end. */
   readonly retry_after: string | null;
+  /** Seconds for the maintenance page's Refresh header, when a source holding the role asks for it. */
+  readonly refresh: number | null;
 }
 
 /** Every declaration in force: active overrides, the latest modes of active incidents and running maintenance. */
@@ -42,7 +46,7 @@ export function declarationsOf(config: Config, open: readonly IncidentView[], ov
   for (const o of overrides) {
     const source = `override:${o.id}`;
     declarations.push({ role: o.role, mode: o.mode, source });
-    sources.set(source, { source, kind: 'override', mode: o.mode, title: o.reason, until: null, url: null });
+    sources.set(source, { source, kind: 'override', mode: o.mode, title: o.reason, until: o.until?.toISOString() ?? null, url: null, ...(o.refresh_seconds !== null ? { refresh: o.refresh_seconds } : {}) });
   }
   for (const v of open) {
     if (!isActive(v.kind, v.state)) continue;
@@ -63,12 +67,14 @@ export function platformModes(config: Config, open: readonly IncidentView[], ove
     const held = e.sources.map((s) => sources.get(s)!).filter(Boolean);
     const ends = held.map((s) => s.until);
     const change = latest.find((c) => c.role === e.role);
+    const refreshes = held.flatMap((s) => (s.refresh !== undefined ? [s.refresh] : []));
     return {
       role: e.role,
       mode: e.mode,
       since: change && change.to_mode === e.mode ? change.at.toISOString() : null,
       sources: held,
       retry_after: e.mode !== 'full' && ends.length > 0 && ends.every((u) => u !== null) ? ends.sort().at(-1)! : null,
+      refresh: e.mode !== 'full' && refreshes.length > 0 ? Math.min(...refreshes) : null,
     };
   });
 }
@@ -109,12 +115,24 @@ export async function recordModeChanges(db: Db, config: Config, now: Date, cause
   await m.insertModeChanges(db, changes);
 }
 
-/** Sets a role's manual override (replacing one in force, which stays in the history). */
-export async function setOverride(db: Db, config: Config, actor: Actor, now: Date, role: string, mode: 'read_only' | 'maintenance', reason: string) {
+/** What an operator may add to an override: when they expect to be done, how often browsers reload. */
+export interface OverridePlan {
+  readonly until?: Date | null;
+  readonly refreshSeconds?: number | null;
+}
+
+/**
+ * Sets a role's manual override (replacing one in force, which stays in the history). `until` is
+ * an expectation for clients (Retry-After), not a timer: the override holds until cleared.
+ */
+export async function setOverride(db: Db, config: Config, actor: Actor, now: Date, role: string, mode: 'read_only' | 'maintenance', reason: string, plan: OverridePlan = {}) {
   if (!config.roles.includes(role)) throw new AppError('not_found', `Role "${role}" is not configured (roles: ${config.roles.join(', ')}).`);
+  if (plan.until && plan.until.getTime() <= now.getTime()) {
+    throw new AppError('invalid_params', 'The request body is not valid.', [{ path: 'until', message: `must be in the future (server time is ${now.toISOString()})` }]);
+  }
   const current = (await m.activeOverrides(db)).find((o) => o.role === role);
   if (current) await m.clearOverride(db, current.id, now, actorLabel(actor), `replaced by a ${mode} override`);
-  const row = await m.insertOverride(db, { role, mode, reason, set_at: now, set_by: actorLabel(actor) });
+  const row = await m.insertOverride(db, { role, mode, reason, set_at: now, set_by: actorLabel(actor), until: plan.until ?? null, refresh_seconds: plan.refreshSeconds ?? null });
   await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'override.set', target: `role:${role}`, before: current ?? null, after: row });
   return row;
 }

@@ -366,7 +366,7 @@ describe('the scheduler', () => {
     t.clock.set('2026-03-02T12:00:00Z');
     expect(await t.tick()).toEqual({ acted: true, started: [], completed: [m.id] });
     expect((await t.status()).environments.map((e: any) => e.status)).toEqual(['green', 'green']);
-    expect(await t.role('web')).toEqual({ role: 'web', mode: 'full', since: '2026-03-02T12:00:00.000Z', sources: [], retry_after: null });
+    expect(await t.role('web')).toEqual({ role: 'web', mode: 'full', since: '2026-03-02T12:00:00.000Z', sources: [], retry_after: null, refresh: null });
 
     t.clock.set('2026-03-02T12:30:00Z');
     // 12:00 − 10:00 = 2 hours (the duration stops at completion, not at now)
@@ -790,7 +790,7 @@ describe('reschedule and cancel', () => {
     expect(stop.status).toBe(200);
     // 12:40 − 12:00 = 40 minutes
     expect(stop.body).toMatchObject({ status: 'cancelled', started_at: '2026-03-02T12:00:00.000Z', cancelled_at: '2026-03-02T12:40:00.000Z', completed_at: null, duration: '40 minutes' });
-    expect(await t.role('web')).toEqual({ role: 'web', mode: 'full', since: '2026-03-02T12:40:00.000Z', sources: [], retry_after: null });
+    expect(await t.role('web')).toEqual({ role: 'web', mode: 'full', since: '2026-03-02T12:40:00.000Z', sources: [], retry_after: null, refresh: null });
     expect((await t.status()).environments[0].status).toBe('green');
     // blue 12:00 → 12:40 = 2400 s
     expect((await t.call('GET', `/api/v1/incidents/${m.id}`)).body.scope_of_impact.environments[0].blue_seconds).toBe(2400);

@@ -35,7 +35,7 @@ describe('effective modes', () => {
     expect(await web()).toMatchObject({ mode: 'read_only', since: at(10 * MIN), sources: [expect.objectContaining({ source: `incident:${a.id}` })] });
     t.clock.set(at(25 * MIN));
     await resolve(a.id);
-    expect(await web()).toEqual({ role: 'web', mode: 'full', since: at(25 * MIN), sources: [], retry_after: null });
+    expect(await web()).toEqual({ role: 'web', mode: 'full', since: at(25 * MIN), sources: [], retry_after: null, refresh: null });
     const h = await history('web');
     expect(h.map((c: any) => [c.from, c.to, c.at])).toEqual([
       ['read_only', 'full', at(25 * MIN)],

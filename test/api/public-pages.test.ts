@@ -51,13 +51,14 @@ describe('public pages from the snapshot', () => {
     expect(next.text).toContain('The worker API is read-only.');
     const status = await t.call('GET', '/api/v1/status');
     expect(status.body.platform).toEqual([
-      { role: 'web', mode: 'full', since: null, sources: [], retry_after: null },
+      { role: 'web', mode: 'full', since: null, sources: [], retry_after: null, refresh: null },
       {
         role: 'worker',
         mode: 'read_only',
         since: at(0),
         sources: [{ source: `incident:${inc.body.id}`, kind: 'incident', mode: 'read_only', title: 'Queue backlog', until: null, url: `https://status.example.com/incidents/${inc.body.id}` }],
         retry_after: null,
+        refresh: null,
       },
     ]);
     await t.call('POST', `/api/v1/incidents/${inc.body.id}/updates`, { token: admin, body: { state: 'resolved', message: 'Drained.' } });

@@ -80,6 +80,22 @@ describe(`herald maintenance commands against a real server (${backendName})`, (
     expect(await modeOf('web')).toBe('full');
   });
 
+  it('maintenance:on --retry SECONDS (or --until TIME) gives the override an expected end that gates send as Retry-After; both at once are refused', async () => {
+    const before = Date.now();
+    const on = await herald(['maintenance:on', '--role', 'worker', '--reason', 'Queue upgrade', '--retry', '3600', '--json'], { env: srv.env(ops) });
+    expect(on.code, on.stderr).toBe(0);
+    const end = Date.parse(JSON.parse(on.stdout).role.retry_after);
+    expect(end).toBeGreaterThanOrEqual(before + 3600_000);
+    expect(end).toBeLessThanOrEqual(Date.now() + 3600_000);
+    const until = new Date(Date.now() + 7200_000).toISOString();
+    const again = await herald(['maintenance:on', '--role', 'worker', '--reason', 'Queue upgrade', '--until', until, '--json'], { env: srv.env(ops) });
+    expect(JSON.parse(again.stdout).role.retry_after).toBe(until);
+    const both = await herald(['maintenance:on', '--role', 'worker', '--until', until, '--retry', '60'], { env: srv.env(ops) });
+    expect(both).toMatchObject({ code: 2, stdout: '' });
+    expect(both.stderr).toContain('give --until or --retry, not both');
+    expect((await herald(['maintenance:off', '--role', 'worker'], { env: srv.env(ops) })).code).toBe(0);
+  });
+
   it('maintenances:info lists and shows maintenance; maintenances:run needs --confirm to take a role down; the window is read and set', async () => {
     const none = await herald(['maintenances:info'], { env: srv.env() });
     expect(none).toMatchObject({ code: 0, stdout: '', stderr: 'No open maintenance.\n' });

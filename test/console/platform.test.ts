@@ -195,7 +195,7 @@ describe('clearing an override', () => {
     expect(words(review.html)).toContain('worker returns to fully available: no open incident or running maintenance holds it.');
     t.clock.set(at(41 * MIN));
     expect((await b.post('/console/platform/worker/clear', { intent: 'confirm', _key: inputValue(review.html, '_key')! })).status).toBe(303);
-    expect(await role('worker')).toEqual({ role: 'worker', mode: 'full', since: at(41 * MIN), sources: [], retry_after: null });
+    expect(await role('worker')).toEqual({ role: 'worker', mode: 'full', since: at(41 * MIN), sources: [], retry_after: null, refresh: null });
     expect((await history('worker'))[0]).toMatchObject({ from: 'maintenance', to: 'full', at: at(41 * MIN), cause: 'override cleared on worker by ops' });
 
     const none = await b.post('/console/platform/worker/clear', { intent: 'review' });

@@ -8,7 +8,7 @@ export function activeOverrides(db: Db): Promise<OverrideRow[]> {
   return db.selectFrom('mode_overrides').selectAll().where('cleared_at', 'is', null).orderBy('role').execute();
 }
 
-export function insertOverride(db: Db, o: Omit<OverrideRow, 'id' | 'cleared_at' | 'cleared_by' | 'clear_reason'>): Promise<OverrideRow> {
+export function insertOverride(db: Db, o: Omit<OverrideRow, 'id' | 'cleared_at' | 'cleared_by' | 'clear_reason' | 'until' | 'refresh_seconds'> & Partial<Pick<OverrideRow, 'until' | 'refresh_seconds'>>): Promise<OverrideRow> {
   return db.insertInto('mode_overrides').values(o).returningAll().executeTakeFirstOrThrow();
 }
 

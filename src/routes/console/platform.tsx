@@ -96,7 +96,7 @@ export function consolePlatform(deps: Deps) {
     const input = parsed.value;
 
     if (text(form, 'intent') !== 'confirm') {
-      const proposed: OverrideRow = { id: 0, role, mode: input.mode, reason: input.reason, set_at: now, set_by: actorLabel(actor), cleared_at: null, cleared_by: null, clear_reason: null };
+      const proposed: OverrideRow = { id: 0, role, mode: input.mode, reason: input.reason, set_at: now, set_by: actorLabel(actor), cleared_at: null, cleared_by: null, clear_reason: null, until: null, refresh_seconds: null };
       const after = await outcome(now, role, (list) => [...list.filter((o) => o.role !== role), proposed]);
       return page(c, <OverrideConfirmPage meta={meta} role={await roleView(now, role)} mode={input.mode} reason={input.reason} outcome={after} formKey={newFormKey()} />);
     }

@@ -56,7 +56,24 @@ const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith
 /** The whole HTTP surface as one Hono app. Knows nothing of Node or Workers: deps bring the world in. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
-  const snapshot = new Snapshot(() => buildPublicData(deps.db, deps.config, deps.clock.now()), { clock: deps.clock });
+  // A failing rebuild is logged when it starts failing and when it recovers, not on every retry.
+  let buildFailing = false;
+  const snapshot = new Snapshot(
+    () =>
+      buildPublicData(deps.db, deps.config, deps.clock.now()).then(
+        (data) => {
+          if (buildFailing) deps.log(logLine('info', 'public data rebuilt again'));
+          buildFailing = false;
+          return data;
+        },
+        (error: unknown) => {
+          if (!buildFailing) deps.log(logLine('warn', 'public data could not be rebuilt; serving the last snapshot', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
+          buildFailing = true;
+          throw error;
+        },
+      ),
+    { clock: deps.clock },
+  );
   deps.changes.subscribe((kind) => snapshot.invalidate(kind));
   if (deps.publicVersion) {
     const publicVersion = deps.publicVersion;

@@ -99,9 +99,9 @@ async function askCommitOutcome(pg: typeof import('pg').default, url: string, xi
   }
 }
 
-/** The LISTEN connection's retry delays: 250 ms doubling to 15 s, each with up to 50 % jitter. */
+/** The LISTEN connection's retry delays: 250 ms doubling to 5 s, each with up to 50 % jitter. */
 export function reconnectDelay(attempt: number, random = Math.random): number {
-  return Math.min(15_000, 250 * 2 ** attempt) * (0.5 + random() / 2);
+  return Math.min(5_000, 250 * 2 ** attempt) * (0.5 + random() / 2);
 }
 
 /**

@@ -14,26 +14,19 @@ import { freePort, startThrowawayPostgres, type ThrowawayPostgres } from '../sup
  *
  * Four outages, one Herald process throughout: a crash (connections reset, new ones refused), a
  * clean shutdown, a host that stops answering (new connections hang until the pool's 3 s connect
- * timeout), and a frozen server (open connections go silent too). Each step's timing is printed
- * at the end.
+ * timeout), and a frozen server (open connections go silent too). Each test opens its own
+ * incident and starts from a running database and a fresh, ready Herald (beforeEach), whatever
+ * the test before it did. Each step's timing is printed at the end.
  */
 
 /** Put in DATABASE_URL (trust auth ignores it) so that a leak of the URL shows up. */
 const DB_PASSWORD = 'canary-db-password-7f3a';
 /** How long a public GET may take while the database is down. */
 const FAST_MS = 2_000;
-/** The snapshot's documented wait for a rebuild after a change (SnapshotOptions.waitMs). */
-const SNAPSHOT_WAIT_MS = 5_000;
 
 let pg: ThrowawayPostgres;
 let herald: Awaited<ReturnType<typeof startHerald>>;
 let token: string;
-let incidentId: number;
-const title = `Database drill ${process.pid}`;
-/** What each public path answered while the database was up. */
-const before = new Map<string, string>();
-/** Set by the "back" test: the message of the update posted once the database returned. */
-let backMessage = '';
 /** One line per step with its timing, printed at the end (what happened, for CI logs). */
 const timeline: string[] = [];
 const fileStarted = performance.now();
@@ -76,7 +69,23 @@ async function within<T>(ms: number, what: string, probe: () => Promise<T | unde
 }
 
 const snapshotHeader = (g: Got) => g.headers.get('x-herald-snapshot') ?? '';
-const publicPaths = () => ['/', '/api/v1/status', '/api/v4/current-status', `/incidents/${incidentId}`];
+const publicPaths = (incidentId: number) => ['/', '/api/v1/status', '/api/v4/current-status', `/incidents/${incidentId}`];
+
+/** Opens an incident of the test's own, and returns what each public path shows while all is well. */
+async function openIncident(title: string): Promise<{ id: number; before: Map<string, string> }> {
+  const opened = await post('/api/v1/incidents', { title, message: 'Checking what happens without a database.', statuses: { production: 'yellow' } });
+  expect(opened.status, opened.text).toBe(201);
+  const id = (JSON.parse(opened.text) as { id: number }).id;
+  const before = new Map<string, string>();
+  for (const path of publicPaths(id)) {
+    const g = await get(path);
+    expect(g.status, path).toBe(200);
+    expect(snapshotHeader(g), path).toBe('fresh');
+    expectIn(g.text, title, path);
+    before.set(path, g.text);
+  }
+  return { id, before };
+}
 
 /** The part of a page worth showing when an assertion on it fails (no 90-day bars). */
 const gist = (html: string) =>
@@ -91,7 +100,7 @@ function expectIn(text: string, needle: string, label: string, present = true, s
 }
 
 /** Answers 200 within FAST_MS, from the data the page had before the outage. */
-async function expectServedFromSnapshot(path: string): Promise<Got> {
+async function expectServedFromSnapshot(path: string, title: string): Promise<Got> {
   const g = await get(path);
   expect(g.status, `${path} answered ${g.status}: ${g.text.slice(0, 300)}`).toBe(200);
   expect(g.ms, `${path} took ${Math.round(g.ms)} ms`).toBeLessThan(FAST_MS);
@@ -105,21 +114,6 @@ function expectNoInternals(text: string, label: string) {
   expect(text.includes(token), `${label} holds the API token`).toBe(false);
   expect(text.includes(DB_PASSWORD), `${label} holds the database password`).toBe(false);
   expect(text.includes(pg.url('herald')), `${label} holds the database URL`).toBe(false);
-}
-
-/**
- * Herald re-LISTENs for changes about a second after the database returns (and logs it). An outage
- * that begins before then goes unnoticed until the snapshot's 30 s refresh, so each scenario
- * starts once the notification connection is back.
- */
-async function notificationsBack(ms = 5_000) {
-  const count = (re: RegExp) => herald.stderr().match(re)?.length ?? 0;
-  if (count(/msg="change notifications lost; reconnecting"/g) === 0) {
-    throw new Error('herald did not log "change notifications lost" after an outage: has the log line changed? (see notificationsBack)');
-  }
-  await within(ms, 'herald listening for change notifications again', async () =>
-    count(/msg="change notifications back"/g) >= count(/msg="change notifications lost; reconnecting"/g) ? true : undefined,
-  );
 }
 
 async function waitFresh(ms: number, what: string) {
@@ -177,6 +171,20 @@ beforeAll(async () => {
   note(`herald serve up at ${herald.url}`);
 });
 
+beforeEach(async () => {
+  // Whatever the test before did: a running database, and Herald ready and fresh again.
+  if (pg.frozen) pg.thaw();
+  if (!pg.running) await pg.start();
+  await within(30_000, '/readyz 200', async () => ((await get('/readyz')).status === 200 ? true : undefined), 200);
+  await waitFresh(30_000, '/ fresh');
+  // Herald hears of an outage that no request runs into through its notification connection,
+  // which reconnects with backoff after the previous test's outage: wait until it is back.
+  const count = (re: RegExp) => herald.stderr().match(re)?.length ?? 0;
+  await within(15_000, 'herald listening for change notifications again', async () =>
+    count(/msg="change notifications back"/g) >= count(/msg="change notifications lost; reconnecting"/g) ? true : undefined,
+  );
+});
+
 afterAll(async () => {
   console.log(`database-down timeline:\n  ${timeline.join('\n  ')}`);
   if (failed && herald) console.log(`herald's stderr:\n${herald.stderr()}`);
@@ -185,33 +193,19 @@ afterAll(async () => {
 });
 
 describe('when the database goes down under a running herald serve', () => {
-  it('while it is up, the public pages answer fresh and show the open incident', async () => {
-    const opened = await post('/api/v1/incidents', { title, message: 'Checking what happens without a database.', statuses: { production: 'yellow' } });
-    expect(opened.status, opened.text).toBe(201);
-    incidentId = (JSON.parse(opened.text) as { id: number }).id;
-
-    for (const path of publicPaths()) {
-      const g = await get(path);
-      expect(g.status, path).toBe(200);
-      expect(snapshotHeader(g), path).toBe('fresh');
-      expectIn(g.text, title, path);
-      before.set(path, g.text);
-    }
-    expect((await get('/readyz')).status).toBe(200);
-  });
-
   it('on a crash, every public page keeps answering 200 within 2 s from the last snapshot, marked stale since the outage', async () => {
+    const title = `Crash drill ${process.pid}`;
+    const { id, before } = await openIncident(title);
     const stoppedAt = Date.now();
     await pg.stop('immediate');
-
     note('cluster crashed (pg_ctl stop -m immediate)');
     // Straight after the crash, whatever Herald has or has not noticed yet.
     const first: string[] = [];
-    for (const path of publicPaths()) first.push(`${path} ${Math.round((await expectServedFromSnapshot(path)).ms)} ms`);
+    for (const path of publicPaths(id)) first.push(`${path} ${Math.round((await expectServedFromSnapshot(path, title)).ms)} ms`);
     note(`first GETs after the crash: ${first.join(', ')}`);
 
-    // Losing the notification connection counts as a change: the snapshot tries a rebuild, fails,
-    // and says so, without waiting for its 30 s refresh.
+    // Losing the notification connection makes the snapshot try a rebuild behind the requests; it
+    // fails, and the pages say so, without waiting for the 30 s refresh.
     const stale = await waitStale(3_000, 'X-Herald-Snapshot: stale after the crash');
     const since = /^stale; since=(\S+)$/.exec(snapshotHeader(stale.value))?.[1];
     note(`X-Herald-Snapshot: ${snapshotHeader(stale.value)} (${Math.round(stale.ms)} ms after the first GETs)`);
@@ -219,11 +213,11 @@ describe('when the database goes down under a running herald serve', () => {
     expect(Date.parse(since!)).toBeGreaterThanOrEqual(stoppedAt - 1_000);
     expect(Date.parse(since!)).toBeLessThanOrEqual(Date.now());
 
-    // Again and again, across the snapshot's 1 s retries: 200, fast, the same data, still stale since then.
+    // Again and again, across the snapshot's retries: 200, fast, the same data, still stale since then.
     let slowest = 0;
     for (let round = 0; round < 3; round++) {
-      for (const path of publicPaths()) {
-        const g = await expectServedFromSnapshot(path);
+      for (const path of publicPaths(id)) {
+        const g = await expectServedFromSnapshot(path, title);
         slowest = Math.max(slowest, g.ms);
         expect(snapshotHeader(g), path).toBe(`stale; since=${since}`);
         if (path.startsWith('/api/')) expect(JSON.parse(g.text), path).toEqual(JSON.parse(before.get(path)!));
@@ -231,155 +225,123 @@ describe('when the database goes down under a running herald serve', () => {
       await sleep(400);
     }
     note(`3 rounds of the 4 public GETs while down: all 200 and stale, slowest ${Math.round(slowest)} ms`);
-  });
 
-  it('the HTML pages say they could not be refreshed since the outage (and as of when they show the status)', async () => {
-    for (const path of ['/', `/incidents/${incidentId}`]) {
-      const g = await expectServedFromSnapshot(path);
-      const since = /^stale; since=(\S+)$/.exec(snapshotHeader(g))?.[1] ?? '(no stale header)';
+    // The HTML pages say they could not be refreshed since the outage, and as of when they show the status.
+    for (const path of ['/', `/incidents/${id}`]) {
+      const g = await expectServedFromSnapshot(path, title);
       expectIn(g.text, 'could not be refreshed since', path, true, true);
       expectIn(g.text, `datetime="${since}"`, path, true, true);
     }
   });
 
-  it('a write while the database is down gets a 5xx in the usual error shape, and the pages stay up', async () => {
-    const r = await post(`/api/v1/incidents/${incidentId}/updates`, { message: 'Written while the database is down.' });
+  it('a write while the database is down gets a 503 in the usual error shape, the pages stay up, and /readyz says not ready within 3 s', async () => {
+    const title = `Write drill ${process.pid}`;
+    const { id } = await openIncident(title);
+    await pg.stop('immediate');
+    const r = await post(`/api/v1/incidents/${id}/updates`, { message: 'Written while the database is down.' });
     note(`POST while down: ${r.status} ${r.text} in ${Math.round(r.ms)} ms`);
-    expect([500, 503]).toContain(r.status);
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(r.ms).toBeLessThan(5_000);
     const body = JSON.parse(r.text) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(['id', 'message']);
-    expect(body.id).toMatch(/^[a-z_]+$/);
+    expect(body.id).toBe('unavailable');
     expect(body.message).toEqual(expect.any(String));
     expect(r.text).not.toMatch(/ECONN|ETIMEDOUT|127\.0\.0\.1|\bat .+:\d+:\d+/);
     expect(r.text).not.toContain(String(pg.port));
     expectNoInternals(r.text, 'the error response');
-
-    for (const path of publicPaths()) {
-      const g = await expectServedFromSnapshot(path);
+    for (const path of publicPaths(id)) {
+      const g = await expectServedFromSnapshot(path, title);
       expectIn(g.text, 'Written while the database is down.', path, false);
     }
-  });
 
-  it('/readyz says not ready within 3 s, and herald stays up with nothing secret in its log', async () => {
-    const r = await get('/readyz');
-    note(`/readyz while down: ${r.status} ${r.text} in ${Math.round(r.ms)} ms`);
-    expect(r.status).toBe(503);
-    expect(r.ms).toBeLessThan(3_000);
-    expect(JSON.parse(r.text)).toMatchObject({ status: 'not_ready' });
-    expectNoInternals(r.text, '/readyz');
+    const ready = await get('/readyz');
+    note(`/readyz while down: ${ready.status} ${ready.text} in ${Math.round(ready.ms)} ms`);
+    expect(ready.status).toBe(503);
+    expect(ready.ms).toBeLessThan(3_000);
+    expect(JSON.parse(ready.text)).toMatchObject({ status: 'not_ready' });
+    expectNoInternals(ready.text, '/readyz');
     expect(herald.child.exitCode).toBeNull();
     expectNoInternals(herald.stderr(), "herald's stderr");
   });
 
   it('when the database is back on the same port, an update posted through the API is on the next page load, without a restart', async () => {
+    const title = `Return drill ${process.pid}`;
+    const { id } = await openIncident(title);
     const pid = herald.child.pid;
+    await pg.stop('immediate');
+    await waitStale(3_000, 'X-Herald-Snapshot: stale after the crash');
     // As on a busy site: the snapshot has just retried (and failed) when the database returns and
-    // the first update lands, well within the snapshot's 1 s between retries.
+    // the first update lands, well within the snapshot's backoff between retries.
     await sleep(1_100);
     expect(snapshotHeader(await get('/'))).toMatch(/^stale/);
     const restarting = performance.now();
     await pg.start({ wait: false });
-    backMessage = `Back at ${new Date().toISOString()}: the database returned.`;
-    const posted = await within(
+    const backMessage = `Back at ${new Date().toISOString()}: the database returned.`;
+    await within(
       10_000,
       'an update accepted after the restart',
       async () => {
-        const r = await post(`/api/v1/incidents/${incidentId}/updates`, { state: 'monitoring', message: backMessage, statuses: { production: 'green' } });
+        const r = await post(`/api/v1/incidents/${id}/updates`, { state: 'monitoring', message: backMessage, statuses: { production: 'green' } });
         return r.status === 201 ? r : undefined;
       },
       50,
     );
     note(`cluster restarting; update accepted (201) ${Math.round(performance.now() - restarting)} ms after the restart began`);
 
-    // A committed write makes the very next request wait for a rebuild (DESIGN, snapshot.ts).
-    for (const path of ['/', '/api/v1/status']) {
+    // An acknowledged write is on the very next request (snapshot.ts: versions, not flags).
+    for (const path of ['/', '/api/v1/status', `/incidents/${id}`]) {
       const g = await get(path);
       note(`first ${path} after the write: X-Herald-Snapshot: ${snapshotHeader(g)}, shows the update: ${g.text.includes(backMessage)}`);
       expect(g.status, path).toBe(200);
-      expect.soft(snapshotHeader(g), `${path}: the first load after the write`).toBe('fresh');
-      expectIn(g.text, backMessage, `${path}: the first load after the write`, true, true);
+      expect(snapshotHeader(g), `${path}: the first load after the write`).toBe('fresh');
+      expectIn(g.text, backMessage, `${path}: the first load after the write`);
     }
-
-    // However that goes, fresh data must come without a restart.
-    const fresh = await waitFresh(3_000, '/ fresh again after the restart');
-    note(`/ fresh ${Math.round(fresh.ms)} ms after that`);
-    const page = fresh.value;
-    expectIn(page.text, backMessage, '/');
-    expectIn(page.text, 'could not be refreshed', '/', false);
-    const status = await get('/api/v1/status');
-    expect(snapshotHeader(status)).toBe('fresh');
-    expectIn(status.text, backMessage, '/api/v1/status');
-    const incident = await get(`/incidents/${incidentId}`);
-    expect(incident.status).toBe(200);
-    expectIn(incident.text, backMessage, `/incidents/${incidentId}`);
-
+    expectIn((await get('/')).text, 'could not be refreshed', '/', false);
     expect((await get('/readyz')).status).toBe(200);
     expect(herald.child.pid).toBe(pid);
     expect(herald.child.exitCode).toBeNull();
   });
 
   it('on a clean shutdown, pages that were fresh turn stale within 3 s without any write, and fresh again on their own when it is back', async () => {
-    await notificationsBack();
-    expect(snapshotHeader(await get('/'))).toBe('fresh');
+    const title = `Shutdown drill ${process.pid}`;
+    const { id } = await openIncident(title);
     await pg.stop('fast');
-
     const stale = await waitStale(3_000, 'X-Herald-Snapshot: stale after the clean shutdown');
     note(`clean shutdown (pg_ctl stop -m fast): / stale after ${Math.round(stale.ms)} ms`);
-    expectIn(stale.value.text, backMessage, '/ while stale');
-    for (const path of publicPaths()) await expectServedFromSnapshot(path);
+    for (const path of publicPaths(id)) await expectServedFromSnapshot(path, title);
     expect((await get('/readyz')).status).toBe(503);
 
     await pg.start();
     // No write: the notification connection's return (or the snapshot's retry) brings fresh data.
-    const back = await waitFresh(5_000, '/ fresh again without a write');
+    const back = await waitFresh(10_000, '/ fresh again without a write');
     note(`cluster restarted: / fresh again after ${Math.round(back.ms)} ms, no write`);
     expectIn(back.value.text, 'could not be refreshed', '/', false);
     expect((await get('/readyz')).status).toBe(200);
     expectNoInternals(herald.stderr(), "herald's stderr");
   });
 
-  it('when the database host stops answering (connections hang), public pages still answer within 2 s once the outage is known', async () => {
-    await notificationsBack();
-    expect(snapshotHeader(await get('/'))).toBe('fresh');
+  it('when the database host stops answering (connections hang), no public page waits for it', async () => {
+    const title = `Hang drill ${process.pid}`;
+    const { id } = await openIncident(title);
     await pg.stop('immediate');
     const hole = await blackhole(pg.port);
     try {
-      // The first request after the outage may wait for one rebuild, at most the snapshot's waitMs.
-      const first = await get('/');
-      note(`database hangs: first / ${first.status} in ${Math.round(first.ms)} ms (${snapshotHeader(first)})`);
-      expect(first.status).toBe(200);
-      expect(first.ms, `first / took ${Math.round(first.ms)} ms`).toBeLessThan(SNAPSHOT_WAIT_MS + 1_000);
-      expectIn(first.text, title, '/');
-      // Herald knows by now, or soon: the lost notification connection made it try, and fail.
-      // (No timing asserted here: that is the loop's job.)
-      if (!snapshotHeader(first).startsWith('stale')) {
-        const stale = await within(SNAPSHOT_WAIT_MS, 'X-Herald-Snapshot: stale while the database hangs', async () => {
-          const g = await get('/');
-          return snapshotHeader(g).startsWith('stale') ? g : undefined;
-        });
-        note(`database hangs: / stale ${Math.round(stale.ms)} ms after the first`);
-      }
-
-      // From then on, nobody waits for the hanging database: retries belong in the background.
       const slow: string[] = [];
       const started = performance.now();
       let count = 0;
-      // (Stops at the first slow request: the point is made, and the file stays short.)
-      while (performance.now() - started < 3_500 && slow.length === 0) {
-        for (const path of publicPaths()) {
+      while (performance.now() - started < 4_000) {
+        for (const path of publicPaths(id)) {
           const g = await get(path);
           expect(g.status, path).toBe(200);
+          expectIn(g.text, title, path);
           count++;
-          if (g.ms >= FAST_MS) {
-            slow.push(`${path} took ${Math.round(g.ms)} ms, ${Math.round(performance.now() - started)} ms into the loop`);
-            break;
-          }
+          if (g.ms >= FAST_MS) slow.push(`${path} took ${Math.round(g.ms)} ms, ${Math.round(performance.now() - started)} ms into the loop`);
         }
         await sleep(200);
       }
       note(`database hangs: ${count} public GETs in ${Math.round(performance.now() - started)} ms, slow: ${slow.join('; ') || 'none'}`);
-      expect.soft(slow.join('; ') || 'none', 'public GETs that waited for the hanging database').toBe('none');
+      expect(slow.join('; ') || 'none', 'public GETs that waited for the hanging database').toBe('none');
 
       const ready = await get('/readyz');
       note(`database hangs: /readyz ${ready.status} in ${Math.round(ready.ms)} ms`);
@@ -389,29 +351,27 @@ describe('when the database goes down under a running herald serve', () => {
       await hole.close();
       await pg.start();
     }
-    const back = await waitFresh(8_000, '/ fresh again after the hang');
+    const back = await waitFresh(10_000, '/ fresh again after the hang');
     note(`database answers again: / fresh after ${Math.round(back.ms)} ms`);
     expect((await get('/readyz')).status).toBe(200);
     expect(herald.child.exitCode).toBeNull();
     expectNoInternals(herald.stderr(), "herald's stderr");
   }, 45_000);
 
-  it('when the database freezes (connections open, nothing answers), pages answer within 2 s, /readyz within 3 s, and a write gets an answer within 8 s', async () => {
-    await notificationsBack();
-    await waitFresh(3_000, '/ fresh before the freeze');
-    // A site in use: every public page was made from the current data before the freeze.
-    for (const path of publicPaths()) expect((await get(path)).status, path).toBe(200);
+  it('when the database freezes (connections open, nothing answers), pages answer within 2 s, /readyz within 3 s, and a write gets a 503 within 8 s', async () => {
+    const title = `Freeze drill ${process.pid}`;
+    const { id } = await openIncident(title);
     pg.freeze();
     note('database frozen (SIGSTOP)');
     try {
       let slowest = 0;
-      for (const path of publicPaths()) slowest = Math.max(slowest, (await expectServedFromSnapshot(path)).ms);
+      for (const path of publicPaths(id)) slowest = Math.max(slowest, (await expectServedFromSnapshot(path, title)).ms);
       note(`database frozen: the 4 public GETs all 200, slowest ${Math.round(slowest)} ms`);
 
       // A commander must hear back, not wait on a database that will never answer. (/readyz is
       // asked meanwhile, to keep the file short.)
       const started = performance.now();
-      const write = fetch(`${herald.url}/api/v1/incidents/${incidentId}/updates`, {
+      const write = fetch(`${herald.url}/api/v1/incidents/${id}/updates`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ message: 'Written while the database is frozen.' }),
@@ -426,11 +386,11 @@ describe('when the database goes down under a running herald serve', () => {
       expect(ready.ms).toBeLessThan(3_000);
       const outcome = await write;
       note(`database frozen: POST answered "${outcome}" after ${Math.round(performance.now() - started)} ms`);
-      expect.soft(outcome, 'a write while the database is frozen').toMatch(/^5\d\d \{"id":"[a-z_]+","message":"[^"]+"\}$/);
+      expect(outcome, 'a write while the database is frozen').toMatch(/^503 \{"id":"unavailable","message":"[^"]+"\}$/);
     } finally {
       pg.thaw();
     }
-    const back = await waitFresh(8_000, '/ fresh after the thaw');
+    const back = await waitFresh(10_000, '/ fresh after the thaw');
     note(`database thawed: / fresh after ${Math.round(back.ms)} ms`);
     expect((await get('/readyz')).status).toBe(200);
     expect(herald.child.exitCode).toBeNull();

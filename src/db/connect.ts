@@ -23,11 +23,19 @@ export interface DatabaseHandle {
 }
 
 /** Postgres through `pg`: the path for production and for many instances on one database. */
-export async function connectPostgres(url: string, options: { max?: number } = {}): Promise<DatabaseHandle> {
+export async function connectPostgres(url: string, options: { max?: number; queryTimeoutMs?: number } = {}): Promise<DatabaseHandle> {
   const { default: pg } = await import('pg');
   // A database that stops answering must not hang requests: connecting gives up after 3 s, a
-  // query after 10 s, and TCP keepalive notices a dead peer.
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 3000, query_timeout: 5_000, keepAlive: true });
+  // query after 5 s (migrations, which may build indexes for minutes, pass 0: no limit), and TCP
+  // keepalive notices a dead peer.
+  const queryTimeout = options.queryTimeoutMs ?? 5_000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 3000,
+    ...(queryTimeout > 0 ? { query_timeout: queryTimeout } : {}),
+    keepAlive: true,
+  });
   // A client that loses its server emits 'error'; with no listener Node ends the process. The pool
   // listens only while a client is idle, so every client gets a listener of its own for the time
   // it is checked out too (the query in flight reports the failure to its caller).

@@ -9,7 +9,7 @@ import type { Compressor } from '../routes/cached.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
 import { connectPGlite, connectPostgres, type DatabaseHandle } from '../db/connect.ts';
-import { loadMigrations, migrate, pendingMigrations } from '../db/migrator.ts';
+import { loadMigrations, migrate, pendingMigrations, type Migration, type MigrationReport } from '../db/migrator.ts';
 import { syncEnvironments } from '../db/queries/environments.ts';
 import { createLogger } from '../log.ts';
 import { databaseReadiness } from '../routes/health.ts';
@@ -92,11 +92,27 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * Applies pending migrations. On Postgres they run on a connection of their own with no query
+ * timeout (a migration may build an index for minutes; the server's pool gives up after 5 s).
+ * Given a `handle` (the embedded database, or a test's), on that handle.
+ */
+export async function migrateDatabase(config: Config, handle: DatabaseHandle | undefined, migrations?: readonly Migration[]): Promise<MigrationReport> {
+  if (handle) return migrate(handle.db, migrations);
+  if (!config.databaseUrl) throw new Error('migrateDatabase: the embedded database is migrated through its open handle');
+  const own = await connectPostgres(config.databaseUrl, { max: 1, queryTimeoutMs: 0 });
+  try {
+    return await migrate(own.db, migrations);
+  } finally {
+    await own.close();
+  }
+}
+
 /** Migrates, then serves Herald over HTTP until closed. */
 export async function startServer(config: Config, options: { clock?: Clock; handle?: DatabaseHandle; hostname?: string } = {}): Promise<RunningServer> {
   const handle = options.handle ?? (await openDatabase(config));
   const migrations = await loadMigrations();
-  const report = await migrate(handle.db, migrations);
+  const report = await migrateDatabase(config, options.handle || handle.backend === 'pglite' ? handle : undefined, migrations);
   if (report.applied.length) log.info('migrated', { applied: report.applied.join(',') });
   await syncEnvironments(handle.db, config.environments);
   const changes = localChanges();

@@ -68,3 +68,27 @@ describe(`migration files run whole (${backendName})`, () => {
     });
   });
 });
+
+describe.runIf(process.env.TEST_DATABASE_URL)('migrations on Postgres (herald migrate, herald serve)', () => {
+  it('when a migration runs longer than the server pool’s 5 s query timeout, it still applies', async () => {
+    const { migrateDatabase } = await import('../../src/entry/node.ts');
+    const { parseConfig } = await import('../../src/config.ts');
+    const { default: pg } = await import('pg');
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    const name = `herald_slow_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: url.toString() });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const dir = await mkdtemp(join(tmpdir(), 'herald-migrations-'));
+    try {
+      await writeFile(join(dir, '0001_slow.sql'), 'create table slow (id int);\nselect pg_sleep(6);\n');
+      url.pathname = `/${name}`;
+      const report = await migrateDatabase(parseConfig({ DATABASE_URL: url.toString() }), undefined, await loadMigrations(`${dir}/`));
+      expect(report.applied).toEqual(['0001_slow.sql']);
+    } finally {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

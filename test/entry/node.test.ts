@@ -74,11 +74,12 @@ describe('herald on the embedded database', () => {
     expect(after.code).toBe(0);
   });
 
-  it('when it starts with no token, it logs a one-time setup link (every log line logfmt) that makes the first admin token; once used, no link is offered', async () => {
+  it('when it starts with no token (run from another folder), it logs a one-time setup link (every log line logfmt) that makes the first admin token; once used, no link is offered', async () => {
     const own = await mkdtemp(join(tmpdir(), 'herald-setup-'));
     const setupEnv = { HERALD_DATA_DIR: join(own, 'data'), PORT: String(37000 + (process.pid % 1000)) };
     try {
-      const first = await startHerald(setupEnv);
+      // from a folder that is not the checkout (as after `npm link`): the pages still render
+      const first = await startHerald(setupEnv, { cwd: own });
       let token: string;
       try {
         for (let i = 0; i < 100 && !first.stderr().includes('no API token yet'); i++) await new Promise((r) => setTimeout(r, 50));
@@ -108,7 +109,7 @@ describe('herald on the embedded database', () => {
       } finally {
         expect(await first.stop()).toBe(0);
       }
-      const second = await startHerald(setupEnv);
+      const second = await startHerald(setupEnv, { cwd: own });
       try {
         await new Promise((r) => setTimeout(r, 300));
         const lines = second.stderr().trim().split('\n').map(parseLogfmt);
@@ -119,7 +120,7 @@ describe('herald on the embedded database', () => {
     } finally {
       await rm(own, { recursive: true, force: true });
     }
-  });
+  }, 90_000); // two start-ups of a real server
 
   it('when a configuration value is wrong, start-up stops with one line naming the variable', async () => {
     const r = await runHerald(['serve'], { ...env, PORT: 'eighty' });

@@ -7,7 +7,7 @@ import { Snapshot } from './cache/snapshot.ts';
 import { AppError } from './errors.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { logLine } from './log.ts';
-import { buildPublicData } from './services/public-data.ts';
+import { buildPublicData, type PublicData } from './services/public-data.ts';
 import type { Compressor } from './routes/cached.ts';
 import type { Deps } from './services/deps.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
@@ -53,27 +53,34 @@ const CSP = {
 
 const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith('/api/') && path !== '/feed.rss' && (accept ?? '').includes('text/html');
 
+/**
+ * The snapshot of what public pages show, built from the database. A failing rebuild is logged
+ * when it starts failing and when it recovers, not on every retry.
+ */
+function publicSnapshot(deps: AppDeps): Snapshot<PublicData> {
+  let failing = false;
+  const build = () => buildPublicData(deps.db, deps.config, deps.clock.now());
+  // A pooled connection the server closed while it sat idle fails at once and is then dropped:
+  // one more try gets a live one (a database that is really down fails that one as fast).
+  const closedWhileIdle = (error: unknown) => error instanceof Error && /Connection terminated unexpectedly|terminating connection/.test(error.message);
+  return new Snapshot(async () => {
+    try {
+      const data = await build().catch((error: unknown) => (closedWhileIdle(error) ? build() : Promise.reject(error)));
+      if (failing) deps.log(logLine('info', 'public data rebuilt again'));
+      failing = false;
+      return data;
+    } catch (error) {
+      if (!failing) deps.log(logLine('warn', 'public data could not be rebuilt; serving the last snapshot', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
+      failing = true;
+      throw error;
+    }
+  }, { clock: deps.clock });
+}
+
 /** The whole HTTP surface as one Hono app. Knows nothing of Node or Workers: deps bring the world in. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
-  // A failing rebuild is logged when it starts failing and when it recovers, not on every retry.
-  let buildFailing = false;
-  const snapshot = new Snapshot(
-    () =>
-      buildPublicData(deps.db, deps.config, deps.clock.now()).then(
-        (data) => {
-          if (buildFailing) deps.log(logLine('info', 'public data rebuilt again'));
-          buildFailing = false;
-          return data;
-        },
-        (error: unknown) => {
-          if (!buildFailing) deps.log(logLine('warn', 'public data could not be rebuilt; serving the last snapshot', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
-          buildFailing = true;
-          throw error;
-        },
-      ),
-    { clock: deps.clock },
-  );
+  const snapshot = publicSnapshot(deps);
   deps.changes.subscribe((kind) => snapshot.invalidate(kind));
   if (deps.publicVersion) {
     const publicVersion = deps.publicVersion;

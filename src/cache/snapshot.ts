@@ -21,6 +21,8 @@ interface RenderedEntry {
   readonly version: number;
   readonly stale: boolean;
   readonly value: Promise<Rendered>;
+  /** performance.now() when making it began: visitors wait for it until renderWaitMs after that. */
+  readonly startedAt: number;
   settled?: Rendered;
 }
 
@@ -257,17 +259,18 @@ export class Snapshot<T> {
 
   /**
    * A response rendered from the current state, made once per version, key and staleness (a
-   * page says when it could not be refreshed). A visitor waits at most `renderWaitMs` for one
-   * being made while an older one of the same key exists (making it may need the database):
-   * past that, or if making it fails, the last one made is served, marked stale; the one being
-   * made is kept for the next visitor. Only a key never made before waits for the database.
+   * page says when it could not be refreshed). While an older one of the same key exists,
+   * visitors wait for one being made (which may need the database) only until `renderWaitMs`
+   * after making began: past that, or if making it fails, the last one made is served, marked
+   * stale, and the one being made is kept for when it is done. Only a key never made before
+   * waits for the database.
    */
   async rendered(key: string, make: (state: SnapshotState<T>) => Promise<Omit<Rendered, 'encoded'>>): Promise<{ rendered: Rendered; state: SnapshotState<T> }> {
     const state = await this.current();
     const stale = state.staleSince !== null;
     let entry = this.#rendered.get(key);
     if (!entry || entry.version !== state.version || entry.stale !== stale) {
-      const made: RenderedEntry = { version: state.version, stale, value: make(state).then((r) => ({ ...r, encoded: new Map() })) };
+      const made: RenderedEntry = { version: state.version, stale, startedAt: performance.now(), value: make(state).then((r) => ({ ...r, encoded: new Map() })) };
       made.value.then(
         (r) => {
           made.settled = r;
@@ -285,13 +288,19 @@ export class Snapshot<T> {
     if (entry.settled) return { rendered: entry.settled, state };
     const previous = this.#made.get(key);
     if (!previous) return { rendered: await entry.value, state };
+    // The wait is counted from when making began, so once one visitor has waited it out, the
+    // next ones get the previous response at once.
+    const left = entry.startedAt + this.#options.renderWaitMs - performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const made = await Promise.race([
-      entry.value.catch(() => undefined),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), this.#options.renderWaitMs);
-      }),
-    ]);
+    const made =
+      left <= 0
+        ? undefined
+        : await Promise.race([
+            entry.value.catch(() => undefined),
+            new Promise<undefined>((resolve) => {
+              timer = setTimeout(() => resolve(undefined), left);
+            }),
+          ]);
     clearTimeout(timer);
     if (made) return { rendered: made, state };
     return { rendered: previous, state: stale ? state : { ...state, staleSince: this.#options.clock.now() } };

@@ -5,12 +5,11 @@ import { AppError } from '../errors.ts';
 import { latestUpdates, type FeedRow } from '../db/queries/incidents.ts';
 import { renderMarkdown } from '../render/markdown.ts';
 import type { Deps } from '../services/deps.ts';
+import { FEED_ITEMS } from '../services/public-data.ts';
 import { stateWords } from '../../templates/format.ts';
 import { sendCached, type Compressor, type PublicSnapshot } from './cached.ts';
 
 const RSS_TYPE = 'application/rss+xml; charset=utf-8';
-/** Items per feed: enough for a long outage, small enough to poll every few minutes. */
-export const FEED_ITEMS = 50;
 /** Minutes a reader may keep the feed before polling again. */
 const TTL_MINUTES = 5;
 
@@ -92,7 +91,8 @@ export function feedRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
     const key = `feed:${environment?.slug ?? ''}`;
     return sendCached(c, snapshot, key, async (state) => ({
       type: RSS_TYPE,
-      body: feedXml(config, await snapshot.remember(key, state, () => latestUpdates(db, FEED_ITEMS, environment?.slug)), environment),
+      // The whole feed is in the snapshot; one environment's is fetched once per version.
+      body: feedXml(config, environment ? await snapshot.remember(key, state, () => latestUpdates(db, FEED_ITEMS, environment.slug)) : state.data.feed, environment),
     }), compress);
   });
 

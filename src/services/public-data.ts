@@ -11,6 +11,8 @@ import { groupByIncident, incidentViews, type IncidentView, type StatusView } fr
 import { toEntry } from './incidents.ts';
 
 export const BAR_DAYS = 90;
+/** Items per feed: enough for a long outage, small enough to poll every few minutes. */
+export const FEED_ITEMS = 50;
 const DAY = 86_400_000;
 
 export interface EnvironmentBars {
@@ -31,17 +33,20 @@ export interface PublicData {
   readonly recent: readonly IncidentView[];
   /** When data last changed (the newest update or edit), or null on an empty database. */
   readonly lastChange: string | null;
+  /** The newest visible updates of every incident and maintenance: the feeds' items. */
+  readonly feed: readonly q.FeedRow[];
 }
 
 export async function buildPublicData(db: Kysely<Database>, config: Config, now: Date): Promise<PublicData> {
   const windowStart = new Date(Math.floor(now.getTime() / DAY) * DAY - (BAR_DAYS - 1) * DAY);
-  const [openRows, closedRows, recentRows, last, overrides, latestChanges] = await Promise.all([
+  const [openRows, closedRows, recentRows, last, overrides, latestChanges, feed] = await Promise.all([
     q.openIncidents(db),
     q.closedSince(db, windowStart),
     q.listIncidents(db, { limit: 5, state: 'closed', kind: 'incident' }),
     q.lastChange(db),
     m.activeOverrides(db),
     m.latestModeChanges(db, config.roles),
+    q.latestUpdates(db, FEED_ITEMS),
   ]);
   const rows = [...openRows, ...closedRows];
   const updates = await q.visibleUpdatesOf(db, rows.map((r) => r.id));
@@ -65,5 +70,6 @@ export async function buildPublicData(db: Kysely<Database>, config: Config, now:
     }),
     recent: await incidentViews(db, config, recentRows, now),
     lastChange: last?.toISOString() ?? null,
+    feed,
   };
 }

@@ -322,4 +322,22 @@ describe('Snapshot', () => {
     expect(new TextDecoder().decode(after.rendered.body)).toBe('v2');
     expect(after.state.staleSince).toBeNull();
   });
+
+  it('when one visitor has already waited out renderWaitMs for a slow page, the next ones get the last one made at once', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    const c = counter();
+    const s = new Snapshot(c.build, { clock, renderWaitMs: 50 });
+    const page = (text: string) => ({ body: new TextEncoder().encode(text), type: 'text/plain', status: 200, etag: `"${text}"` });
+    await s.rendered('k', async () => page('v1'));
+    s.invalidate('write');
+    const hang = () => new Promise<never>(() => {});
+    await s.rendered('k', hang); // waits the 50 ms
+    const started = performance.now();
+    for (let i = 0; i < 5; i++) {
+      const r = await s.rendered('k', hang);
+      expect(new TextDecoder().decode(r.rendered.body)).toBe('v1');
+      expect(r.state.staleSince).not.toBeNull();
+    }
+    expect(performance.now() - started).toBeLessThan(40);
+  });
 });

@@ -106,9 +106,8 @@ async function tokenCreate(argv: string[]): Promise<number> {
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length) throw new UsageLines([`unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`]);
   const config = parseConfig(process.env);
-  const [{ openDatabase, DataDirLocked }, { migrate }, { createToken }, sessions] = await Promise.all([
+  const [{ openDatabase, DataDirLocked, migrateDatabase }, { createToken }, sessions] = await Promise.all([
     import('./node.ts'),
-    import('../db/migrator.ts'),
     import('../services/tokens.ts'),
     import('../services/sessions.ts'),
   ]);
@@ -124,7 +123,7 @@ async function tokenCreate(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    await migrate(handle.db);
+    await migrateDatabase(config, handle.backend === 'pglite' ? handle : undefined);
     const now = new Date();
     const createdBy = `cli:${process.env.USER ?? 'unknown'}`;
     const { token, link } = await handle.db.transaction().execute(async (trx) => {
@@ -143,10 +142,10 @@ async function tokenCreate(argv: string[]): Promise<number> {
 
 async function migrateCommand(): Promise<void> {
   const config = parseConfig(process.env);
-  const [{ openDatabase }, { loadMigrations, migrate }] = await Promise.all([import('./node.ts'), import('../db/migrator.ts')]);
+  const [{ openDatabase, migrateDatabase }, { loadMigrations }] = await Promise.all([import('./node.ts'), import('../db/migrator.ts')]);
   const handle = await openDatabase(config);
   try {
-    const report = await migrate(handle.db, await loadMigrations());
+    const report = await migrateDatabase(config, handle.backend === 'pglite' ? handle : undefined, await loadMigrations());
     err(report.applied.length ? `Applied ${report.applied.join(', ')}.` : `Nothing to apply (${report.already.length} migrations already applied).`);
   } finally {
     await handle.close();

@@ -24,6 +24,17 @@ async function etagOf(bytes: Uint8Array): Promise<string> {
   return `"${Array.from(digest.slice(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')}"`;
 }
 
+/**
+ * A strong ETag names one sequence of bytes, so each coding of a body has its own: the identity
+ * body's hash, and that hash with the coding appended for the compressed forms. Derived from the
+ * identity hash (not hashed again), so it costs nothing per request, is known before the body is
+ * compressed (a 304 never compresses), and instances agree on it. That rests on one compressor
+ * giving one output for one input, as node:zlib does for a given Node build.
+ */
+function etagFor(identity: string, encoding: 'br' | 'gzip' | undefined): string {
+  return encoding ? `${identity.slice(0, -1)}-${encoding}"` : identity;
+}
+
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
   if (ifNoneMatch.trim() === '*') return true;
@@ -44,7 +55,8 @@ function pickEncoding(accept: string | undefined, compress: Compressor | undefin
 
 /**
  * Serves a public GET from the snapshot: the body is made once per snapshot version and key,
- * compressed once per encoding, and answered with a strong ETag (304 on If-None-Match).
+ * compressed once per encoding, and answered with a strong ETag per encoding (304 when
+ * If-None-Match holds the ETag of the representation this request would get).
  */
 export async function sendCached(
   c: Context,
@@ -58,20 +70,22 @@ export async function sendCached(
     const body = new TextEncoder().encode(made.body);
     return { body, type: made.type, status: made.status ?? 200, etag: await etagOf(body) };
   });
+  const accepted = pickEncoding(c.req.header('accept-encoding'), compress);
+  const encoding = rendered.body.byteLength > 512 ? accepted : undefined;
+  const etag = etagFor(rendered.etag, encoding);
   const headers = new Headers({
     'Content-Type': rendered.type,
-    ETag: rendered.etag,
+    ETag: etag,
     'Cache-Control': rendered.status === 200 ? PUBLIC_CACHE_CONTROL : 'public, max-age=5',
     Vary: 'Accept-Encoding',
     'X-Herald-Snapshot': state.staleSince ? `stale; since=${state.staleSince.toISOString()}` : 'fresh',
   });
-  if (rendered.status === 200 && matches(c.req.header('if-none-match'), rendered.etag)) {
+  if (rendered.status === 200 && matches(c.req.header('if-none-match'), etag)) {
     headers.delete('Content-Type');
     return new Response(null, { status: 304, headers });
   }
-  const encoding = pickEncoding(c.req.header('accept-encoding'), compress);
   let body: Uint8Array = rendered.body;
-  if (encoding && compress && rendered.body.byteLength > 512) {
+  if (encoding && compress) {
     let encoded = rendered.encoded.get(encoding);
     if (!encoded) {
       encoded = compress(rendered.body, encoding);

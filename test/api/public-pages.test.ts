@@ -82,6 +82,36 @@ describe('public pages from the snapshot', () => {
     expect(JSON.parse(plain.text).status).toHaveLength(2);
   });
 
+  it('when a cache in front of Herald revalidates with the ETag of another coding, it gets its own coding in full, never a 304', async () => {
+    const gz = await t.app.request('/', { headers: { 'accept-encoding': 'gzip' } });
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    const gzipTag = gz.headers.get('etag')!;
+    const html = gunzipSync(Buffer.from(await gz.arrayBuffer())).toString();
+
+    // A client that accepts no coding, sent the gzip copy's validator: the identity bytes, whole.
+    const identity = await t.app.request('/', { headers: { 'if-none-match': gzipTag } });
+    expect(identity.status).toBe(200);
+    expect(identity.headers.get('content-encoding')).toBeNull();
+    expect(identity.headers.get('vary')).toBe('Accept-Encoding');
+    expect(await identity.text()).toBe(html);
+    const identityTag = identity.headers.get('etag')!;
+    expect(identityTag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(gzipTag).toBe(`${identityTag.slice(0, -1)}-gzip"`);
+    const unchanged = await t.app.request('/', { headers: { 'if-none-match': identityTag } });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.headers.get('etag')).toBe(identityTag);
+
+    const br = await t.app.request('/', { headers: { 'accept-encoding': 'br', 'if-none-match': `${identityTag}, ${gzipTag}` } });
+    expect(br.status).toBe(200);
+    expect(br.headers.get('content-encoding')).toBe('br');
+    expect(br.headers.get('etag')).toBe(`${identityTag.slice(0, -1)}-br"`);
+    const gzUnchanged = await t.app.request('/', { headers: { 'accept-encoding': 'gzip', 'if-none-match': gzipTag } });
+    expect(gzUnchanged.status).toBe(304);
+    expect(gzUnchanged.headers.get('etag')).toBe(gzipTag);
+    expect(gzUnchanged.headers.get('vary')).toBe('Accept-Encoding');
+    expect((await t.app.request('/', { headers: { 'accept-encoding': 'gzip', 'if-none-match': identityTag } })).status).toBe(200);
+  });
+
   it('when an incident ran 3 h 41 min on production, its page says so in words, with a timeline anchor per update and the postmortem once published', async () => {
     t.clock.set(at(10 * 60 * MIN));
     const inc = await t.call('POST', '/api/v1/incidents', { token: admin, body: { title: 'Login outage', message: 'Logins fail.', statuses: { production: 'red' }, at: at(5 * 60 * MIN) } });

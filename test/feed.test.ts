@@ -369,6 +369,28 @@ describe('GET /feed.rss', () => {
     expectItems(await feed(), expected);
   });
 
+  it('when a title holds markup, the item title is plain text (no CDATA; "&", "<", ">" as references) that a text reader reads as typed', async () => {
+    t.clock.set(at(6 * HOUR + MIN)); // 16:01, before the next test's flood
+    const typed = `<script>alert(1)</script> & <b>bold</b> <edge> "q"`;
+    const m = await open({ title: typed, message: 'Looking.' });
+    const f = await feed();
+    expect(f.xml).toContain(
+      '<item><title>&#x3C;script&#x3E;alert(1)&#x3C;/script&#x3E; &#x26; &#x3C;b&#x3E;bold&#x3C;/b&#x3E; &#x3C;edge&#x3E; "q" — Investigating</title>',
+    );
+    expect(f.xml).not.toContain('<title><![CDATA[');
+    expect(f.xml).not.toContain('<script');
+    expect(f.xml).toContain('<channel><title>Herald status</title>');
+    // rss-parser reads an RSS title as text: exactly what was typed.
+    expect(f.rss.items[0]).toMatchObject({ title: `${typed} — Investigating`, guid: `${BASE}/incidents/${m.id}#update-${m.updateId}` });
+    // feedparser reads the element's text exactly as typed too. Its normalized `title` treats every
+    // RSS title as HTML and strips what looks like an HTML element, however the title is encoded
+    // (CDATA, entities or references alike), so no feed can get a typed <b> through it; only
+    // look-alikes that are not HTML elements (<edge>) survive there.
+    expect(f.fp.items[0]!['rss:title']['#']).toBe(`${typed} — Investigating`);
+    expect(f.fp.items[0]!.title).toBe('alert(1) & bold <edge> "q" — Investigating');
+    expect(f.fp.items[0]!.guid).toBe(`${BASE}/incidents/${m.id}#update-${m.updateId}`);
+  });
+
   it('when 55 updates have been posted, the feed holds the newest 50', async () => {
     t.clock.set(at(7 * HOUR)); // 17:00
     const flood = await open({ title: 'Flapping checks', message: 'Check 1.', at: at(7 * HOUR - 55 * MIN) });

@@ -22,11 +22,47 @@ const NOT_XML = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FF
 const xmlText = (s: string) => s.replace(NOT_XML, '');
 
 /**
+ * Titles are plain text (RSS Best Practices Profile): readers disagree on whether a title is HTML,
+ * so it carries no markup and no CDATA, with "&", "<" and ">" as the hexadecimal references the
+ * profile recommends. A reader that takes titles as text shows a typed `<b>` as typed; one that
+ * strips HTML from titles (feedparser does, however the title is encoded) cannot be helped.
+ */
+const titleText = (s: string) => xmlText(s).replace(/[&<>]/g, (ch) => `&#x${ch.charCodeAt(0).toString(16).toUpperCase()};`);
+
+/**
+ * The rss package puts every title in CDATA, so each title is given to it as a placeholder and
+ * its element replaced afterwards. A placeholder holds U+0001, which xmlText removes from every
+ * text that goes into the feed, and the whole element is matched in document order, so nothing
+ * else can match.
+ */
+class PlainTitles {
+  readonly #titles: string[] = [];
+
+  placeholder(title: string): string {
+    this.#titles.push(title);
+    return `\u0001${this.#titles.length - 1}\u0001`;
+  }
+
+  apply(xml: string): string {
+    let out = '';
+    let from = 0;
+    this.#titles.forEach((title, i) => {
+      const element = `<title><![CDATA[\u0001${i}\u0001]]></title>`;
+      const at = xml.indexOf(element, from);
+      if (at < 0) throw new Error(`rss did not write title ${i} as expected`);
+      out += `${xml.slice(from, at)}<title>${titleText(title)}</title>`;
+      from = at + element.length;
+    });
+    return out + xml.slice(from);
+  }
+}
+
+/**
  * The rss package always stamps `lastBuildDate` with the time of the build. Herald rebuilds per
  * instance and per snapshot version, so "now" would give every instance and every rebuild a
  * different body and ETag for the same data. The channel's date is set to the newest item's
- * instead (and left out of an empty feed). The scan skips CDATA, where a title could contain
- * the same characters.
+ * instead (and left out of an empty feed). The scan skips CDATA, where a description could
+ * contain the same characters.
  */
 function setLastBuildDate(xml: string, date: Date | undefined): string {
   const open = '<lastBuildDate>';
@@ -52,8 +88,9 @@ function setLastBuildDate(xml: string, date: Date | undefined): string {
 /** The feed as XML: a pure function of the rows (newest first) and the configuration. */
 export function feedXml(config: Config, rows: readonly FeedRow[], environment?: { readonly slug: string; readonly name: string }): string {
   const base = config.publicUrl;
+  const titles = new PlainTitles();
   const feed = new RSS({
-    title: xmlText(`${config.name} status`),
+    title: titles.placeholder(`${config.name} status`),
     description: xmlText(
       environment
         ? `Updates on ${config.name} incidents and maintenance affecting ${environment.name}, newest first.`
@@ -68,7 +105,7 @@ export function feedXml(config: Config, rows: readonly FeedRow[], environment?: 
   for (const row of rows) {
     const url = `${base}/incidents/${row.incident_id}#update-${row.id}`;
     feed.item({
-      title: xmlText(`${row.title} — ${stateWords(row.state)}`),
+      title: titles.placeholder(`${row.title} — ${stateWords(row.state)}`),
       // Sanitized by renderMarkdown; CDATA keeps it as HTML for the reader to display.
       description: xmlText(renderMarkdown(row.message).trim()),
       // With a url and no guid, rss makes the guid this url with isPermaLink="true": the update's
@@ -78,7 +115,7 @@ export function feedXml(config: Config, rows: readonly FeedRow[], environment?: 
     });
   }
   const newest = rows[0] ? new Date(rows[0].at) : undefined;
-  return setLastBuildDate(feed.xml(), newest);
+  return setLastBuildDate(titles.apply(feed.xml()), newest);
 }
 
 /** GET /feed.rss: RSS 2.0, one item per visible update, served from the snapshot. */

@@ -27,6 +27,7 @@ ul.envs>li{padding:.75rem 1rem;border-top:1px solid var(--line)}ul.envs>li:first
 .env-head{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}
 .status{font-weight:600}.status::before{content:"";display:inline-block;width:.75em;height:.75em;border-radius:50%;margin-right:.4em;background:currentColor;vertical-align:-.05em}
 .green{color:var(--green)}.yellow{color:var(--yellow)}.red{color:var(--red)}.blue{color:var(--blue)}
+figure.days{margin:0}
 ol.bars{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0 .25rem;height:2rem}
 ol.bars li{flex:1;min-width:1px;border-radius:1px;background:var(--bar-none)}
 ol.bars li.s-green{background:var(--bar-green)}ol.bars li.s-yellow{background:var(--bar-yellow)}ol.bars li.s-red{background:var(--bar-red)}ol.bars li.s-blue{background:var(--bar-blue)}

@@ -31,7 +31,7 @@ export function StatusPage({ meta, vm }: { meta: PageMeta; vm: StatusPageVM }) {
         </p>
       ))}
       <h2 id="environments">Environments</h2>
-      <ul class="envs" aria-labelledby="environments">
+      <ul class="envs">
         {vm.environments.map((e) => {
           const bars = vm.bars.find((b) => b.slug === e.slug);
           return (
@@ -41,8 +41,13 @@ export function StatusPage({ meta, vm }: { meta: PageMeta; vm: StatusPageVM }) {
                 <Status status={e.status} />
               </div>
               {bars && (
-                <>
-                  <ol class="bars" aria-label={`${e.name}, last ${bars.days.length} days`}>
+                // A figure is named by its caption and screen readers announce it; the name of a
+                // list (aria-label on <ol>) is ignored by many of them.
+                <figure class="days">
+                  <figcaption class="sr-only">
+                    {e.name}, last {bars.days.length} days
+                  </figcaption>
+                  <ol class="bars">
                     {bars.days.map((d) => (
                       <li class={`s-${d.status}`} title={`${d.date}: ${STATUS_WORDS[d.status]}, ${d.uptime}% uptime`}>
                         <span class="sr-only">
@@ -59,7 +64,7 @@ export function StatusPage({ meta, vm }: { meta: PageMeta; vm: StatusPageVM }) {
                     <span>{bars.uptime}% uptime</span>
                     <span>Today</span>
                   </p>
-                </>
+                </figure>
               )}
             </li>
           );

@@ -457,10 +457,10 @@ const incidentList: CommandSpec = {
   name: 'incident:list',
   kind: 'read',
   summary: 'incidents and maintenance, newest first',
-  usage: 'incident:list [--state open|closed] [--kind incident|maintenance] [--limit N] [--cursor C] [--json]',
+  usage: 'incident:list [--state open|closed|all] [--kind incident|maintenance] [--limit N] [--cursor C] [--json]',
   options: { state: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
   optionHelp: [
-    ['--state STATE', 'open or closed (default: both)'],
+    ['--state STATE', 'open, closed or all (default: all)'],
     ['--kind KIND', 'incident or maintenance (default: both)'],
     ['--limit N', 'how many, 1 to 100 (default: 20)'],
     ['--cursor C', 'the next page (printed on stderr when there is one)'],
@@ -543,26 +543,40 @@ const maintenancesInfo: CommandSpec = {
   kind: 'read',
   args: [0, 1],
   summary: 'a planned maintenance, or the list of open ones',
-  usage: 'maintenances:info [ID] [--all] [--json]',
-  description: ['Without ID: scheduled and running maintenance (with --all: every one). With ID: its details.'],
-  options: { all: { type: 'boolean' } },
-  optionHelp: [['--all', 'without ID: also completed and cancelled maintenance']],
-  examples: ['herald maintenances:info', 'herald maintenances:info 7'],
+  usage: 'maintenances:info [ID] [--all] [--limit N] [--cursor C] [--json]',
+  description: ['Without ID: scheduled and running maintenance (with --all: every one), latest scheduled first. With ID: its details.'],
+  options: { all: { type: 'boolean' }, limit: { type: 'string' }, cursor: { type: 'string' } },
+  optionHelp: [
+    ['--all', 'without ID: also completed and cancelled maintenance'],
+    ['--limit N', 'without ID: how many, 1 to 100 (default: 20)'],
+    ['--cursor C', 'without ID: the next page (printed on stderr when there is one)'],
+  ],
+  examples: ['herald maintenances:info', 'herald maintenances:info 7', 'herald maintenances:info --all --limit 100 --json | jq ".maintenances[].title"'],
   async run(ctx) {
     const p = ctx.o.colour.stdout;
     if (ctx.args.length === 0) {
-      const res = await ctx.client().request<MaintenanceInfo[]>('GET', '/api/v1/maintenances', { query: { state: ctx.flag('all') ? 'all' : 'open' } });
+      const limit = ctx.str('limit');
+      if (limit !== undefined && !/^\d+$/.test(limit)) throw new CliUsageError(`--limit must be a number (got ${JSON.stringify(limit)})`);
+      const all = ctx.flag('all');
+      const res = await ctx.client().request<{ maintenances: MaintenanceInfo[]; next_cursor: string | null }>('GET', '/api/v1/maintenances', {
+        query: { state: all ? 'all' : 'open', limit, cursor: ctx.str('cursor') },
+      });
       if (ctx.flag('json')) return ctx.o.json(res.body);
-      if (res.body.length === 0) return ctx.o.err(ctx.flag('all') ? 'No maintenance.' : 'No open maintenance.');
-      ctx.o.out(
-        ...table(
-          res.body.map((m) => [String(m.id), paintState(p, m.status), when(m.scheduled_for ?? m.started_at), when(m.scheduled_until), m.title]),
-          ['ID', 'STATUS', 'FROM', 'UNTIL', 'TITLE'],
-          p,
-        ),
-      );
+      const list = res.body.maintenances;
+      if (list.length === 0) ctx.o.err(all ? 'No maintenance.' : 'No open maintenance.');
+      else {
+        ctx.o.out(
+          ...table(
+            list.map((m) => [String(m.id), paintState(p, m.status), when(m.scheduled_for ?? m.started_at), when(m.scheduled_until), m.title]),
+            ['ID', 'STATUS', 'FROM', 'UNTIL', 'TITLE'],
+            p,
+          ),
+        );
+      }
+      if (res.body.next_cursor) ctx.o.err(`More: herald maintenances:info${all ? ' --all' : ''} --cursor ${res.body.next_cursor}${limit ? ` --limit ${limit}` : ''}`);
       return;
     }
+    for (const flag of ['limit', 'cursor'] as const) if (ctx.str(flag) !== undefined) throw new CliUsageError(`--${flag} pages the list; give it without ID`);
     if (ctx.flag('all')) throw new CliUsageError('--all lists every maintenance; give it without ID');
     const id = idArg(ctx);
     const res = await ctx.client().request<MaintenanceInfo>('GET', `/api/v1/maintenances/${id}`);

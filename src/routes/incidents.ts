@@ -1,37 +1,20 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { AppError, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as incidents from '../services/incidents.ts';
 import { incidentById, incidentViews } from '../services/read-model.ts';
-import { problemsOf, writeSchemas } from '../services/schemas.ts';
+import { writeSchemas } from '../services/schemas.ts';
 import { runWrite } from '../services/transaction.ts';
 import type { Deps } from '../services/deps.ts';
 import { idParam, idempotencyOf, readBody, requireToken, type Env } from './http.ts';
 import { sendCached, type Compressor, type PublicSnapshot } from './cached.ts';
+import { listQuery, pageOf, parseListQuery } from './cursor-page.ts';
 
-const listQuery = z.strictObject({
-  limit: z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
-  cursor: z.string().optional(),
-  state: z.enum(['open', 'closed'], { message: 'must be open or closed' }).optional(),
+/** Incidents and maintenance alike; `kind` narrows to one. */
+const incidentListQuery = listQuery({
   kind: z.enum(['incident', 'maintenance'], { message: 'must be incident or maintenance' }).optional(),
 });
-
-/** Cursors are opaque to clients: base64url of the last item's (started_at, id). */
-function encodeCursor(startedAt: string, id: number): string {
-  return btoa(JSON.stringify([startedAt, id])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function decodeCursor(cursor: string): { startedAt: Date; id: number } {
-  try {
-    const [at, id] = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))) as [string, number];
-    const startedAt = new Date(at);
-    if (Number.isNaN(startedAt.getTime()) || !Number.isInteger(id)) throw new Error('bad cursor');
-    return { startedAt, id };
-  } catch {
-    throw new AppError('invalid_params', 'The query is not valid.', [{ path: 'cursor', message: 'is not a cursor this server gave out' }]);
-  }
-}
 
 /** Herald's own JSON: public reads, and the commander's writes under /api/v1/incidents. */
 export function incidentRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Compressor) {
@@ -47,26 +30,18 @@ export function incidentRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: 
   );
 
   app.get('/incidents', async (c) => {
-    const parsed = listQuery.safeParse(c.req.query());
-    if (!parsed.success) throw new AppError('invalid_params', 'The query is not valid.', problemsOf(parsed.error));
-    const { limit, cursor, state, kind } = parsed.data;
+    const { limit, cursor, state, kind } = parseListQuery(incidentListQuery, c.req.query());
     const rows = await q.listIncidents(db, {
       limit: limit + 1,
-      ...(cursor ? { before: decodeCursor(cursor) } : {}),
-      ...(state ? { state } : {}),
+      ...(cursor ? { before: cursor } : {}),
+      ...(state !== 'all' ? { state } : {}),
       ...(kind ? { kind } : {}),
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextCursor = rows.length > limit && last ? encodeCursor(last.started_at.toISOString(), last.id) : null;
-    let next: string | null = null;
-    if (nextCursor) {
-      const u = new URL(`${config.publicUrl}/api/v1/incidents`);
-      for (const [k, v] of Object.entries({ limit: String(limit), state, kind, cursor: nextCursor })) if (v) u.searchParams.set(k, v);
-      next = u.toString();
-      c.header('Link', `<${next}>; rel="next"`);
-    }
-    return c.json({ incidents: await incidentViews(db, config, page, clock.now()), next_cursor: nextCursor, next });
+    const page = pageOf(c, `${config.publicUrl}/api/v1/incidents`, rows, limit, (r) => ({ at: r.started_at, id: r.id }), {
+      state: state === 'all' ? undefined : state,
+      kind,
+    });
+    return c.json({ incidents: await incidentViews(db, config, page.items, clock.now()), next_cursor: page.next_cursor, next: page.next });
   });
 
   app.get('/incidents/:id', async (c) => {

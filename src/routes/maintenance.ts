@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
-import { AppError, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as mq from '../db/queries/maintenance.ts';
 import { DAYS, describeWindow, nextWindowStart, type Window } from '../domain/windows.ts';
 import type { Deps } from '../services/deps.ts';
 import * as maintenance from '../services/maintenance.ts';
-import { problemsOf, writeSchemas } from '../services/schemas.ts';
+import { writeSchemas } from '../services/schemas.ts';
 import { runWrite } from '../services/transaction.ts';
+import { listQuery, pageOf, parseListQuery } from './cursor-page.ts';
 import { idParam, idempotencyOf, readBody, requireToken, type Env } from './http.ts';
 import { respond } from './incidents.ts';
 
@@ -16,6 +16,9 @@ function windowView(w: Window, now: Date) {
   const mm = String(w.minute % 60).padStart(2, '0');
   return { day: DAYS[w.day], time: `${hh}:${mm}`, duration_hours: w.durationMinutes / 60, description: describeWindow(w), next: nextWindowStart(w, now).toISOString() };
 }
+
+/** The same list query as /api/v1/incidents, without `kind`. */
+const maintenanceListQuery = listQuery({});
 
 /** Planned maintenance and the weekly window (DESIGN "Maintenance windows"). */
 export function maintenanceRoutes(deps: Deps) {
@@ -43,11 +46,13 @@ export function maintenanceRoutes(deps: Deps) {
   });
 
   app.get('/maintenances', async (c) => {
-    const parsed = z.strictObject({ state: z.enum(['open', 'all'], { message: 'must be open or all' }).default('open') }).safeParse(c.req.query());
-    if (!parsed.success) throw new AppError('invalid_params', 'The query is not valid.', problemsOf(parsed.error));
+    const { limit, cursor, state } = parseListQuery(maintenanceListQuery, c.req.query());
     const now = clock.now();
-    const rows = await mq.listMaintenance(db, parsed.data.state === 'open', 100);
-    return c.json(await Promise.all(rows.map((r) => maintenance.maintenanceInfo(db, now, r))));
+    const rows = await mq.listMaintenance(db, { limit: limit + 1, ...(cursor ? { before: cursor } : {}), ...(state !== 'all' ? { state } : {}) });
+    const page = pageOf(c, `${config.publicUrl}/api/v1/maintenances`, rows, limit, (r) => ({ at: r.scheduled_for, id: r.id }), {
+      state: state === 'all' ? undefined : state,
+    });
+    return c.json({ maintenances: await Promise.all(page.items.map((r) => maintenance.maintenanceInfo(db, now, r))), next_cursor: page.next_cursor, next: page.next });
   });
 
   app.get('/maintenances/:id', async (c) => {

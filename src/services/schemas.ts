@@ -155,7 +155,8 @@ export function problemsOf(error: z.ZodError): FieldProblem[] {
     if (i.code === 'unrecognized_keys') {
       return { path: path || '(body)', message: `unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}` };
     }
-    if (i.code === 'invalid_type' && i.input === undefined) return { path, message: 'is required' };
+    // a coerced number that was not one ("limit=ten") comes as NaN, with no input either: not missing
+    if (i.code === 'invalid_type' && i.input === undefined && !('received' in i && i.received === 'NaN')) return { path, message: 'is required' };
     if (i.code === 'invalid_key') return { path, message: i.issues[0]?.message ?? i.message };
     return { path: path || '(body)', message: i.message };
   });

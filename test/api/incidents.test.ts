@@ -252,7 +252,7 @@ describe('lists and Heroku shapes', () => {
   it('when a list query is wrong, every problem is listed', async () => {
     const r = await t.call('GET', '/api/v1/incidents?limit=0&state=maybe&cursor=zzz');
     expect(r.status).toBe(400);
-    expect(r.body.errors.map((e: any) => e.path).sort()).toEqual(['limit', 'state']);
+    expect(r.body.errors.map((e: any) => e.path).sort()).toEqual(['cursor', 'limit', 'state']);
     const c = await t.call('GET', '/api/v1/incidents?cursor=zzz');
     expect(c.body.errors).toEqual([{ path: 'cursor', message: 'is not a cursor this server gave out' }]);
   });

@@ -181,7 +181,7 @@ describe('scheduling by time', () => {
   });
 
   it('when the end is not after the start, scheduled_for is in the past, or both ways are given, it answers 400 naming the field', async () => {
-    const before = (await t.call('GET', '/api/v1/maintenances?state=all')).body.length;
+    const before = (await t.call('GET', '/api/v1/maintenances?state=all&limit=100')).body.maintenances.length;
     const backwards = await t.schedule({ scheduled_for: '2026-03-03T12:00:00Z', scheduled_until: '2026-03-03T11:00:00Z' });
     expect(backwards.status).toBe(400);
     expect(backwards.body.errors).toEqual([{ path: 'scheduled_until', message: 'must be after scheduled_for' }]);
@@ -205,7 +205,7 @@ describe('scheduling by time', () => {
     const noZone = await t.schedule({ scheduled_for: '2026-03-03T10:00:00' });
     expect(noZone.status).toBe(400);
     expect(noZone.body.errors).toEqual([{ path: 'scheduled_for', message: 'must be an ISO 8601 time with a timezone, e.g. 2026-11-21T10:00:00Z' }]);
-    expect((await t.call('GET', '/api/v1/maintenances?state=all')).body.length).toBe(before);
+    expect((await t.call('GET', '/api/v1/maintenances?state=all&limit=100')).body.maintenances.length).toBe(before);
   });
 
   it('when environments or modes name unknown ones, it answers 400 with each path', async () => {
@@ -385,10 +385,12 @@ describe('the scheduler', () => {
       ['maintenance', 'full', '2026-03-02T12:00:00.000Z'],
       ['full', 'maintenance', '2026-03-02T10:00:00.000Z'],
     ]);
-    // open lists no longer include it; all does
-    expect((await t.call('GET', '/api/v1/maintenances')).body.map((x: any) => x.id)).not.toContain(m.id);
-    expect((await t.call('GET', '/api/v1/maintenances?state=all')).body.map((x: any) => x.id)).toContain(m.id);
-    expect((await t.call('GET', '/api/v1/maintenances?state=closed')).status).toBe(400);
+    // open lists no longer include it; closed and all do (all is the default)
+    const ids = async (query: string) => (await t.call('GET', `/api/v1/maintenances${query}`)).body.maintenances.map((x: any) => x.id);
+    expect(await ids('?state=open')).not.toContain(m.id);
+    expect(await ids('?state=closed')).toContain(m.id);
+    expect(await ids('?state=all')).toContain(m.id);
+    expect(await ids('')).toContain(m.id);
   });
 
   it('when auto_start is false the scheduler leaves it scheduled; started by hand, it is still completed on time', async () => {
@@ -907,5 +909,72 @@ describe('what the public sees', () => {
     expect(v1.scheduled.map((s: any) => s.id)).toEqual([sooner.id, later.id]);
     const page = (await t.call('GET', '/', { headers: { accept: 'text/html' } })).body as string;
     expect(page.indexOf('Sooner')).toBeLessThan(page.indexOf('Later'));
+  });
+});
+
+describe('the maintenance list', () => {
+  let t: App;
+
+  it('when a client pages with limit, it gets {maintenances, next_cursor, next} and a Link header, latest scheduled first, and one scheduled meanwhile shifts nothing', async () => {
+    t = await fresh();
+    t.clock.set('2026-03-02T09:00:00Z');
+    // two share a start: the newer id comes first
+    for (const day of ['03', '04', '04', '05', '06']) expect((await t.schedule({ scheduled_for: `2026-03-${day}T10:00:00Z` })).status).toBe(201);
+    const expected = (await t.db.selectFrom('incidents').select('id').where('kind', '=', 'maintenance').orderBy('scheduled_for', 'desc').orderBy('id', 'desc').execute()).map((r) => r.id);
+
+    const seen: number[] = [];
+    let next = '/api/v1/maintenances?limit=2';
+    let pages = 0;
+    while (next) {
+      const page = await t.call('GET', next.replace('https://status.example.com', ''));
+      expect(page.status).toBe(200);
+      expect(Object.keys(page.body).sort()).toEqual(['maintenances', 'next', 'next_cursor']);
+      seen.push(...page.body.maintenances.map((m: any) => m.id));
+      if (pages++ === 0) expect((await t.schedule({ title: 'Scheduled while paging', scheduled_for: '2026-03-20T10:00:00Z' })).status).toBe(201);
+      next = page.body.next ?? '';
+      if (next) {
+        expect(page.headers.get('link')).toBe(`<${next}>; rel="next"`);
+        expect(new URL(next).searchParams.get('cursor')).toBe(page.body.next_cursor);
+      } else {
+        expect(page.headers.get('link')).toBeNull();
+        expect(page.body.next_cursor).toBeNull();
+      }
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual(expected);
+  });
+
+  it('when state is open, closed or all, the list holds those, and the next page keeps the filter; the default is all, as for incidents', async () => {
+    const all = (await t.call('GET', '/api/v1/maintenances?limit=100')).body.maintenances.map((m: any) => m.id);
+    const cancelled = all.slice(0, 3);
+    for (const id of cancelled) expect((await t.call('POST', `/api/v1/maintenances/${id}/cancel`, { token: t.admin, body: {} })).status).toBe(200);
+    const ids = async (query: string) => (await t.call('GET', `/api/v1/maintenances${query}`)).body.maintenances.map((m: any) => m.id);
+    expect(await ids('?state=all&limit=100')).toEqual(all);
+    expect(await ids('?state=closed&limit=100')).toEqual(cancelled);
+    expect(await ids('?state=open&limit=100')).toEqual(all.slice(3));
+    const first = await t.call('GET', '/api/v1/maintenances?state=closed&limit=2');
+    expect(new URL(first.body.next).searchParams.get('state')).toBe('closed');
+    const second = await t.call('GET', first.body.next.replace('https://status.example.com', ''));
+    expect([...first.body.maintenances, ...second.body.maintenances].map((m: any) => m.id)).toEqual(cancelled);
+    expect(second.body.next).toBeNull();
+    // the incidents list takes the same words
+    const incidents = await t.call('GET', '/api/v1/incidents?state=all&kind=maintenance&limit=100');
+    expect(incidents.status).toBe(200);
+    expect(incidents.body.incidents.map((i: any) => i.id).sort()).toEqual([...all].sort());
+  });
+
+  it('when state, limit or cursor is wrong, one 400 lists every problem, as the incidents list does', async () => {
+    for (const list of ['maintenances', 'incidents']) {
+      const r = await t.call('GET', `/api/v1/${list}?limit=0&state=maybe&cursor=zzz`);
+      expect(r.status).toBe(400);
+      expect(r.body.errors).toEqual([
+        { path: 'limit', message: 'must be at least 1' },
+        { path: 'cursor', message: 'is not a cursor this server gave out' },
+        { path: 'state', message: 'must be open, closed or all' },
+      ]);
+      expect((await t.call('GET', `/api/v1/${list}?limit=101`)).body.errors).toEqual([{ path: 'limit', message: 'must be at most 100' }]);
+      expect((await t.call('GET', `/api/v1/${list}?limit=ten`)).body.errors).toEqual([{ path: 'limit', message: 'must be a number' }]);
+    }
+    expect((await t.call('GET', '/api/v1/maintenances?kind=incident')).status).toBe(400);
   });
 });

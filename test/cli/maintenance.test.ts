@@ -158,6 +158,41 @@ describe(`herald maintenance commands against a real server (${backendName})`, (
     await srv.api('POST', `/api/v1/maintenances/${id}/cancel`, ops, {});
   });
 
+  it('maintenances:info pages as incident:list does: --limit prints the next page\'s command, --cursor gets it, --json is the API\'s page, --all adds closed ones', async () => {
+    const schedule = async (title: string, days: number) => {
+      const at = new Date(Date.now() + days * 86_400_000);
+      const res = await srv.api('POST', '/api/v1/maintenances', ops, { title, message: 'Planned work.', scheduled_for: at.toISOString() });
+      expect(res.status).toBe(201);
+      return res.body.id as number;
+    };
+    const sooner = await schedule('Disk swap', 2);
+    const later = await schedule('Kernel upgrade', 3);
+
+    const first = await herald(['maintenances:info', '--limit', '1'], { env: srv.env() });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`^ID +STATUS +FROM +UNTIL +TITLE\\n${later} +scheduled .* Kernel upgrade\\n$`));
+    expect(first.lines).toEqual([expect.stringMatching(/^More: herald maintenances:info --cursor \S+ --limit 1$/)]);
+    const more = first.lines[0]!.replace('More: herald ', '').split(' ');
+    const second = await herald(more, { env: srv.env() });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(new RegExp(`^ID +STATUS +FROM +UNTIL +TITLE\\n${sooner} +scheduled .* Disk swap\\n$`));
+    expect(second.stderr).toBe('');
+
+    const [json, all, withId] = await Promise.all([
+      herald(['maintenances:info', '--json'], { env: srv.env() }),
+      herald(['maintenances:info', '--all', '--limit', '100', '--json'], { env: srv.env() }),
+      herald(['maintenances:info', String(sooner), '--limit', '1'], { env: srv.env() }),
+    ]);
+    expect(JSON.parse(json.stdout)).toEqual({ maintenances: [expect.objectContaining({ id: later }), expect.objectContaining({ id: sooner })], next_cursor: null, next: null });
+    const everyOne = JSON.parse(all.stdout).maintenances as { id: number; status: string }[];
+    expect(everyOne.slice(0, 2).map((m) => m.id)).toEqual([later, sooner]);
+    expect(everyOne.some((m) => m.status === 'cancelled')).toBe(true);
+    expect(withId).toMatchObject({ code: 2, stdout: '' });
+    expect(withId.lines[0]).toBe('herald: --limit pages the list; give it without ID');
+
+    for (const id of [sooner, later]) await srv.api('POST', `/api/v1/maintenances/${id}/cancel`, ops, {});
+  });
+
   it('on a terminal: maintenance:on asks first (no answer, no change; -y skips it); colour only there, and never with NO_COLOR', async (t) => {
     if (!(await terminal)) return t.skip('util-linux `script` is not installed: no pseudo-terminal to test with');
     const [declined, list, listNoColour] = await Promise.all([

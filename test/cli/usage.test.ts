@@ -98,7 +98,7 @@ describe('herald CLI: help, usage errors, unreachable server', () => {
       expect(r.lines[0]).toBe(first);
     };
     usage(noUrl, 'herald: no Herald server given: set HERALD_URL or pass --url URL (e.g. http://localhost:3000)');
-    expect(noUrl.lines.slice(1)).toEqual(['Usage: herald incident:list [--state open|closed] [--kind incident|maintenance] [--limit N] [--cursor C] [--json]', 'See `herald incident:list --help`.']);
+    expect(noUrl.lines.slice(1)).toEqual(['Usage: herald incident:list [--state open|closed|all] [--kind incident|maintenance] [--limit N] [--cursor C] [--json]', 'See `herald incident:list --help`.']);
     usage(unknownFlag, 'herald: unknown option --colour');
     usage(missing, 'herald: incident:open needs --message (or --message-file)');
     usage(noToken, 'herald: this command needs an API token: set HERALD_TOKEN or pass --token (make one with `herald token:create`)');

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { Database, IncidentRow, IncidentsTable, UpdateRow } from '../schema.ts';
+import { afterKey, type PageKey } from './keyset.ts';
 
 type Db = Kysely<Database>;
 
@@ -79,8 +80,8 @@ export function openIncidents(db: Db): Promise<IncidentRow[]> {
 
 export interface IncidentPage {
   readonly limit: number;
-  /** Keyset: only incidents strictly before this (started_at, id) in newest-first order. */
-  readonly before?: { readonly startedAt: Date; readonly id: number };
+  /** Keyset: only incidents after this (started_at, id) in newest-first order. */
+  readonly before?: PageKey;
   readonly since?: Date;
   readonly state?: 'open' | 'closed';
   readonly kind?: 'incident' | 'maintenance';
@@ -93,8 +94,8 @@ export interface IncidentPage {
 export function listIncidents(db: Db, page: IncidentPage): Promise<IncidentRow[]> {
   let q = db.selectFrom('incidents').selectAll();
   if (page.before) {
-    const { startedAt, id } = page.before;
-    q = q.where((eb) => eb.or([eb('started_at', '<', startedAt), eb.and([eb('started_at', '=', startedAt), eb('id', '<', id)])]));
+    const key = page.before;
+    q = q.where((eb) => afterKey(eb, 'started_at', key));
   }
   if (page.since) q = q.where('started_at', '>=', page.since);
   if (page.state === 'open') q = q.where('resolved_at', 'is', null);

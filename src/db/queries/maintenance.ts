@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, IncidentRow } from '../schema.ts';
+import { afterKey, type PageKey } from './keyset.ts';
 
 type Db = Kysely<Database>;
 
@@ -42,8 +43,21 @@ export function dueToComplete(db: Db, now: Date): Promise<IncidentRow[]> {
     .execute();
 }
 
-export function listMaintenance(db: Db, open: boolean, limit: number): Promise<IncidentRow[]> {
+export interface MaintenancePage {
+  readonly limit: number;
+  /** Keyset: only maintenance after this (scheduled_for, id) in latest-scheduled-first order. */
+  readonly before?: PageKey;
+  readonly state?: 'open' | 'closed';
+}
+
+/** One page of maintenance, latest scheduled first by (scheduled_for, id). */
+export function listMaintenance(db: Db, page: MaintenancePage): Promise<IncidentRow[]> {
   let q = db.selectFrom('incidents').selectAll().where('kind', '=', 'maintenance');
-  q = open ? q.where('resolved_at', 'is', null) : q;
-  return q.orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  if (page.before) {
+    const key = page.before;
+    q = q.where((eb) => afterKey(eb, 'scheduled_for', key));
+  }
+  if (page.state === 'open') q = q.where('resolved_at', 'is', null);
+  if (page.state === 'closed') q = q.where('resolved_at', 'is not', null);
+  return q.orderBy('scheduled_for', (o) => o.desc().nullsFirst()).orderBy('id', 'desc').limit(page.limit).execute();
 }

@@ -24,9 +24,9 @@ import type { ConsoleEnv } from './session.ts';
 const CLOSED_PER_PAGE = 25;
 
 /** "1733000000000.42": where a page of closed incidents ends (started_at in ms, id). */
-function parseBefore(raw: string | undefined): { startedAt: Date; id: number } | undefined {
+function parseBefore(raw: string | undefined): { at: Date; id: number } | undefined {
   const m = /^(\d{1,15})\.(\d{1,10})$/.exec(raw ?? '');
-  return m ? { startedAt: new Date(Number(m[1])), id: Number(m[2]) } : undefined;
+  return m ? { at: new Date(Number(m[1])), id: Number(m[2]) } : undefined;
 }
 
 /** Incidents in the console: the list, opening one, updates, resolving, the title, the postmortem. */

@@ -171,7 +171,7 @@ export function consoleMaintenance(deps: Deps) {
   async function overview(c: Context<ConsoleEnv>, forms: Partial<MaintenanceForms> = {}, status: Status = 200) {
     const now = clock.now();
     const window = await theWindow(now);
-    const [openRows, allRows] = await Promise.all([mq.listMaintenance(db, true, 100), mq.listMaintenance(db, false, 100)]);
+    const [openRows, allRows] = await Promise.all([mq.listMaintenance(db, { limit: 100, state: 'open' }), mq.listMaintenance(db, { limit: 100 })]);
     const finished = allRows
       .filter((r) => r.resolved_at !== null)
       .sort((a, b) => b.resolved_at!.getTime() - a.resolved_at!.getTime())

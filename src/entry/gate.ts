@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { createGate, type GateOptions, type GateRequest } from '../gate/core.ts';
 import { ModeClient } from '../gate/mode-client.ts';
+import { createLogger } from '../log.ts';
 
 export interface ProxyOptions extends Omit<GateOptions, 'modes'> {
   readonly upstream: string;
@@ -65,10 +66,11 @@ function answerRaw(socket: Duplex, status: number, statusText: string, headers: 
  * judges the open ones again and closes those the new mode refuses.
  */
 export async function startGateProxy(options: ProxyOptions) {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const modes = new ModeClient({ heraldUrl: options.heraldUrl, log });
+  // one line each, in Herald's log format (src/log.ts), from the gate, its mode client and here
+  const writeLine = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const modes = new ModeClient({ heraldUrl: options.heraldUrl, log: writeLine });
   await modes.ready(3000);
-  const decide = createGate({ ...options, modes, log });
+  const decide = createGate({ ...options, modes, log: writeLine });
   const upstream = new URL(options.upstream);
   const client = upstream.protocol === 'https:' ? https : http;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 256 });
@@ -231,7 +233,7 @@ export async function startGateProxy(options: ProxyOptions) {
   await new Promise<void>((resolve) => server.listen(options.port, options.hostname ?? '0.0.0.0', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  log(`at=info msg="gate listening" url=http://localhost:${port} upstream=${upstream.origin} role=${options.role} herald=${options.heraldUrl}`);
+  createLogger(writeLine).info('gate listening', { url: `http://localhost:${port}`, upstream: upstream.origin, role: options.role, herald: options.heraldUrl });
   return {
     port,
     modes,

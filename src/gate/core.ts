@@ -1,8 +1,8 @@
 import { MaintenancePage } from '../../templates/maintenance-page.tsx';
 import type { Mode } from '../domain/vocabulary.ts';
+import { createLogger } from '../log.ts';
 import { signBypass, verifyBypass } from './bypass.ts';
 import { allowList } from './cidr.ts';
-
 
 /** What a gate knows about its role right now. */
 export interface GateState {
@@ -36,7 +36,11 @@ export interface GateOptions {
   readonly bypass?: { readonly secret: string; readonly path?: string; readonly ttlSeconds?: number };
   /** A page to serve browsers instead of the built-in one (fetched, cached, fallback on failure). */
   readonly maintenancePageUrl?: string;
-  /** One logfmt line per refusal goes here (default: console.error). */
+  /**
+   * Where the gate's log lines go, one at a time (default: console.error). They are Herald's
+   * one log format (src/log.ts): `level=… msg=…` first; a refusal then carries the fields of
+   * Heroku's router, `code=H80 desc=… method=… path=… host=… fwd=… role=… status=503`.
+   */
   readonly log?: (line: string) => void;
   readonly now?: () => Date;
 }
@@ -55,13 +59,6 @@ export interface GateRequest {
 export type Decision =
   | { readonly action: 'pass'; readonly headers: Record<string, string> }
   | { readonly action: 'respond'; readonly response: Response };
-
-function logfmt(fields: Record<string, string | number | undefined>): string {
-  return Object.entries(fields)
-    .filter(([, v]) => v !== undefined && v !== '')
-    .map(([k, v]) => `${k}=${/^[\w./:@-]+$/.test(String(v)) ? v : JSON.stringify(String(v))}`)
-    .join(' ');
-}
 
 function cookie(headers: Headers, name: string): string | undefined {
   for (const part of (headers.get('cookie') ?? '').split(';')) {
@@ -92,7 +89,7 @@ export function prefersHtml(accept: string | null): boolean {
 export function createGate(options: GateOptions) {
   const siteName = options.siteName ?? 'The API';
   const now = options.now ?? (() => new Date());
-  const log = options.log ?? ((line: string) => console.error(line));
+  const log = createLogger(options.log ?? ((line: string) => console.error(line)));
   const ipAllowed = allowList(options.allowIps ?? []);
   const allowPaths = options.allowPaths ?? [];
   const bypassPath = options.bypass ? (options.bypass.path ?? `/${options.bypass.secret}`) : undefined;
@@ -118,7 +115,7 @@ export function createGate(options: GateOptions) {
             customPage = { html: await res.text(), fetchedAt: now().getTime() };
           } catch (error) {
             pageFailedAt = now().getTime();
-            log(logfmt({ at: 'warn', msg: 'maintenance page fetch failed; using the built-in page', url, error: String(error) }));
+            log.warn('maintenance page fetch failed; using the built-in page', { url, error: String(error) });
           } finally {
             pageFetch = undefined;
           }
@@ -148,7 +145,8 @@ export function createGate(options: GateOptions) {
     const state = options.modes.state(options.role);
     if (state.stale !== lastStale) {
       lastStale = state.stale;
-      log(logfmt({ at: state.stale ? 'warn' : 'info', msg: state.stale ? 'lost contact with Herald; keeping the last known mode' : 'in contact with Herald again', role: options.role, mode: state.mode }));
+      if (state.stale) log.warn('lost contact with Herald; keeping the last known mode', { role: options.role, mode: state.mode });
+      else log.info('in contact with Herald again', { role: options.role, mode: state.mode });
     }
     const modeHeaders = { [MODE_HEADER]: state.mode };
     const path = req.url.pathname;
@@ -179,20 +177,18 @@ export function createGate(options: GateOptions) {
     const maintenance = state.mode === 'maintenance';
     const headers: Record<string, string> = { ...modeHeaders, 'Cache-Control': 'no-store' };
     if (state.retryAfter) headers['Retry-After'] = new Date(state.retryAfter).toUTCString();
-    log(
-      logfmt({
-        at: 'error',
-        code: 'H80',
-        desc: maintenance ? 'Maintenance mode' : 'Read-only mode',
-        method: req.method,
-        path,
-        host: req.headers.get('host') ?? undefined,
-        fwd: req.ip,
-        role: options.role,
-        status: 503,
-        stale: state.stale ? 'true' : undefined,
-      }),
-    );
+    const desc = maintenance ? 'Maintenance mode' : 'Read-only mode';
+    log.error(desc, {
+      code: 'H80',
+      desc,
+      method: req.method,
+      path,
+      host: req.headers.get('host') || undefined,
+      fwd: req.ip || undefined,
+      role: options.role,
+      status: 503,
+      stale: state.stale || undefined,
+    });
     const more = `For more information, visit ${options.statusPageUrl}`;
     if (maintenance && prefersHtml(req.headers.get('accept'))) {
       // Refresh is for people looking at the page: a browser reloads it, and gets through once it is over

@@ -1,4 +1,5 @@
 import type { Mode } from '../domain/vocabulary.ts';
+import { createLogger, type Logger } from '../log.ts';
 import type { GateState, ModeSource } from './core.ts';
 import { EventStreamParser } from './event-stream.ts';
 
@@ -24,6 +25,7 @@ export interface ModeClientOptions {
   readonly silenceMs?: number;
   /** The mode assumed before Herald has ever answered. */
   readonly initialMode?: Mode;
+  /** Where log lines go, one at a time, in Herald's log format (src/log.ts); none without it. */
   readonly log?: (line: string) => void;
   readonly fetch?: typeof fetch;
 }
@@ -42,6 +44,7 @@ export class ModeClient implements ModeSource {
   readonly #options: Required<Omit<ModeClientOptions, 'log' | 'fetch'>> & Pick<ModeClientOptions, 'log' | 'fetch'>;
   readonly #roles = new Map<string, GateState>();
   readonly #listeners = new Set<Listener>();
+  readonly #log: Logger;
   #stale = true;
   #stopped = false;
   #abort: AbortController | undefined;
@@ -60,6 +63,7 @@ export class ModeClient implements ModeSource {
       ...options,
       heraldUrl: options.heraldUrl.replace(/\/+$/, ''),
     };
+    this.#log = createLogger(options.log ?? (() => {}));
     this.#firstContact = new Promise((resolve) => (this.#resolveFirst = resolve));
     void this.#run();
   }
@@ -113,7 +117,7 @@ export class ModeClient implements ModeSource {
   #apply(doc: { roles: readonly RoleDoc[] }) {
     const wasStale = this.#stale;
     this.#stale = false;
-    if (wasStale) this.#options.log?.(`at=info msg="in contact with Herald" url=${this.#options.heraldUrl}`);
+    if (wasStale) this.#log.info('in contact with Herald', { url: this.#options.heraldUrl });
     for (const r of doc.roles) {
       const previous = this.state(r.role);
       const next: GateState = { mode: r.mode, retryAfter: r.retry_after, reason: r.sources.map((s) => s.title).join('; ') || null, stale: false, ...(r.refresh ? { refresh: r.refresh } : {}) };
@@ -127,7 +131,7 @@ export class ModeClient implements ModeSource {
     if (!this.#stale) {
       this.#stale = true;
       const modes = [...this.#roles].map(([role, s]) => `${role}:${s.mode}`).join(',');
-      this.#options.log?.(`at=warn msg="lost contact with Herald; keeping the last known modes" modes=${modes || 'none'} error=${JSON.stringify(String(error))}`);
+      this.#log.warn('lost contact with Herald; keeping the last known modes', { modes: modes || 'none', error: String(error) });
     }
   }
 

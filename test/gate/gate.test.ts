@@ -6,6 +6,7 @@ import { prefersHtml, type GateOptions, type GateState, type ModeSource } from '
 import { withPlatformGate } from '../../src/gate/fetch.ts';
 import { platformGate } from '../../src/gate/middleware.ts';
 import type { Mode } from '../../src/domain/vocabulary.ts';
+import { parseLogfmt } from '../support/logfmt.ts';
 
 function source(initial: Mode, extra: Partial<GateState> = {}) {
   let state: GateState = { mode: initial, retryAfter: null, reason: null, stale: false, ...extra };
@@ -56,7 +57,9 @@ describe(`platformGate (${form})`, () => {
     expect(post.headers.get('cache-control')).toBe('no-store');
     expect(post.headers.get('platform-mode')).toBe('read_only');
     expect(await post.json()).toEqual({ id: 'read_only', message: 'Acme API is in read-only mode: reads work, changes are refused for now. For more information, visit https://status.example.com' });
-    expect(logs).toEqual(['at=error code=H80 desc="Read-only mode" method=POST path=/apps host=api.example.com fwd=203.0.113.9 role=web status=503']);
+    // Herald's one log format (level and msg first), then Heroku's router fields
+    expect(logs).toEqual(['level=error msg="Read-only mode" code=H80 desc="Read-only mode" method=POST path=/apps host=api.example.com fwd=203.0.113.9 role=web status=503']);
+    expect(parseLogfmt(logs[0]!)).toEqual({ level: 'error', msg: 'Read-only mode', code: 'H80', desc: 'Read-only mode', method: 'POST', path: '/apps', host: 'api.example.com', fwd: '203.0.113.9', role: 'web', status: '503' });
   });
 
   it('when the role is in maintenance, API clients get JSON and browsers the maintenance page, both 503 with Retry-After when the end is known', async () => {
@@ -114,10 +117,13 @@ describe(`platformGate (${form})`, () => {
     s.set({ stale: true });
     expect((await a.request('/apps')).status).toBe(503);
     expect((await a.request('/apps')).status).toBe(503);
-    expect(logs.filter((l) => l.includes('lost contact with Herald'))).toHaveLength(1);
+    expect(logs.filter((l) => l.includes('lost contact with Herald'))).toEqual(['level=warn msg="lost contact with Herald; keeping the last known mode" role=web mode=maintenance']);
     s.set({ stale: false, mode: 'full' });
     expect((await a.request('/apps')).status).toBe(200);
-    expect(logs.at(-1)).toContain('in contact with Herald again');
+    expect(logs.at(-1)).toBe('level=info msg="in contact with Herald again" role=web mode=full');
+    // the refusals while stale say so
+    expect(logs.filter((l) => l.includes('code=H80')).map((l) => parseLogfmt(l).stale)).toEqual(['true', 'true']);
+    for (const line of logs) expect(Object.keys(parseLogfmt(line)).slice(0, 2)).toEqual(['level', 'msg']);
   });
 });
 }

@@ -5,6 +5,7 @@ import { startServer, type RunningServer } from '../../src/entry/node.ts';
 import { ModeClient } from '../../src/gate/mode-client.ts';
 import { createToken } from '../../src/services/tokens.ts';
 import { freshDatabase } from '../support/db.ts';
+import { parseLogfmt } from '../support/logfmt.ts';
 
 describe('ModeClient against a running Herald', () => {
   let handle: DatabaseHandle;
@@ -60,6 +61,29 @@ describe('ModeClient against a running Herald', () => {
     try {
       await client.ready(300);
       expect(client.state('web')).toEqual({ mode: 'read_only', retryAfter: null, reason: null, stale: true });
+    } finally {
+      client.close();
+    }
+  });
+
+  it("when Herald answers and then stops answering, the client logs each change of contact once, in Herald's log format", async () => {
+    const logs: string[] = [];
+    let up = true;
+    const answers = (async () => {
+      if (!up) throw new Error('connect ECONNREFUSED');
+      return new Response(JSON.stringify({ roles: [{ role: 'web', mode: 'maintenance', retry_after: null, sources: [{ title: 'Upgrade' }] }] }), { status: 200 });
+    }) as typeof fetch;
+    const client = new ModeClient({ heraldUrl: 'http://herald.test/', transport: 'poll', pollIntervalMs: 20, backoffMs: 20, maxBackoffMs: 20, log: (l) => logs.push(l), fetch: answers });
+    try {
+      await client.ready(1000);
+      up = false;
+      await expect.poll(() => client.stale, { timeout: 2000 }).toBe(true);
+      await new Promise((r) => setTimeout(r, 100)); // the failures that follow add nothing
+      expect(logs).toEqual([
+        'level=info msg="in contact with Herald" url=http://herald.test',
+        'level=warn msg="lost contact with Herald; keeping the last known modes" modes=web:maintenance error="Error: connect ECONNREFUSED"',
+      ]);
+      expect(logs.map((l) => parseLogfmt(l).level)).toEqual(['info', 'warn']);
     } finally {
       client.close();
     }

@@ -213,7 +213,7 @@ describe('herald gate and two Herald processes on one database', () => {
     const lost = await waitFor(() => gate!.stderr().includes('lost contact with Herald'), 5000, 20);
     const lostAt = gate!.stderr().indexOf('lost contact with Herald');
     expect(lost.ms).toBeLessThan(5000);
-    expect(gate!.stderr().split('\n').filter((l) => l.includes('lost contact with Herald'))).toContainEqual(expect.stringMatching(/^at=warn .*modes=[^ ]*web:maintenance/));
+    expect(gate!.stderr().split('\n').filter((l) => l.includes('lost contact with Herald'))).toContainEqual(expect.stringMatching(/^level=warn msg="lost contact with Herald; keeping the last known modes" modes=[^ ]*web:maintenance/));
 
     // fail-static: for a while with A gone, every request still gets the last known mode
     for (let i = 0; i < 5; i++) {

@@ -10,6 +10,7 @@ import { signBypass } from '../../src/gate/bypass.ts';
 import { createGate, ModeClient, platformGate, type GateState } from '../../src/gate/index.ts';
 import { createToken } from '../../src/services/tokens.ts';
 import { freshDatabase } from '../support/db.ts';
+import { parseLogfmt } from '../support/logfmt.ts';
 import { freePort, startPageServer, startUpstream, STREAM_CHUNKS, waitFor, type Echo, type Upstream } from '../support/upstream.ts';
 
 /**
@@ -376,10 +377,14 @@ describe('in maintenance, the gate refuses', () => {
     for (const line of lines) {
       expect(line).not.toContain('\n');
       expect(line).toContain('code=H80 desc="Maintenance mode"');
-      expect(line).toMatch(/^at=error code=H80 desc="Maintenance mode" method=[A-Z]+ path=\S+ host=127\.0\.0\.1:\d+ fwd=127\.0\.0\.1 role=web status=503$/);
+      expect(line).toMatch(/^level=error msg="Maintenance mode" code=H80 desc="Maintenance mode" method=[A-Z]+ path=\S+ host=127\.0\.0\.1:\d+ fwd=127\.0\.0\.1 role=web status=503$/);
     }
     expect(lines).toContainEqual(expect.stringContaining('method=POST path=/things '));
     expect(lines).toContainEqual(expect.stringContaining('method=GET path=/dashboard '));
+    // every line the gate wrote (listening, contact with Herald, refusals) is Herald's one format
+    expect(logs).toContainEqual(expect.stringMatching(/^level=info msg="gate listening" url=http:\/\/localhost:\d+ upstream=http:\/\/127\.0\.0\.1:\d+ role=web herald=http:\/\/127\.0\.0\.1:\d+$/));
+    expect(logs).toContainEqual(expect.stringMatching(/^level=info msg="in contact with Herald" url=/));
+    for (const line of logs) expect(Object.keys(parseLogfmt(line)).slice(0, 2)).toEqual(['level', 'msg']);
   });
 });
 

@@ -836,8 +836,11 @@ const LOCAL: CommandSpec[] = [
     kind: 'local',
     summary: 'a reverse proxy that enforces a role\'s mode in front of any HTTP API',
     usage:
-      'gate --upstream URL --role ROLE [--port N] [--hostname ADDR] [--herald URL] [--status-url URL] [--allow-path PATH]... [--allow-ip CIDR]... [--bypass-secret S] [--maintenance-page-url URL] [--name NAME]',
-    description: ['Follows ROLE\'s mode on the Herald at --herald (or HERALD_URL) and refuses what the mode forbids.'],
+      'gate --upstream URL --role ROLE [--port N] [--hostname ADDR] [--herald URL] [--status-url URL] [--allow-path PATH]... [--allow-ip CIDR]... [--bypass-secret S] [--maintenance-page-url URL] [--name NAME] [--trust-proxy]',
+    description: [
+      'Follows ROLE\'s mode on the Herald at --herald (or HERALD_URL) and refuses what the mode forbids.',
+      'With --trust-proxy (or HERALD_GATE_TRUST_PROXY=true), the gate sits behind a proxy of yours: its X-Forwarded-* are kept, and --allow-ip checks the last X-Forwarded-For entry.',
+    ],
     examples: [
       'herald gate --upstream http://127.0.0.1:8080 --role web --port 8000 --herald https://status.example.com --allow-path /healthz --allow-ip 10.0.0.0/8 --bypass-secret "$GATE_SECRET"',
     ],

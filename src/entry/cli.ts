@@ -22,7 +22,7 @@ Commands on this machine's configuration:
                                           which is taken when neither is given.
   gate --upstream URL --role ROLE [--port N] [--hostname ADDR] [--herald URL] [--status-url URL]
        [--allow-path PATH]... [--allow-ip CIDR]... [--bypass-secret S]
-       [--maintenance-page-url URL] [--name NAME]
+       [--maintenance-page-url URL] [--name NAME] [--trust-proxy]
                                           a reverse proxy in front of any HTTP API that enforces
                                           ROLE's mode from the Herald at --herald (or HERALD_URL)
 
@@ -152,6 +152,14 @@ async function migrateCommand(): Promise<void> {
   }
 }
 
+/** A yes/no setting from the environment, spelt as HERALD_TRUST_PROXY is: true, false, 1 or 0 (unset: false). */
+function trueOrFalse(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '') return false;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new UsageError(`${name} must be true or false (got ${JSON.stringify(raw)})`);
+}
+
 async function gateCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -167,6 +175,7 @@ async function gateCommand(argv: string[]): Promise<void> {
       'bypass-secret': { type: 'string' },
       'maintenance-page-url': { type: 'string' },
       name: { type: 'string' },
+      'trust-proxy': { type: 'boolean' },
     },
     strict: true,
   });
@@ -179,6 +188,7 @@ async function gateCommand(argv: string[]): Promise<void> {
   const secret = values['bypass-secret'] ?? process.env.HERALD_GATE_BYPASS_SECRET;
   if (secret !== undefined && secret.length < 16) throw new UsageError('--bypass-secret must be at least 16 characters');
   const pageUrl = values['maintenance-page-url'] ?? process.env.MAINTENANCE_PAGE_URL;
+  const trustProxy = values['trust-proxy'] ?? trueOrFalse('HERALD_GATE_TRUST_PROXY', process.env.HERALD_GATE_TRUST_PROXY);
   const { startGateProxy } = await import('./gate.ts');
   const gate = await startGateProxy({
     upstream: values.upstream,
@@ -192,6 +202,7 @@ async function gateCommand(argv: string[]): Promise<void> {
     ...(secret ? { bypass: { secret } } : {}),
     ...(pageUrl ? { maintenancePageUrl: pageUrl } : {}),
     ...(values.name ? { siteName: values.name } : {}),
+    trustProxy,
   });
   const stop = () => void gate.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

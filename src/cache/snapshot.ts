@@ -21,9 +21,21 @@ interface RenderedEntry {
   readonly version: number;
   readonly stale: boolean;
   readonly value: Promise<Rendered>;
-  /** performance.now() when making it began: visitors wait for it until renderWaitMs after that. */
-  readonly startedAt: number;
   settled?: Rendered;
+}
+
+interface Fetching {
+  readonly version: number;
+  /** performance.now() when the fetch began: visitors wait for it until renderWaitMs after that. */
+  readonly startedAt: number;
+  readonly value: Promise<unknown>;
+}
+
+/** From `remember`: the data is slow or failing and an older page exists; serve that one. */
+export class NotYet extends Error {
+  constructor(readonly ready: Promise<void>) {
+    super('the data for this page is not there yet');
+  }
 }
 
 export interface SnapshotOptions {
@@ -41,7 +53,7 @@ export interface SnapshotOptions {
   readonly waitMs: number;
   /** A rebuild that has not finished after this long counts as failed (its result is dropped). */
   readonly buildTimeoutMs: number;
-  /** How long a visitor waits for a page being made before getting the last one made (stale). */
+  /** How long visitors wait for data a page fetches beyond the snapshot, once an older copy exists. */
   readonly renderWaitMs: number;
   /** How many rendered responses to keep (incident pages, history pages, feed variants). */
   readonly maxEntries: number;
@@ -107,6 +119,7 @@ export class Snapshot<T> {
   /** The last response made of each key, whatever its version: what is served while a new one is slow. */
   readonly #made = new Map<string, Rendered>();
   readonly #remembered = new Map<string, { version: number; value: unknown }>();
+  readonly #fetching = new Map<string, Fetching>();
 
   constructor(build: () => Promise<T>, options: Partial<SnapshotOptions> & { clock: Clock }) {
     this.#build = build;
@@ -238,39 +251,67 @@ export class Snapshot<T> {
   }
 
   /**
-   * Data a page needs beyond the snapshot (one incident, a history page), fetched once per
+   * Data a page needs beyond the snapshot (an old incident, a history page), fetched once per
    * version. While the snapshot is stale (database down) the last value is used without asking
-   * the database again; only data never fetched before fails.
+   * the database. When a value of an older version exists, a visitor waits for the fetch only
+   * until `renderWaitMs` after it began (a database that hangs must not hold pages); past that,
+   * or if it fails, `NotYet` tells `rendered` to serve the last page made, marked stale, and the
+   * fetch goes on for the visitors after. Only data never fetched before waits for the database.
    */
   async remember<R>(key: string, state: SnapshotState<T>, fetch: () => Promise<R>): Promise<R> {
     const previous = this.#remembered.get(key);
     if (previous && (previous.version === state.version || state.staleSince)) return previous.value as R;
-    try {
-      const value = await fetch();
-      this.#remembered.delete(key);
-      this.#remembered.set(key, { version: state.version, value });
-      if (this.#remembered.size > this.#options.maxEntries) this.#remembered.delete(this.#remembered.keys().next().value!);
-      return value;
-    } catch (error) {
-      if (previous) return previous.value as R;
-      throw error;
+    let pending = this.#fetching.get(key);
+    if (!pending || pending.version !== state.version) {
+      const mine: Fetching = { version: state.version, startedAt: performance.now(), value: fetch() };
+      this.#fetching.set(key, mine);
+      mine.value.then(
+        (value) => {
+          if (this.#fetching.get(key) === mine) this.#fetching.delete(key);
+          const kept = this.#remembered.get(key);
+          if (kept && kept.version > mine.version) return;
+          this.#remembered.delete(key);
+          this.#remembered.set(key, { version: mine.version, value });
+          if (this.#remembered.size > this.#options.maxEntries) this.#remembered.delete(this.#remembered.keys().next().value!);
+        },
+        () => {
+          if (this.#fetching.get(key) === mine) this.#fetching.delete(key);
+        },
+      );
+      pending = mine;
     }
+    if (!previous) return pending.value as Promise<R>;
+    const left = pending.startedAt + this.#options.renderWaitMs - performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const got =
+      left <= 0
+        ? undefined
+        : await Promise.race([
+            pending.value.then(
+              (value) => ({ value }),
+              () => undefined,
+            ),
+            new Promise<undefined>((resolve) => {
+              timer = setTimeout(() => resolve(undefined), left);
+            }),
+          ]);
+    clearTimeout(timer);
+    if (got) return got.value as R;
+    throw new NotYet(pending.value.then(() => undefined, () => undefined));
   }
 
   /**
    * A response rendered from the current state, made once per version, key and staleness (a
-   * page says when it could not be refreshed). While an older one of the same key exists,
-   * visitors wait for one being made (which may need the database) only until `renderWaitMs`
-   * after making began: past that, or if making it fails, the last one made is served, marked
-   * stale, and the one being made is kept for when it is done. Only a key never made before
-   * waits for the database.
+   * page says when it could not be refreshed). If making it fails, or its data is not there yet
+   * (`remember`), the last one made of the same key is served, marked stale; only a key never
+   * made before fails.
    */
   async rendered(key: string, make: (state: SnapshotState<T>) => Promise<Omit<Rendered, 'encoded'>>): Promise<{ rendered: Rendered; state: SnapshotState<T> }> {
     const state = await this.current();
     const stale = state.staleSince !== null;
     let entry = this.#rendered.get(key);
     if (!entry || entry.version !== state.version || entry.stale !== stale) {
-      const made: RenderedEntry = { version: state.version, stale, startedAt: performance.now(), value: make(state).then((r) => ({ ...r, encoded: new Map() })) };
+      const made: RenderedEntry = { version: state.version, stale, value: make(state).then((r) => ({ ...r, encoded: new Map() })) };
       made.value.then(
         (r) => {
           made.settled = r;
@@ -286,24 +327,17 @@ export class Snapshot<T> {
       this.#remember(key, entry);
     }
     if (entry.settled) return { rendered: entry.settled, state };
-    const previous = this.#made.get(key);
-    if (!previous) return { rendered: await entry.value, state };
-    // The wait is counted from when making began, so once one visitor has waited it out, the
-    // next ones get the previous response at once.
-    const left = entry.startedAt + this.#options.renderWaitMs - performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const made =
-      left <= 0
-        ? undefined
-        : await Promise.race([
-            entry.value.catch(() => undefined),
-            new Promise<undefined>((resolve) => {
-              timer = setTimeout(() => resolve(undefined), left);
-            }),
-          ]);
-    clearTimeout(timer);
-    if (made) return { rendered: made, state };
-    return { rendered: previous, state: stale ? state : { ...state, staleSince: this.#options.clock.now() } };
+    try {
+      return { rendered: await entry.value, state };
+    } catch (error) {
+      const previous = this.#made.get(key);
+      if (previous) return { rendered: previous, state: stale ? state : { ...state, staleSince: this.#options.clock.now() } };
+      if (error instanceof NotYet) {
+        await error.ready; // no page to fall back on: wait for the data after all, then make it
+        return this.rendered(key, make);
+      }
+      throw error;
+    }
   }
 
   #remember(key: string, entry: RenderedEntry) {

@@ -298,46 +298,70 @@ describe('Snapshot', () => {
     await Promise.all([writer(), writer(), writer(), reader(), reader(), reader(), reader()]);
     expect(violations).toEqual([]);
   });
-
-  it('when a page of a new version is slow to make, visitors get the last one made within renderWaitMs, marked stale, and the new one once it is done', async () => {
+  it('when the data a page fetches for a new version is slow, visitors get the last page made within renderWaitMs, marked stale, and the new one once it is there', async () => {
     const clock = fixedClock('2026-01-01T00:00:00Z');
     const c = counter();
     const s = new Snapshot(c.build, { clock, renderWaitMs: 30 });
-    const page = (text: string) => ({ body: new TextEncoder().encode(text), type: 'text/plain', status: 200, etag: `"${text}"` });
-    await s.rendered('k', async () => page('v1'));
+    let finish!: (v: string) => void;
+    let fetch = async () => 'v1';
+    const make = async (state: Parameters<Parameters<typeof s.rendered>[1]>[0]) => {
+      const text = await s.remember('data', state, () => fetch());
+      return { body: new TextEncoder().encode(text), type: 'text/plain', status: 200, etag: `"${text}"` };
+    };
+    await s.rendered('k', make);
     s.invalidate('write');
-    let finish!: () => void;
-    const slow = new Promise<void>((r) => (finish = r));
+    fetch = () => new Promise<string>((r) => (finish = r));
     const started = performance.now();
-    const during = await s.rendered('k', async () => {
-      await slow;
-      return page('v2');
-    });
+    const during = await s.rendered('k', make);
     expect(performance.now() - started).toBeLessThan(500);
     expect(new TextDecoder().decode(during.rendered.body)).toBe('v1');
     expect(during.state.staleSince).not.toBeNull();
-    finish();
+    finish('v2');
     await new Promise((r) => setTimeout(r, 0));
-    const after = await s.rendered('k', async () => page('never asked'));
+    const after = await s.rendered('k', make);
     expect(new TextDecoder().decode(after.rendered.body)).toBe('v2');
     expect(after.state.staleSince).toBeNull();
   });
 
-  it('when one visitor has already waited out renderWaitMs for a slow page, the next ones get the last one made at once', async () => {
+  it('when one visitor has already waited out renderWaitMs for slow data, the next ones get the last page made at once', async () => {
     const clock = fixedClock('2026-01-01T00:00:00Z');
     const c = counter();
     const s = new Snapshot(c.build, { clock, renderWaitMs: 50 });
-    const page = (text: string) => ({ body: new TextEncoder().encode(text), type: 'text/plain', status: 200, etag: `"${text}"` });
-    await s.rendered('k', async () => page('v1'));
+    let fetch = async () => 'v1';
+    let fetches = 0;
+    const make = async (state: Parameters<Parameters<typeof s.rendered>[1]>[0]) => {
+      const text = await s.remember('data', state, () => {
+        fetches++;
+        return fetch();
+      });
+      return { body: new TextEncoder().encode(text), type: 'text/plain', status: 200, etag: `"${text}"` };
+    };
+    await s.rendered('k', make);
     s.invalidate('write');
-    const hang = () => new Promise<never>(() => {});
-    await s.rendered('k', hang); // waits the 50 ms
+    fetch = () => new Promise<string>(() => {});
+    await s.rendered('k', make); // waits the 50 ms
     const started = performance.now();
     for (let i = 0; i < 5; i++) {
-      const r = await s.rendered('k', hang);
+      const r = await s.rendered('k', make);
       expect(new TextDecoder().decode(r.rendered.body)).toBe('v1');
       expect(r.state.staleSince).not.toBeNull();
     }
     expect(performance.now() - started).toBeLessThan(40);
+    expect(fetches).toBe(2); // one for v1, one (still hanging) for the new version
+  });
+
+  it('when a page is slow to make on a busy machine but needs no database, visitors wait for it: a write is never hidden by a slow render', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    const c = counter();
+    const s = new Snapshot(c.build, { clock, renderWaitMs: 10 });
+    const page = (text: string) => ({ body: new TextEncoder().encode(text), type: 'text/plain', status: 200, etag: `"${text}"` });
+    await s.rendered('k', async (state) => page(`n${state.data.n}`));
+    s.invalidate('write');
+    const r = await s.rendered('k', async (state) => {
+      await new Promise((done) => setTimeout(done, 60));
+      return page(`n${state.data.n}`);
+    });
+    expect(new TextDecoder().decode(r.rendered.body)).toBe('n2');
+    expect(r.state.staleSince).toBeNull();
   });
 });

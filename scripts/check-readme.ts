@@ -37,7 +37,7 @@ import {
 } from './readme-check-lib.ts';
 
 const checkout = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const COMMAND_TIMEOUT_MS = 60_000;
+const COMMAND_TIMEOUT_MS = 120_000;
 const SERVER_OUTPUT_WAIT_MS = 30_000;
 const verbose = process.env.README_CHECK_VERBOSE === '1';
 const keep = process.env.README_CHECK_KEEP === '1';
@@ -290,6 +290,7 @@ async function main(): Promise<number> {
         sessionBroken = true;
         failures.push(`README.md:${block.line} before: ${d.command}`);
         console.log(`  FAIL (setup) ${d.command}\n    ${r.timedOut ? 'timed out' : `exit ${r.rc}`}\n${indent(r.output)}`);
+        if (s.bashLog()) console.log(`    the shell's own stderr:\n${indent(s.bashLog())}`);
       } else if (verbose) {
         console.log(`  (setup) ${d.command}\n${indent(r.output)}`);
       }
@@ -336,6 +337,7 @@ async function main(): Promise<number> {
         sessionBroken = true;
         failures.push(`${where} $ ${c.command} (timed out)`);
         console.log(`  FAIL ${where}  $ ${c.command}\n    timed out after ${COMMAND_TIMEOUT_MS / 1000} s; output so far:\n${indent(output)}`);
+        if (s.bashLog()) console.log(`    the shell's own stderr:\n${indent(s.bashLog())}`);
         continue;
       }
       if (cmp.ok) {

@@ -129,7 +129,7 @@ describe(`herald incident commands against a real server (${backendName})`, () =
     expect(unauthorized.lines).toEqual(['herald: A valid API token is required: send "Authorization: Bearer <token>" (create one with `herald token:create`).']);
     expect(forbidden.lines).toEqual(['herald: This token (ops) lacks the "incidents:write" scope.']);
     expect(missing.lines).toEqual(['herald: Incident 999999 was not found.']);
-    expect(badQuery.lines).toEqual(['herald: limit: must be at most 100', 'herald: state: must be open or closed']);
+    expect(badQuery.lines).toEqual(['herald: limit: must be at most 100', 'herald: state: must be open, closed or all']);
     const after = ((await fetch(`${srv.url}/api/v1/incidents?limit=100`).then((r) => r.json())) as any).incidents.length;
     expect(after).toBe(before);
   });

@@ -15,7 +15,7 @@ import { createLogger } from '../log.ts';
 import { databaseReadiness } from '../routes/health.ts';
 import { absoluteUrl } from '../services/sessions.ts';
 import { offerSetup } from '../services/setup.ts';
-import { schedulerTick } from '../routes/maintenance.ts';
+import { schedulerTick } from '../services/scheduler.ts';
 
 /** How often each instance offers to run the maintenance scheduler (one acts at a time). */
 const SCHEDULER_INTERVAL_MS = 10_000;

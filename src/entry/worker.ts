@@ -14,7 +14,7 @@
  * - The platform event stream is not served: an isolate cannot hold a stream open and hear other
  *   instances' changes. It answers 501 pointing to GET /api/v1/platform with If-None-Match.
  */
-import { sql } from 'kysely';
+import { publicDataVersion } from '../db/queries/locks.ts';
 import { createApp } from '../app.ts';
 import { localChanges } from '../cache/changes.ts';
 import { systemClock } from '../clock.ts';
@@ -24,7 +24,7 @@ import { syncEnvironments } from '../db/queries/environments.ts';
 import { workerDatabase, type WorkerDatabase } from '../db/worker-database.ts';
 import { createLogger } from '../log.ts';
 import { databaseReadiness } from '../routes/health.ts';
-import { schedulerTick } from '../routes/maintenance.ts';
+import { schedulerTick } from '../services/scheduler.ts';
 import type { Deps } from '../services/deps.ts';
 
 /** The bindings and [vars] this Worker expects (see wrangler.toml). */
@@ -71,12 +71,8 @@ function configFrom(env: WorkerEnv): Config {
 }
 
 /** The public data's version: changes with every write (audit row) and every mode change. */
-async function publicVersion(database: WorkerDatabase): Promise<string> {
-  const { rows } = await sql<{ a: number; m: number }>`select
-      (select coalesce(max(id), 0) from audit_log) as a,
-      (select coalesce(max(id), 0) from mode_changes) as m`.execute(database.db);
-  const row = rows[0];
-  return row ? `${row.a}:${row.m}` : '0:0';
+function publicVersion(database: WorkerDatabase): Promise<string> {
+  return publicDataVersion(database.db);
 }
 
 function isolateFor(env: WorkerEnv): Isolate {

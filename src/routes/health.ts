@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { sql } from 'kysely';
+import { ping } from '../db/queries/locks.ts';
 import type { Deps } from '../services/deps.ts';
 
 /** Whether this instance can serve: the database answers and every migration is applied. */
@@ -26,7 +26,7 @@ export function healthRoutes(deps: Deps & { readiness: Readiness }) {
 export function databaseReadiness(deps: Deps, pending: () => Promise<readonly string[]>): Readiness {
   return async () => {
     try {
-      await sql`select 1`.execute(deps.db);
+      await ping(deps.db);
     } catch {
       return { ready: false, reason: 'database unreachable' };
     }

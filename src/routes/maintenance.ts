@@ -107,13 +107,3 @@ export function maintenanceRoutes(deps: Deps) {
 
   return app;
 }
-
-/** Runs one scheduler pass in its own transaction (with mode bookkeeping and change notification). */
-export async function schedulerTick(deps: Deps) {
-  const now = deps.clock.now();
-  const { body } = await runWrite(deps, now, undefined, async (trx) => {
-    const pass = await maintenance.runScheduler(trx, deps.config, now);
-    return { status: 200, body: pass, changed: pass.started.length + pass.completed.length > 0 };
-  }, 'maintenance scheduler');
-  return body as Awaited<ReturnType<typeof maintenance.runScheduler>>;
-}

@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, IncidentRow } from '../db/schema.ts';
 import { recordAudit } from '../db/queries/audit.ts';
+import { trySchedulerLock } from '../db/queries/locks.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as mq from '../db/queries/maintenance.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
@@ -160,8 +161,7 @@ export async function cancel(db: Db, actor: Actor, now: Date, id: number, messag
  * scheduled time, timeline and mode history alike, and a row already moved on is not moved again.
  */
 export async function runScheduler(db: Db, config: Config, now: Date): Promise<{ acted: boolean; started: number[]; completed: number[] }> {
-  const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(7460303) as ok`.execute(db);
-  if (!lock.rows[0]?.ok) return { acted: false, started: [], completed: [] };
+  if (!(await trySchedulerLock(db))) return { acted: false, started: [], completed: [] };
   type Step = { readonly at: Date; readonly kind: 'start' | 'complete'; readonly m: IncidentRow };
   const steps: Step[] = [];
   for (const m of await mq.dueToComplete(db, now)) steps.push({ at: m.scheduled_until!, kind: 'complete', m });

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { lockSigninKey } from '../db/queries/locks.ts';
 import type { Database } from '../db/schema.ts';
 import { recordAudit } from '../db/queries/audit.ts';
 import * as q from '../db/queries/sessions.ts';
@@ -130,7 +131,7 @@ export type SigninOutcome =
  */
 export async function signInWithToken(db: Db, now: Date, address: string, token: string, lifetimeMs: number): Promise<SigninOutcome> {
   const key = rateKey(address);
-  await sql`select pg_advisory_xact_lock(7460304, hashtext(${key}))`.execute(db);
+  await lockSigninKey(db, key);
   const seconds = await signinWait(db, now, key);
   if (seconds > 0) return { kind: 'wait', seconds };
   const actor = token.trim() === '' ? undefined : await tokenActor(db, now, token);

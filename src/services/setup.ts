@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { lockSetup } from '../db/queries/locks.ts';
 import type { Database } from '../db/schema.ts';
 import { deleteKey, findKey, findOrCreateKey } from '../db/queries/sessions.ts';
 import { anyToken } from '../db/queries/tokens.ts';
@@ -39,7 +40,7 @@ export async function setupOpen(db: Db, secret: string): Promise<boolean> {
  * attempts take turns, so exactly one first token is ever made.
  */
 export async function completeSetup(db: Db, now: Date, input: { secret: string; name: string; address: string; sessionMs: number }) {
-  await sql`select pg_advisory_xact_lock(7460305)`.execute(db);
+  await lockSetup(db);
   if (!(await setupOpen(db, input.secret))) return undefined;
   const { token, row } = await createToken(db, now, { name: input.name, scopes: ['admin'] }, SETUP_ACTOR);
   await deleteKey(db, SETUP_KEY);

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { currentTransactionId, notifyOnCommit } from '../db/queries/locks.ts';
 import { CHANGES_CHANNEL, type Changes } from '../cache/changes.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';
@@ -50,7 +51,7 @@ export async function runWrite(
   let result: WriteResult & { replayed: boolean };
   try {
     result = await deps.db.transaction().execute(async (trx) => {
-      if (deps.commitOutcome) xid = (await sql<{ xid: string }>`select txid_current()::text as xid`.execute(trx)).rows[0]?.xid;
+      if (deps.commitOutcome) xid = await currentTransactionId(trx);
       if (idempotency) {
         const { tokenId, key, fingerprint } = idempotency;
         if (!(await keys.claimKey(trx, tokenId, key, fingerprint, now))) {
@@ -64,7 +65,7 @@ export async function runWrite(
       const written = await write(trx);
       await recordModeChanges(trx, deps.config, now, cause);
       if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, written.status, written.body);
-      if (written.changed !== false) await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.execute(trx);
+      if (written.changed !== false) await notifyOnCommit(trx, CHANGES_CHANNEL);
       done = { ...written, replayed: false };
       return done;
     });

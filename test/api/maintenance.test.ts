@@ -4,7 +4,7 @@ import { localChanges } from '../../src/cache/changes.ts';
 import { connectPostgres, type DatabaseHandle } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { DAYS } from '../../src/domain/windows.ts';
-import { schedulerTick } from '../../src/routes/maintenance.ts';
+import { schedulerTick } from '../../src/services/scheduler.ts';
 import type { Deps } from '../../src/services/deps.ts';
 import { freshDatabase } from '../support/db.ts';
 import { testApp } from '../support/app.ts';

@@ -14,7 +14,7 @@
  * - The platform event stream is not served: an isolate cannot hold a stream open and hear other
  *   instances' changes. It answers 501 pointing to GET /api/v1/platform with If-None-Match.
  */
-import { publicDataVersion } from '../db/queries/locks.ts';
+import { publicDataVersion } from '../db/queries/system.ts';
 import { createApp } from '../app.ts';
 import { localChanges } from '../cache/changes.ts';
 import { systemClock } from '../clock.ts';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { ping } from '../db/queries/locks.ts';
+import { ping } from '../db/queries/system.ts';
 import type { Deps } from '../services/deps.ts';
 
 /** Whether this instance can serve: the database answers and every migration is applied. */

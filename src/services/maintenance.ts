@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, IncidentRow } from '../db/schema.ts';
 import { recordAudit } from '../db/queries/audit.ts';
-import { trySchedulerLock } from '../db/queries/locks.ts';
+import { trySchedulerLock } from '../db/queries/system.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as mq from '../db/queries/maintenance.ts';
 import { AppError, conflict, notFound } from '../errors.ts';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { lockSigninKey } from '../db/queries/locks.ts';
+import { lockSigninKey } from '../db/queries/system.ts';
 import type { Database } from '../db/schema.ts';
 import { recordAudit } from '../db/queries/audit.ts';
 import * as q from '../db/queries/sessions.ts';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { lockSetup } from '../db/queries/locks.ts';
+import { lockSetup } from '../db/queries/system.ts';
 import type { Database } from '../db/schema.ts';
 import { deleteKey, findKey, findOrCreateKey } from '../db/queries/sessions.ts';
 import { anyToken } from '../db/queries/tokens.ts';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { currentTransactionId, notifyOnCommit } from '../db/queries/locks.ts';
+import { currentTransactionId, notifyOnCommit } from '../db/queries/system.ts';
 import { CHANGES_CHANNEL, type Changes } from '../cache/changes.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/schema.ts';

@@ -4,7 +4,8 @@ import type { Database } from '../schema.ts';
 type Db = Kysely<Database>;
 
 /**
- * Advisory locks and the other bookkeeping statements use cases need inside their transaction.
+ * Statements about the database itself rather than Herald's data: advisory locks, transaction ids,
+ * change notifications, the readiness ping and the Workers' data version.
  * Every lock Herald takes is named here, so two areas can never pick the same number.
  */
 const LOCKS = { scheduler: 7460303, signin: 7460304, setup: 7460305 } as const;

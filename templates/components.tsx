@@ -1,5 +1,4 @@
 import { raw } from 'hono/html';
-import { formatDuration } from '../src/domain/duration.ts';
 import { MODE_WORDS, STATUS_WORDS, stateWords } from './format.ts';
 import { Time } from './layout.tsx';
 import type { IncidentVM, StatusColour } from './view.ts';
@@ -68,7 +67,7 @@ export function Scope({ incident }: { incident: IncidentVM }) {
         {roles.map((r) => (
           <tr>
             <th scope="row">API {r.role}</th>
-            <td>{formatDuration((r.read_only_seconds + r.maintenance_seconds) * 1000)}</td>
+            <td>{r.restricted}</td>
             <td>
               {[r.maintenance_seconds ? `in maintenance ${r.maintenance}` : '', r.read_only_seconds ? `read-only ${r.read_only}` : ''].filter(Boolean).join(', ')}
             </td>

@@ -36,7 +36,8 @@ export interface IncidentVM {
   readonly scheduledFor: string | null;
   readonly scheduledUntil: string | null;
   readonly updates: readonly UpdateVM[];
-  readonly scope: ScopeOfImpact;
+  /** The scope of impact, each role with its total restricted time already in words. */
+  readonly scope: Omit<ScopeOfImpact, 'roles'> & { readonly roles: readonly (ScopeOfImpact['roles'][number] & { readonly restricted: string })[] };
   /** Display names for the scope's environment slugs. */
   readonly environmentNames: Readonly<Record<string, string>>;
   /** Sanitized HTML of the published postmortem. */

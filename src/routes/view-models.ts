@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import type { SnapshotState } from '../cache/snapshot.ts';
+import { formatDuration } from '../domain/duration.ts';
 import { renderMarkdown } from '../render/markdown.ts';
 import type { PublicData } from '../services/public-data.ts';
 import type { IncidentView } from '../services/read-model.ts';
@@ -28,7 +29,10 @@ export function incidentVM(config: Config, v: IncidentView): IncidentVM {
       statuses: Object.entries(u.statuses).map(([slug, status]) => ({ name: names[slug] ?? slug, status })),
       modes: Object.entries(u.modes).map(([role, mode]) => ({ role, mode })),
     })),
-    scope: v.scope_of_impact,
+    scope: {
+      ...v.scope_of_impact,
+      roles: v.scope_of_impact.roles.map((r) => ({ ...r, restricted: formatDuration((r.read_only_seconds + r.maintenance_seconds) * 1000) })),
+    },
     environmentNames: names,
     postmortemHtml: v.postmortem ? renderMarkdown(v.postmortem.markdown) : null,
     postmortemPublishedAt: v.postmortem?.published_at ?? null,

@@ -1,4 +1,4 @@
-import { MaintenancePage } from '../../templates/maintenance-page.tsx';
+import { MaintenancePage } from './maintenance-page.tsx';
 import type { Mode } from '../domain/vocabulary.ts';
 import { createLogger } from '../log.ts';
 import { signBypass, verifyBypass } from './bypass.ts';

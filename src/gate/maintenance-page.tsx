@@ -1,4 +1,7 @@
-/** The page the gate serves to browsers while a role is in maintenance. Self-contained: no assets. */
+/**
+ * The page the gate serves to browsers while a role is in maintenance. Self-contained (no assets)
+ * and part of the gate library, which imports nothing of Herald's templates.
+ */
 export function MaintenancePage(props: { siteName: string; statusUrl: string; until: string | null; reason: string | null }) {
   const css = `body{margin:0;font:17px/1.6 system-ui,sans-serif;display:grid;place-items:center;min-height:100vh;background:#fff;color:#1b1d21}
 @media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}a{color:#79c0ff}}main{max-width:34rem;padding:2rem}h1{font-size:1.6rem}`;

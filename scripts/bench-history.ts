@@ -35,7 +35,7 @@ import { nodeCompress } from '../src/entry/node.ts';
 import * as q from '../src/db/queries/incidents.ts';
 import { statusSegments } from '../src/domain/timeline.ts';
 import { dailyBars } from '../src/domain/uptime.ts';
-import { toEntry } from '../src/services/incidents.ts';
+import { toEntry } from '../src/services/read-model.ts';
 import { BAR_DAYS, buildPublicData } from '../src/services/public-data.ts';
 import { groupByIncident } from '../src/services/read-model.ts';
 import { cpuMs, freePort, header, summarizeProfile, type CpuProfile, type ProfileSummary, int, kib, load, loadInterleaved, machineLine, waitForQuiet, memoryKb, mib, ms, rawGet, say, startHerald, table, type Child, type LoadResult } from './bench-support.ts';

@@ -12,21 +12,25 @@
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { localChanges, type Changes } from '../src/cache/changes.ts';
+import { systemClock } from '../src/clock.ts';
 import { ConfigError, parseConfig, type Config } from '../src/config.ts';
 import { migrate } from '../src/db/migrator.ts';
-import { recordAudit } from '../src/db/queries/audit.ts';
 import { syncEnvironments } from '../src/db/queries/environments.ts';
-import { countIncidents, insertIncident, insertUpdate } from '../src/db/queries/incidents.ts';
+import { countIncidents } from '../src/db/queries/incidents.ts';
 import type { Database } from '../src/db/schema.ts';
 import type { Mode, Status } from '../src/domain/vocabulary.ts';
 import { openDatabase } from '../src/entry/node.ts';
-import { actorLabel, type Actor } from '../src/services/deps.ts';
-import { createIncident, postUpdate, publishPostmortem, writePostmortem } from '../src/services/incidents.ts';
-import { absoluteUrl, createSigninLink } from '../src/services/sessions.ts';
-import { createToken } from '../src/services/tokens.ts';
-import { runWrite } from '../src/services/transaction.ts';
+import { operator, type Actor, type Deps } from '../src/services/deps.ts';
+import { openIncident, postUpdate, publishPostmortem, savePostmortem } from '../src/services/incidents.ts';
+import { scheduleMaintenance } from '../src/services/maintenance.ts';
+import { createSigninLink } from '../src/services/sessions.ts';
+import { actorOf, createToken } from '../src/services/tokens.ts';
+import { findToken } from '../src/db/queries/tokens.ts';
 
 type Db = Kysely<Database>;
+
+/** A step as the API takes it: times as ISO strings. */
+const body = (s: Step) => ({ ...s, at: s.at.toISOString() });
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -60,25 +64,28 @@ export const DEMO_ENVIRONMENTS = ['production', 'development'] as const;
 export const DEMO_ROLES = ['web', 'worker'] as const;
 
 /**
- * Writes the demo history as of `now`, each write through `runWrite` as the API's are (one
+ * Writes the demo history as of `now`, each write through the use cases the API calls (one
  * transaction, mode changes recorded, NOTIFY on commit, so a server already running on the same
  * Postgres refreshes its pages). `config` defaults to the default configuration (production and
  * development, web and worker); `changes` hears of every committed write.
  *
  * Each update is backdated with `at`, and each write is also made *as of* that moment (the
- * services' and runWrite's `now`), in time order: so the audit log, `created_at` and the history
- * of mode changes (which runWrite stamps with `now`) read as if commanders had posted live, and
+ * use cases' clock), in time order: so the audit log, `created_at` and the history of mode
+ * changes (stamped with the clock's now) read as if commanders had posted live, and
  * the platform's "full since" is when the outage gave the API back, not when the demo ran.
  */
 export async function seedDemo(db: Db, now: Date, options: { changes?: Changes; config?: Config } = {}): Promise<DemoSummary> {
-  const deps = { db, changes: options.changes ?? localChanges(), config: options.config ?? parseConfig({}) };
-  /** One write, one transaction, with the change notification: what the API does. */
+  /** The use cases' clock reads the moment each write is made as of. */
+  let current = now;
   let last = -Infinity;
-  const write = async <T>(at: Date, fn: (trx: Db) => Promise<T>): Promise<T> => {
+  const deps: Deps = { db, clock: { now: () => current }, changes: options.changes ?? localChanges(), config: options.config ?? parseConfig({}) };
+  /** One use case, as of `at`: one transaction, with the change notification, as the API's. */
+  const write = async <T>(at: Date, fn: () => Promise<{ readonly value: T }>): Promise<T> => {
     if (at.getTime() > now.getTime()) throw new Error(`demo: a write at ${at.toISOString()} would be in the future`);
     if (at.getTime() < last) throw new Error(`demo: writes go in time order (${at.toISOString()} comes after ${new Date(last).toISOString()})`);
     last = at.getTime();
-    return (await runWrite(deps, at, undefined, async (trx) => ({ status: 200, body: await fn(trx) }), 'demo')).body as T;
+    current = at;
+    return (await fn()).value;
   };
 
   const midnight = Math.floor(now.getTime() / DAY) * DAY;
@@ -91,53 +98,24 @@ export async function seedDemo(db: Db, now: Date, options: { changes?: Changes; 
   const utc = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
   const date = (d: Date) => d.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
   const tokenAt = day(90, '08:00');
-  const { row: tokenRow } = await write(tokenAt, (trx) => createToken(trx, tokenAt, { name: 'demo', scopes: ['admin'] }, 'cli:demo'));
-  const actor: Actor = { tokenId: tokenRow.id, name: 'demo', scopes: ['admin'] };
+  const made = await write(tokenAt, async () => ({ value: await createToken(deps, { actor: operator('cli:demo') }, { name: 'demo', scopes: ['admin'] }) }));
+  const actor: Actor = actorOf((await findToken(db, made.id))!);
 
   async function incident(title: string, steps: readonly Step[]): Promise<number> {
     const [first, ...rest] = steps;
     if (!first) throw new Error('demo: an incident needs a first update');
-    const { incident } = await write(first.at, (trx) => createIncident(trx, actor, first.at, { title, ...first }));
-    for (const step of rest) await write(step.at, (trx) => postUpdate(trx, actor, step.at, incident.id, step));
+    const incident = await write(first.at, () => openIncident(deps, { actor }, { title, ...body(first) }));
+    for (const step of rest) await write(step.at, () => postUpdate(deps, { actor }, incident.id, body(step)));
     return incident.id;
   }
 
-  /** There is no maintenance service yet: the announcement is written with the queries, the rest with postUpdate. */
+  /** A maintenance announced at its first step's time, then each later step posted to it. */
   async function maintenance(title: string, window: { from: Date; until: Date }, steps: readonly Step[]): Promise<number> {
     const [first, ...rest] = steps;
     if (!first) throw new Error('demo: a maintenance needs a first update');
-    const at = first.at;
-    const id = await write(at, async (trx) => {
-      const row = await insertIncident(trx, {
-        kind: 'maintenance',
-        title,
-        state: 'scheduled',
-        started_at: at,
-        resolved_at: null,
-        updated_at: at,
-        created_at: at,
-        created_by: actor.name,
-        scheduled_for: window.from,
-        scheduled_until: window.until,
-        required_by: null,
-        postmortem: null,
-        postmortem_updated_at: null,
-        postmortem_published_at: null,
-      });
-      const update = await insertUpdate(trx, {
-        incident_id: row.id,
-        at,
-        created_at: at,
-        state: 'scheduled',
-        message: first.message,
-        statuses: first.statuses ?? {},
-        modes: first.modes ?? {},
-        author: actor.name,
-      });
-      await recordAudit(trx, { at, actor: actorLabel(actor), action: 'maintenance.create', target: `incident:${row.id}`, after: { incident: row, update } });
-      return row.id;
-    });
-    for (const step of rest) await write(step.at, (trx) => postUpdate(trx, actor, step.at, id, step));
+    const announced = { title, message: first.message, environments: Object.keys(first.statuses ?? {}), modes: first.modes, scheduled_for: window.from.toISOString(), scheduled_until: window.until.toISOString() };
+    const { id } = await write(first.at, () => scheduleMaintenance(deps, { actor }, announced));
+    for (const step of rest) await write(step.at, () => postUpdate(deps, { actor }, id, body(step)));
     return id;
   }
 
@@ -300,8 +278,8 @@ export async function seedDemo(db: Db, now: Date, options: { changes?: Changes; 
   ]);
   const written = day(31, '10:00');
   const published = day(30, '16:00');
-  await write(written, (trx) => writePostmortem(trx, actor, written, bigOutageId, postmortem(date(outageStart))));
-  await write(published, (trx) => publishPostmortem(trx, actor, published, bigOutageId));
+  await write(written, () => savePostmortem(deps, { actor }, bigOutageId, { markdown: postmortem(date(outageStart)) }));
+  await write(published, () => publishPostmortem(deps, { actor }, bigOutageId));
 
   // ~21 days ago: resolved too early, reopened, resolved again.
   const reopenedId = await incident('Log drain delivery delays', [
@@ -417,7 +395,7 @@ export async function seedDemo(db: Db, now: Date, options: { changes?: Changes; 
   ]);
 
   return {
-    tokenId: tokenRow.id,
+    tokenId: made.id,
     incidents: 8,
     maintenance: 2,
     bigOutageId,
@@ -515,7 +493,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
     const s = await seedDemo(handle.db, new Date(), { config });
     const base = `http://localhost:${config.port}`;
-    const signin = await handle.db.transaction().execute((trx) => createSigninLink(trx, new Date(), s.tokenId, 'cli:demo'));
+    const signin = await createSigninLink({ db: handle.db, clock: systemClock, config, changes: localChanges() }, actorOf((await findToken(handle.db, s.tokenId))!));
     err(
       [
         `Seeded ${describeDatabase(config)} with a 90-day demo history (author: token "demo" #${s.tokenId}):`,
@@ -525,7 +503,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         `  ${s.maintenance} maintenance: one completed (${base}/incidents/${s.completedMaintenanceId}), one scheduled for ${s.upcomingMaintenanceAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`,
         '',
         `Now run \`npm start\`${config.databaseUrl ? ' (with the same DATABASE_URL)' : config.dataDir === './data' ? '' : ` (with HERALD_DATA_DIR=${config.dataDir})`} and open ${base}`,
-        `The commander console, signed in as "demo" (this link works once, for 15 minutes): ${absoluteUrl(config.publicUrl, signin)}`,
+        `The commander console, signed in as "demo" (this link works once, for 15 minutes): ${signin.url}`,
       ].join('\n'),
     );
     return 0;

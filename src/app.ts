@@ -4,7 +4,7 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { Snapshot } from './cache/snapshot.ts';
-import { AppError } from './errors.ts';
+import { AppError, errorBody } from './errors.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { logLine } from './log.ts';
 import { buildPublicData, type PublicData } from './services/public-data.ts';
@@ -115,7 +115,7 @@ export function createApp(deps: AppDeps) {
     return bodyLimit({
       maxSize: BODY_LIMIT_BYTES,
       onError: () => {
-        throw new AppError('payload_too_large', `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`);
+        throw new AppError('request.too_large', `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`);
       },
     })(c, next);
   });
@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps) {
       return c.json(err.toJSON(), err.status);
     }
     if (err instanceof HTTPException && err.status < 500) {
-      return c.json({ id: 'bad_request', message: err.message || 'The request could not be read.' }, err.status);
+      return c.json(errorBody('request.unreadable', err.message || 'The request could not be read.'), err.status);
     }
     if (isDatabaseUnavailable(err)) {
       // One line per 10 s, not one per request: an outage under load must not flood the log.
@@ -139,17 +139,16 @@ export function createApp(deps: AppDeps) {
         unavailableUnlogged = 0;
       } else unavailableUnlogged++;
       c.header('Retry-After', '5');
-      return c.json({ id: 'unavailable', message: 'Herald cannot reach its database right now. Nothing was changed; please retry shortly.' }, 503);
+      return c.json(errorBody('database.unavailable', 'Herald cannot reach its database right now. Nothing was changed; please retry shortly.'), 503);
     }
     deps.log(logLine('error', 'unhandled error', { method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));
     if (wantsHtml(c.req.path, c.req.header('accept'))) return c.html(errorHtml(deps, 500), 500);
-    return c.json({ id: 'internal_error', message: 'Something went wrong on our side. It has been logged; please try again.' }, 500);
+    return c.json(errorBody('server.internal_error', 'Something went wrong on our side. It has been logged; please try again.'), 500);
   });
 
   app.notFound((c) => {
     if (wantsHtml(c.req.path, c.req.header('accept'))) return c.html(errorHtml(deps, 404), 404);
-    const body = { id: 'not_found', message: `Nothing at ${c.req.method} ${c.req.path}.` };
-    return c.json(body, 404);
+    return c.json(errorBody('request.no_route', `Nothing at ${c.req.method} ${c.req.path}.`), 404);
   });
 
   // Ready means visitors get fresh pages: the database answers and the snapshot could be rebuilt.

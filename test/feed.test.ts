@@ -335,6 +335,7 @@ describe('GET /feed.rss', () => {
     expect(staging.headers.get('content-type')).toMatch(/^application\/json/);
     expect(staging.body).toEqual({
       id: 'invalid_params',
+      code: 'request.invalid_query',
       message: 'The query is not valid.',
       errors: [{ path: 'environment', message: 'unknown environment "staging" (known: production, development)' }],
     });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../src/config.ts';
 import type { DatabaseHandle } from '../src/db/connect.ts';
 import { startServer, type RunningServer } from '../src/entry/node.ts';
-import { createToken } from '../src/services/tokens.ts';
+import { seedToken } from './support/seed.ts';
 import { backendName, freshDatabase } from './support/db.ts';
 
 /**
@@ -71,7 +71,7 @@ describe(`heroku status CLI against Herald (${backendName})`, () => {
     handle = await freshDatabase();
     const config: Config = { ...parseConfig({ PUBLIC_URL: 'https://status.example.com' }), port: 0 };
     server = await startServer(config, { handle, hostname: '127.0.0.1' });
-    token = (await handle.db.transaction().execute((trx) => createToken(trx, new Date(), { name: 'heroku-cli-test', scopes: ['admin'] }, 'test'))).token;
+    token = (await seedToken(handle.db, ['admin'], 'heroku-cli-test'));
 
     const incident = await api('POST', '/api/v1/incidents', { title, message: first, statuses: { production: 'red' } });
     incidentId = incident.id;

@@ -5,7 +5,7 @@ import type { DatabaseHandle } from '../src/db/connect.ts';
 import { startServer, type RunningServer } from '../src/entry/node.ts';
 import { platformGate } from '../src/gate/middleware.ts';
 import { ModeClient } from '../src/gate/mode-client.ts';
-import { createToken } from '../src/services/tokens.ts';
+import { seedToken } from './support/seed.ts';
 import { freshDatabase } from './support/db.ts';
 
 /**
@@ -28,7 +28,7 @@ describe('a gate following a scheduled maintenance', () => {
   beforeAll(async () => {
     handle = await freshDatabase();
     server = await startServer({ ...parseConfig({}), port: 0 }, { handle, hostname: '127.0.0.1' });
-    token = (await handle.db.transaction().execute((trx) => createToken(trx, new Date(), { name: 'ops', scopes: ['admin'] }, 'test'))).token;
+    token = (await seedToken(handle.db, ['admin'], 'ops'));
   });
   afterAll(async () => {
     await server.close();

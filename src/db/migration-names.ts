@@ -12,4 +12,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0005_public_page_indexes.sql',
   '0006_console.sql',
   '0007_override_until.sql',
+  '0008_idempotency_status_unused.sql',
 ];

@@ -62,7 +62,8 @@ export interface IdempotencyKeysTable {
   token_id: number;
   key: string;
   fingerprint: string;
-  status: number;
+  /** Unused since 0008: the answering route knows its status. */
+  status: number | null;
   body: Json<unknown>;
   created_at: Date;
 }

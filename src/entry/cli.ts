@@ -106,10 +106,13 @@ async function tokenCreate(argv: string[]): Promise<number> {
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length) throw new UsageLines([`unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`]);
   const config = parseConfig(process.env);
-  const [{ openDatabase, DataDirLocked, migrateDatabase }, { createToken }, sessions] = await Promise.all([
+  const [{ openDatabase, DataDirLocked, migrateDatabase }, { createToken }, sessions, { localChanges }, { systemClock }, { operator }] = await Promise.all([
     import('./node.ts'),
     import('../services/tokens.ts'),
     import('../services/sessions.ts'),
+    import('../cache/changes.ts'),
+    import('../clock.ts'),
+    import('../services/deps.ts'),
   ]);
   let handle;
   try {
@@ -124,16 +127,12 @@ async function tokenCreate(argv: string[]): Promise<number> {
   }
   try {
     await migrateDatabase(config, handle.backend === 'pglite' ? handle : undefined);
-    const now = new Date();
-    const createdBy = `cli:${process.env.USER ?? 'unknown'}`;
-    const { token, link } = await handle.db.transaction().execute(async (trx) => {
-      const made = await createToken(trx, now, { name, scopes: [...new Set(scopes)] as Scope[] }, createdBy);
-      return { token: made.token, link: await sessions.createSigninLink(trx, now, made.row.id, createdBy) };
-    });
+    const deps = { db: handle.db, clock: systemClock, config, changes: localChanges() };
+    const { token, signin_url: link } = await createToken(deps, { actor: operator(`cli:${process.env.USER ?? 'unknown'}`) }, { name, scopes });
     // stdout stays the secret alone: `export HERALD_TOKEN=$(herald token:create …)` keeps working.
     process.stdout.write(`${token}\n`);
     err(`Created token "${name}" with scopes ${scopes.join(', ')}. It is shown once; store it now.`);
-    err(`Sign in to the console within ${sessions.LINK_LIFETIME_MS / 60_000} minutes: ${sessions.absoluteUrl(config.publicUrl, link)}`);
+    err(`Sign in to the console within ${sessions.LINK_LIFETIME_MS / 60_000} minutes: ${link}`);
     return 0;
   } finally {
     await handle.close();

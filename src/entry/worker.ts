@@ -16,6 +16,7 @@
  */
 import { publicDataVersion } from '../db/queries/system.ts';
 import { createApp } from '../app.ts';
+import { errorBody } from '../errors.ts';
 import { localChanges } from '../cache/changes.ts';
 import { systemClock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
@@ -102,7 +103,7 @@ function isolateFor(env: WorkerEnv): Isolate {
 function configErrorResponse(error: unknown): Response {
   const message = error instanceof Error ? error.message : String(error);
   log.error('configuration invalid', { error: message });
-  return Response.json({ id: 'misconfigured', message: 'Herald is not configured correctly; see the Worker logs.' }, { status: 500 });
+  return Response.json(errorBody('server.misconfigured', 'Herald is not configured correctly; see the Worker logs.'), { status: 500 });
 }
 
 export default {
@@ -110,7 +111,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === '/api/v1/platform/events') {
       return Response.json(
-        { id: 'not_implemented', message: 'The event stream is not available on this deployment; poll GET /api/v1/platform with If-None-Match instead.' },
+        errorBody('platform.events_unavailable', 'The event stream is not available on this deployment; poll GET /api/v1/platform with If-None-Match instead.'),
         { status: 501, headers: { Link: '</api/v1/platform>; rel="alternate"', 'Cache-Control': 'no-store' } },
       );
     }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { actorLabel, type Deps } from '../services/deps.ts';
-import { absoluteUrl, createSigninLink, LINK_LIFETIME_MS } from '../services/sessions.ts';
+import type { Deps } from '../services/deps.ts';
+import { createSigninLink } from '../services/sessions.ts';
 import { authenticate } from '../services/tokens.ts';
 import type { Env } from './http.ts';
 
@@ -10,16 +10,13 @@ import type { Env } from './http.ts';
  * no scope is needed, since the console then grants exactly what the token holds.
  */
 export function consoleLinkRoutes(deps: Deps) {
-  const { db, clock, config } = deps;
   const app = new Hono<Env>();
 
   app.post('/', async (c) => {
     const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
-    const now = clock.now();
-    const actor = await authenticate(db, now, bearer);
-    const path = await db.transaction().execute((trx) => createSigninLink(trx, now, actor.tokenId, actorLabel(actor)));
+    const actor = await authenticate(deps.db, deps.clock.now(), bearer);
     c.header('Cache-Control', 'no-store');
-    return c.json({ url: absoluteUrl(config.publicUrl, path), expires_at: new Date(now.getTime() + LINK_LIFETIME_MS).toISOString() }, 201);
+    return c.json(await createSigninLink(deps, actor), 201);
   });
 
   return app;

@@ -57,7 +57,7 @@ export function listQuery<E extends z.ZodRawShape>(extra: E) {
 /** Parses a list's query string, or throws the one 400 that names every problem. */
 export function parseListQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.output<S> {
   const parsed = schema.safeParse(query);
-  if (!parsed.success) throw new AppError('invalid_params', 'The query is not valid.', problemsOf(parsed.error));
+  if (!parsed.success) throw new AppError('request.invalid_query', 'The query is not valid.', problemsOf(parsed.error));
   return parsed.data;
 }
 

@@ -141,7 +141,7 @@ function environmentOf(config: Config, values: readonly string[] | undefined) {
   if (values === undefined) return undefined;
   const known = config.environments.map((e) => e.slug);
   const distinct = [...new Set(values)];
-  const problem = (message: string) => new AppError('invalid_params', 'The query is not valid.', [{ path: 'environment', message }]);
+  const problem = (message: string) => new AppError('request.invalid_query', 'The query is not valid.', [{ path: 'environment', message }]);
   if (distinct.length > 1) throw problem(`give one environment, not ${distinct.length} (known: ${known.join(', ')})`);
   const slug = distinct[0] ?? '';
   const found = config.environments.find((e) => e.slug === slug);

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
-import { AppError, notFound } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import * as q from '../db/queries/incidents.ts';
 import { worstStatus, type Status } from '../domain/vocabulary.ts';
 import { incidentById, incidentViews, type IncidentView, type UpdateView } from '../services/read-model.ts';
@@ -82,7 +82,7 @@ export function herokuRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Co
 
   app.get('/v3/issues', async (c) => {
     const parsed = issuesQuery.safeParse(c.req.query());
-    if (!parsed.success) throw new AppError('invalid_params', 'The query is not valid.', problemsOf(parsed.error));
+    if (!parsed.success) throw new AppError('request.invalid_query', 'The query is not valid.', problemsOf(parsed.error));
     const { since, limit } = parsed.data;
     const rows = await q.listIncidents(db, { limit, ...(since ? { since: new Date(since) } : {}) });
     return c.json((await incidentViews(db, config, rows, clock.now())).map(v3Issue));
@@ -91,7 +91,7 @@ export function herokuRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Co
   app.get('/v3/issues/:id', async (c) => {
     const id = idParam(c, 'id', 'Issue');
     const view = await incidentById(db, config, id, clock.now());
-    if (!view) throw notFound(`Issue ${id}`);
+    if (!view) throw new AppError('issue.not_found', `Issue ${id} was not found.`);
     return c.json(v3Issue(view));
   });
 

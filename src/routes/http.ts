@@ -1,10 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { z } from 'zod';
-import { AppError } from '../errors.ts';
-import { problemsOf } from '../services/schemas.ts';
+import { AppError, type ErrorCode } from '../errors.ts';
 import { authenticate, requireScope } from '../services/tokens.ts';
 import type { Actor, Deps, Scope } from '../services/deps.ts';
-import type { Idempotency } from '../services/transaction.ts';
+import type { Command, Idempotency, Written } from '../services/unit-of-work.ts';
 import { sha256Hex } from '../services/tokens.ts';
 
 export type Env = { Variables: { actor: Actor } };
@@ -13,32 +11,32 @@ export type Env = { Variables: { actor: Actor } };
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
 /**
- * Reads the body as JSON whatever the Content-Type says (curl -d sends form encoding) and
- * validates it; every problem is listed in one 400.
+ * Reads the body as JSON whatever the Content-Type says (curl -d sends form encoding). What it
+ * must hold is the use case's to judge (every problem listed in one 400).
  */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+export async function readJson(c: Context): Promise<Record<string, unknown>> {
   const text = await c.req.text();
   let value: unknown;
   try {
     value = text.trim() === '' ? {} : JSON.parse(text);
   } catch {
-    throw new AppError('bad_request', 'The request body is not valid JSON.');
+    throw new AppError('request.malformed_json', 'The request body is not valid JSON.');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AppError('bad_request', 'The request body must be a JSON object.');
+    throw new AppError('request.not_an_object', 'The request body must be a JSON object.');
   }
-  const result = schema.safeParse(value, { reportInput: true });
-  if (!result.success) throw new AppError('invalid_params', 'The request body is not valid.', problemsOf(result.error));
-  return result.data;
+  return value as Record<string, unknown>;
 }
 
 /** A path id: a positive 32-bit integer, or the thing does not exist (404, never a 500). */
 export function idParam(c: Context, name: string, what: string): number {
   const raw = c.req.param(name) ?? '';
   const n = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n > 2_147_483_647) throw new AppError('not_found', `${what} ${raw} was not found.`);
+  if (!Number.isSafeInteger(n) || n > 2_147_483_647) throw new AppError(notFoundCode[what] ?? 'request.no_route', `${what} ${raw} was not found.`);
   return n;
 }
+
+const notFoundCode: Readonly<Record<string, ErrorCode>> = { Incident: 'incident.not_found', Update: 'update.not_found', Maintenance: 'maintenance.not_found', Token: 'token.not_found', Issue: 'issue.not_found' };
 
 /** Requires a bearer token holding `scope` (admin holds them all). */
 export function requireToken(deps: Deps, scope: Scope): MiddlewareHandler<Env> {
@@ -52,12 +50,23 @@ export function requireToken(deps: Deps, scope: Scope): MiddlewareHandler<Env> {
   };
 }
 
+/** Who asks (the token's actor) and the request's Idempotency-Key: what a use case is called with. */
+export async function commandOf(c: Context<Env>): Promise<Command> {
+  return { actor: c.get('actor'), idempotency: await idempotencyOf(c) };
+}
+
+/** A use case's answer as JSON; a replayed answer says so. */
+export function respond(c: Context, status: 200 | 201, result: Written<unknown>) {
+  if (result.replayed) c.header('Idempotent-Replayed', 'true');
+  return c.json(result.value as object, status);
+}
+
 /** The request's Idempotency-Key, bound to the token and to what the request asks. */
 export async function idempotencyOf(c: Context<Env>): Promise<Idempotency | undefined> {
   const key = c.req.header('idempotency-key');
   if (key === undefined) return undefined;
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
-    throw new AppError('invalid_params', 'The Idempotency-Key header is not valid.', [
+    throw new AppError('request.idempotency_key_invalid', 'The Idempotency-Key header is not valid.', [
       { path: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
     ]);
   }

@@ -24,9 +24,17 @@ export interface Actor {
   readonly tokenId: number;
   readonly name: string;
   readonly scopes: readonly Scope[];
+  /** How the audit log names an actor that is not a token (the CLI's operator, setup, tests). */
+  readonly label?: string;
 }
+
+/** Someone not yet known: a sign-in before its token is checked. */
+export const ANONYMOUS: Actor = { tokenId: 0, name: 'anonymous', scopes: [], label: 'anonymous' };
 
 /** Herald itself, when the scheduler starts or completes maintenance. */
 export const SCHEDULER: Actor = { tokenId: 0, name: 'Herald scheduler', scopes: ['admin'] };
 
-export const actorLabel = (a: Actor) => (a.tokenId === 0 ? `herald:${a.name}` : `token:${a.name}#${a.tokenId}`);
+export const actorLabel = (a: Actor) => a.label ?? (a.tokenId === 0 ? `herald:${a.name}` : `token:${a.name}#${a.tokenId}`);
+
+/** Someone acting on the database directly, not through a token (`herald token:create`, the demo, setup). */
+export const operator = (label: string): Actor => ({ tokenId: 0, name: label, scopes: ['admin'], label });

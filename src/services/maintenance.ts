@@ -1,38 +1,52 @@
 import type { Kysely } from 'kysely';
-import type { Config } from '../config.ts';
 import type { Database, IncidentRow } from '../db/schema.ts';
-import { recordAudit } from '../db/queries/audit.ts';
-import { trySchedulerLock } from '../db/queries/system.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as mq from '../db/queries/maintenance.ts';
-import { AppError, conflict, notFound } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { formatDuration } from '../domain/duration.ts';
 import type { Mode } from '../domain/vocabulary.ts';
 import { DEFAULT_DURATION_MINUTES, describeWindow, lastWindowBefore, parseDay, parseTime, randomWindow, type Window } from '../domain/windows.ts';
-import { actorLabel, SCHEDULER, type Actor } from './deps.ts';
-import { postUpdate } from './incidents.ts';
-import { loadPlatform, recordModeChanges } from './modes.ts';
+import { actorLabel, SCHEDULER, type Deps } from './deps.ts';
+import { appendUpdate, insertIncident } from './incidents.ts';
+import { loadPlatform } from './modes.ts';
+import { writeSchemas } from './schemas.ts';
+import { inTransaction, parseInput, type Command, type Work } from './unit-of-work.ts';
 
 type Db = Kysely<Database>;
 const MIN = 60_000;
 
-/** The weekly window; an instance that never set one gets a random one, chosen once and kept. */
-export async function currentWindow(db: Db, now: Date): Promise<Window> {
-  let row = await mq.findWindow(db);
-  if (!row) {
-    const w = randomWindow();
-    await mq.saveWindow(db, { day: w.day, minute: w.minute, duration_minutes: w.durationMinutes, set_at: now, set_by: 'herald (chosen at random)' }, false);
-    row = await mq.findWindow(db);
-  }
-  return { day: row!.day, minute: row!.minute, durationMinutes: row!.duration_minutes };
+const windowOfRow = (row: { day: number; minute: number; duration_minutes: number }): Window => ({ day: row.day, minute: row.minute, durationMinutes: row.duration_minutes });
+
+/** The weekly window, in a write: an instance that never set one gets a random one, chosen once and kept. */
+async function windowIn(w: Work): Promise<Window> {
+  const row = await mq.findWindow(w.db);
+  if (row) return windowOfRow(row);
+  const chosen = randomWindow();
+  await mq.saveWindow(w.db, { day: chosen.day, minute: chosen.minute, duration_minutes: chosen.durationMinutes, set_at: w.now, set_by: 'herald (chosen at random)' }, false);
+  // another instance may have chosen first: its choice is the one kept
+  const kept = windowOfRow((await mq.findWindow(w.db))!);
+  w.emit({ name: 'window.set', day: kept.day, minute: kept.minute, duration_minutes: kept.durationMinutes });
+  return kept;
 }
 
-export async function setWindow(db: Db, actor: Actor, now: Date, input: { day: string; time: string; duration_hours?: number | undefined }) {
-  const before = await mq.findWindow(db);
-  const w = { day: parseDay(input.day)!, minute: parseTime(input.time)!, duration_minutes: Math.round((input.duration_hours ?? DEFAULT_DURATION_MINUTES / 60) * 60) };
-  await mq.saveWindow(db, { ...w, set_at: now, set_by: actorLabel(actor) }, true);
-  await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'window.set', target: 'maintenance_window', before: before ?? null, after: w });
-  return { day: w.day, minute: w.minute, durationMinutes: w.duration_minutes };
+/** The weekly window; choosing it the first time is a write like any other. */
+export async function currentWindow(deps: Deps): Promise<Window> {
+  const row = await mq.findWindow(deps.db);
+  if (row) return windowOfRow(row);
+  return (await inTransaction(deps, { actor: SCHEDULER }, deps.clock.now(), windowIn)).value;
+}
+
+export async function setWindow(deps: Deps, command: Command, body: unknown) {
+  const now = deps.clock.now();
+  const input = parseInput(writeSchemas(deps.config, now).window, body, 'window.invalid_input');
+  return inTransaction(deps, command, now, async (w) => {
+    const before = await mq.findWindow(w.db);
+    const row = { day: parseDay(input.day)!, minute: parseTime(input.time)!, duration_minutes: Math.round((input.duration_hours ?? DEFAULT_DURATION_MINUTES / 60) * 60) };
+    await mq.saveWindow(w.db, { ...row, set_at: now, set_by: actorLabel(w.actor) }, true);
+    await w.audit('window.set', 'maintenance_window', { before: before ?? null, after: row });
+    w.emit({ name: 'window.set', ...row });
+    return windowOfRow(row);
+  });
 }
 
 export interface ScheduleInput {
@@ -48,12 +62,12 @@ export interface ScheduleInput {
 }
 
 /** Turns "by time" or "by deadline" into a start and an end (deadline → the last window before it). */
-async function planOf(db: Db, now: Date, input: Pick<ScheduleInput, 'scheduled_for' | 'scheduled_until' | 'required_by'>) {
-  const window = await currentWindow(db, now);
+async function planOf(w: Work, input: Pick<ScheduleInput, 'scheduled_for' | 'scheduled_until' | 'required_by'>) {
+  const window = await windowIn(w);
   if (input.required_by) {
-    const slot = lastWindowBefore(window, now, input.required_by);
+    const slot = lastWindowBefore(window, w.now, input.required_by);
     if (!slot) {
-      throw new AppError('invalid_params', 'The maintenance cannot be scheduled.', [
+      throw new AppError('maintenance.no_window_before_deadline', 'The maintenance cannot be scheduled.', [
         { path: 'required_by', message: `${input.required_by.toISOString()} comes before the end of the next maintenance window (${describeWindow(window)}); give scheduled_for, or run it now` },
       ]);
     }
@@ -64,68 +78,78 @@ async function planOf(db: Db, now: Date, input: Pick<ScheduleInput, 'scheduled_f
 }
 
 /** Announces a maintenance: its first update is `scheduled`, declaring what it will do while it runs. */
-export async function scheduleMaintenance(db: Db, actor: Actor, now: Date, input: ScheduleInput) {
-  const plan = await planOf(db, now, input);
-  const incident = await q.insertIncident(db, {
-    kind: 'maintenance',
-    title: input.title,
-    state: 'scheduled',
-    started_at: now,
-    resolved_at: null,
-    updated_at: now,
-    created_at: now,
-    created_by: actor.name,
-    scheduled_for: plan.scheduled_for,
-    scheduled_until: plan.scheduled_until,
-    required_by: plan.required_by,
-    schedule_method: plan.method,
-    auto_start: input.auto_start ?? true,
-    auto_complete: input.auto_complete ?? true,
+export async function scheduleMaintenance(deps: Deps, command: Command, body: unknown) {
+  const now = deps.clock.now();
+  const input = parseInput(writeSchemas(deps.config, now).createMaintenance, body, 'maintenance.invalid_input');
+  return inTransaction(deps, command, now, async (w) => {
+    const plan = await planOf(w, input);
+    const { incident, update } = await insertIncident(
+      w,
+      {
+        kind: 'maintenance',
+        title: input.title,
+        state: 'scheduled',
+        started_at: now,
+        resolved_at: null,
+        updated_at: now,
+        scheduled_for: plan.scheduled_for,
+        scheduled_until: plan.scheduled_until,
+        required_by: plan.required_by,
+        schedule_method: plan.method,
+        auto_start: input.auto_start ?? true,
+        auto_complete: input.auto_complete ?? true,
+      },
+      { at: now, state: 'scheduled', message: input.message, statuses: Object.fromEntries((input.environments ?? []).map((e) => [e, 'blue'])), modes: input.modes ?? {} },
+    );
+    await w.audit('maintenance.schedule', `incident:${incident.id}`, { after: { incident, update } });
+    w.emit({ name: 'maintenance.scheduled', incident: incident.id, scheduled_for: plan.scheduled_for.toISOString() });
+    return maintenanceInfo(w.db, now, incident);
   });
-  const update = await q.insertUpdate(db, {
-    incident_id: incident.id,
-    at: now,
-    created_at: now,
-    state: 'scheduled',
-    message: input.message,
-    statuses: Object.fromEntries((input.environments ?? []).map((e) => [e, 'blue'])),
-    modes: input.modes ?? {},
-    author: actor.name,
-  });
-  await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'maintenance.schedule', target: `incident:${incident.id}`, after: { incident, update } });
-  return incident;
 }
 
-async function lockMaintenance(db: Db, id: number): Promise<IncidentRow> {
-  const row = await q.lockIncident(db, id);
-  if (!row || row.kind !== 'maintenance') throw notFound(`Maintenance ${id}`);
+export async function lockMaintenance(w: Work, id: number): Promise<IncidentRow> {
+  const row = await q.lockIncident(w.db, id);
+  if (!row || row.kind !== 'maintenance') throw new AppError('maintenance.not_found', `Maintenance ${id} was not found.`);
   return row;
 }
 
-export async function reschedule(db: Db, actor: Actor, now: Date, id: number, input: Omit<ScheduleInput, 'title' | 'message' | 'environments' | 'modes'>) {
-  const row = await lockMaintenance(db, id);
-  if (row.state !== 'scheduled') throw conflict(`Maintenance ${id} is ${row.state}; only a scheduled maintenance can be rescheduled.`);
-  const plan = input.scheduled_for || input.required_by ? await planOf(db, now, input) : undefined;
-  const after = await q.updateIncident(db, id, {
-    ...(plan ? { scheduled_for: plan.scheduled_for, scheduled_until: plan.scheduled_until, required_by: plan.required_by, schedule_method: plan.method } : {}),
-    ...(input.scheduled_until && !input.scheduled_for ? { scheduled_until: input.scheduled_until } : {}),
-    ...(input.auto_start !== undefined ? { auto_start: input.auto_start } : {}),
-    ...(input.auto_complete !== undefined ? { auto_complete: input.auto_complete } : {}),
-    updated_at: now,
+const notScheduled = (row: IncidentRow, what: string) => new AppError('maintenance.not_scheduled', `Maintenance ${row.id} is ${row.state}; only a scheduled maintenance can be ${what}.`);
+
+export async function reschedule(deps: Deps, command: Command, id: number, body: unknown) {
+  const now = deps.clock.now();
+  const input = parseInput(writeSchemas(deps.config, now).reschedule, body, 'maintenance.invalid_input');
+  return inTransaction(deps, command, now, async (w) => {
+    const row = await lockMaintenance(w, id);
+    if (row.state !== 'scheduled') throw notScheduled(row, 'rescheduled');
+    const plan = input.scheduled_for || input.required_by ? await planOf(w, input) : undefined;
+    const after = await q.updateIncident(w.db, id, {
+      ...(plan ? { scheduled_for: plan.scheduled_for, scheduled_until: plan.scheduled_until, required_by: plan.required_by, schedule_method: plan.method } : {}),
+      ...(input.scheduled_until && !input.scheduled_for ? { scheduled_until: input.scheduled_until } : {}),
+      ...(input.auto_start !== undefined ? { auto_start: input.auto_start } : {}),
+      ...(input.auto_complete !== undefined ? { auto_complete: input.auto_complete } : {}),
+      updated_at: now,
+    });
+    if (after.scheduled_until && after.scheduled_for && after.scheduled_until <= after.scheduled_for) {
+      throw new AppError('maintenance.invalid_input', 'The maintenance cannot be rescheduled.', [{ path: 'scheduled_until', message: 'must be after scheduled_for' }]);
+    }
+    await w.audit('maintenance.reschedule', `incident:${id}`, { before: row, after });
+    w.emit({ name: 'maintenance.rescheduled', incident: id, scheduled_for: after.scheduled_for?.toISOString() ?? null });
+    return maintenanceInfo(w.db, now, after);
   });
-  if (after.scheduled_until && after.scheduled_for && after.scheduled_until <= after.scheduled_for) {
-    throw new AppError('invalid_params', 'The maintenance cannot be rescheduled.', [{ path: 'scheduled_until', message: 'must be after scheduled_for' }]);
-  }
-  await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'maintenance.reschedule', target: `incident:${id}`, before: row, after });
-  return after;
 }
 
-/** The roles a maintenance declares `maintenance` for (from its updates). */
-async function rolesItStops(db: Db, id: number): Promise<string[]> {
-  const updates = await q.visibleUpdatesOf(db, [id]);
-  const modes: Record<string, string> = {};
-  for (const u of updates) Object.assign(modes, u.modes);
-  return Object.entries(modes).filter(([, m]) => m === 'maintenance').map(([r]) => r);
+/** What running a maintenance now does to each role: the roles it would take into maintenance, and those already there. */
+export async function runEffects(db: Db, deps: Pick<Deps, 'config'>, now: Date, row: IncidentRow) {
+  const [info, platform] = await Promise.all([maintenanceInfo(db, now, row), loadPlatform(db, deps.config, now)]);
+  const modeOf = (role: string) => platform.find((p) => p.role === role)?.mode ?? 'full';
+  const declared = Object.entries(info.modes);
+  const stopping = declared.filter(([, m]) => m === 'maintenance').map(([r]) => r);
+  return {
+    info,
+    stops: stopping.filter((r) => modeOf(r) !== 'maintenance'),
+    alreadyStopped: stopping.filter((r) => modeOf(r) === 'maintenance'),
+    readOnly: declared.filter(([r, m]) => m === 'read_only' && modeOf(r) === 'full').map(([r]) => r),
+  };
 }
 
 /**
@@ -133,74 +157,43 @@ async function rolesItStops(db: Db, id: number): Promise<string[]> {
  * unless each role it stops is already in maintenance, or the caller confirms with this
  * instance's name (as `heroku … --confirm app-name`).
  */
-export async function runNow(db: Db, config: Config, actor: Actor, now: Date, id: number, confirm: string | undefined, message: string | undefined) {
-  const row = await lockMaintenance(db, id);
-  if (row.state !== 'scheduled') throw conflict(`Maintenance ${id} is ${row.state}; only a scheduled maintenance can be run.`);
-  const stops = await rolesItStops(db, id);
-  const platform = await loadPlatform(db, config, now);
-  const running = stops.filter((r) => platform.find((p) => p.role === r)?.mode !== 'maintenance');
-  if (running.length > 0 && confirm !== config.name) {
-    throw conflict(
-      `Running maintenance ${id} now puts ${running.join(' and ')} into maintenance, refusing requests. Put ${running.length > 1 ? 'them' : 'it'} in maintenance first, or confirm with the instance name: {"confirm": "${config.name}"} (CLI: --confirm ${config.name}).`,
-    );
-  }
-  await q.updateIncident(db, id, { schedule_method: 'run' });
-  return postUpdate(db, actor, now, id, { state: 'in_progress', message: message ?? 'Maintenance has started.' });
-}
-
-export async function cancel(db: Db, actor: Actor, now: Date, id: number, message: string | undefined) {
-  const row = await lockMaintenance(db, id);
-  if (row.state === 'completed' || row.state === 'cancelled') throw conflict(`Maintenance ${id} is already ${row.state}.`);
-  return postUpdate(db, actor, now, id, { state: 'cancelled', message: message ?? (row.state === 'scheduled' ? 'This maintenance has been cancelled.' : 'This maintenance was stopped before it completed.') });
-}
-
-/**
- * One pass of the scheduler: starts what is due and completes what has run its time. Only one
- * instance acts at a time (a transaction-scoped advisory lock; the others skip this pass). After
- * downtime it catches up once: each start and end is applied in time order and recorded at its
- * scheduled time, timeline and mode history alike, and a row already moved on is not moved again.
- */
-export async function runScheduler(db: Db, config: Config, now: Date): Promise<{ acted: boolean; started: number[]; completed: number[] }> {
-  if (!(await trySchedulerLock(db))) return { acted: false, started: [], completed: [] };
-  type Step = { readonly at: Date; readonly kind: 'start' | 'complete'; readonly m: IncidentRow };
-  const steps: Step[] = [];
-  for (const m of await mq.dueToComplete(db, now)) steps.push({ at: m.scheduled_until!, kind: 'complete', m });
-  for (const m of await mq.dueToStart(db, now)) {
-    steps.push({ at: m.scheduled_for!, kind: 'start', m });
-    // missed whole: its end is due too
-    if (m.auto_complete && m.scheduled_until && m.scheduled_until.getTime() <= now.getTime()) steps.push({ at: m.scheduled_until, kind: 'complete', m });
-  }
-  steps.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.kind === b.kind ? 0 : a.kind === 'start' ? -1 : 1));
-
-  const started: number[] = [];
-  const completed: number[] = [];
-  for (const { kind, m } of steps) {
-    let at: Date;
-    if (kind === 'start') {
-      at = m.scheduled_for!;
-      const late = now.getTime() - at.getTime() > 2 * MIN;
-      await postUpdate(db, SCHEDULER, now, m.id, {
-        state: 'in_progress',
-        at,
-        message: late ? `Maintenance has started (recorded at the scheduled time; Herald's scheduler caught up at ${now.toISOString()}).` : 'Maintenance has started.',
-      });
-      started.push(m.id);
-    } else {
-      const until = m.scheduled_until!;
-      const startedAt = (await q.visibleUpdatesOf(db, [m.id])).filter((u) => u.state === 'in_progress').at(0)?.at;
-      // never record the end before the start (a maintenance run by hand after its planned end)
-      at = startedAt && startedAt > until ? now : until;
-      await postUpdate(db, SCHEDULER, now, m.id, { state: 'completed', at, message: 'Maintenance is complete.' });
-      completed.push(m.id);
+export async function runNow(deps: Deps, command: Command, id: number, body: unknown) {
+  const now = deps.clock.now();
+  const { config } = deps;
+  const input = parseInput(writeSchemas(config, now).runMaintenance, body, 'maintenance.invalid_input');
+  return inTransaction(deps, command, now, async (w) => {
+    const row = await lockMaintenance(w, id);
+    if (row.state !== 'scheduled') throw notScheduled(row, 'run');
+    const { stops } = await runEffects(w.db, deps, now, row);
+    if (stops.length > 0 && input.confirm !== config.name) {
+      throw new AppError(
+        'maintenance.confirmation_required',
+        `Running maintenance ${id} now puts ${stops.join(' and ')} into maintenance, refusing requests. Put ${stops.length > 1 ? 'them' : 'it'} in maintenance first, or confirm with the instance name: {"confirm": "${config.name}"} (CLI: --confirm ${config.name}).`,
+      );
     }
-    await recordModeChanges(db, config, now, 'maintenance scheduler', at);
-  }
-  return { acted: true, started, completed };
+    const marked = await q.updateIncident(w.db, id, { schedule_method: 'run' });
+    const { incident } = await appendUpdate(w, marked, { state: 'in_progress', message: input.message ?? 'Maintenance has started.' });
+    return maintenanceInfo(w.db, now, incident);
+  }, { cause: `maintenance ${id} run by ${command.actor.name}` });
+}
+
+export async function cancel(deps: Deps, command: Command, id: number, body: unknown) {
+  const now = deps.clock.now();
+  const input = parseInput(writeSchemas(deps.config, now).cancelMaintenance, body, 'maintenance.invalid_input');
+  return inTransaction(deps, command, now, async (w) => {
+    const row = await lockMaintenance(w, id);
+    if (row.state === 'completed') throw new AppError('maintenance.already_completed', `Maintenance ${id} is already completed.`);
+    if (row.state === 'cancelled') throw new AppError('maintenance.already_cancelled', `Maintenance ${id} is already cancelled.`);
+    const message = input.message ?? (row.state === 'scheduled' ? 'This maintenance has been cancelled.' : 'This maintenance was stopped before it completed.');
+    const { incident } = await appendUpdate(w, row, { state: 'cancelled', message });
+    return maintenanceInfo(w.db, now, incident);
+  }, { cause: `maintenance ${id} cancelled by ${command.actor.name}` });
 }
 
 /** What `maintenances:info` shows, as Heroku's data maintenance info does. */
 export async function maintenanceInfo(db: Db, now: Date, row: IncidentRow) {
-  const window = await currentWindow(db, now);
+  const kept = await mq.findWindow(db);
+  const window = kept ? windowOfRow(kept) : undefined;
   const updates = await q.visibleUpdatesOf(db, [row.id]);
   const started = updates.find((u) => u.state === 'in_progress')?.at ?? null;
   const ended = row.resolved_at;
@@ -211,7 +204,7 @@ export async function maintenanceInfo(db: Db, now: Date, row: IncidentRow) {
     id: row.id,
     title: row.title,
     status: row.state,
-    window: describeWindow(window),
+    window: window ? describeWindow(window) : null,
     scheduled_for: row.scheduled_for?.toISOString() ?? null,
     scheduled_until: row.scheduled_until?.toISOString() ?? null,
     required_by: row.required_by?.toISOString() ?? null,

@@ -1,14 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, ModeChangeRow, OverrideRow } from '../db/schema.ts';
-import { recordAudit } from '../db/queries/audit.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as m from '../db/queries/modes.ts';
-import { AppError, conflict } from '../errors.ts';
 import { effectiveModes, type ModeDeclaration } from '../domain/modes.ts';
 import { isActive } from '../domain/timeline.ts';
 import type { Mode } from '../domain/vocabulary.ts';
-import { actorLabel, type Actor } from './deps.ts';
+import type { DomainEvent } from './events.ts';
 import { incidentViews, type IncidentView } from './read-model.ts';
 
 type Db = Kysely<Database>;
@@ -79,69 +77,46 @@ export function platformModes(config: Config, open: readonly IncidentView[], ove
   });
 }
 
-/** Reads everything `platformModes` needs. */
-export async function loadPlatform(db: Db, config: Config, now: Date, open?: readonly IncidentView[]): Promise<RoleMode[]> {
-  const [views, overrides, latest] = await Promise.all([
-    open ?? q.openIncidents(db).then((rows) => incidentViews(db, config, rows, now)),
+/**
+ * Reads everything `platformModes` needs. `known` are views the caller already holds (a write's
+ * own incident): their timelines are not read again.
+ */
+export async function loadPlatform(db: Db, config: Config, now: Date, known: readonly IncidentView[] = [], latest?: readonly ModeChangeRow[]): Promise<RoleMode[]> {
+  const [views, overrides, changes] = await Promise.all([
+    q.openIncidents(db).then((rows) => {
+      const held = new Map(known.map((v) => [v.id, v]));
+      return incidentViews(db, config, rows.filter((r) => !held.has(r.id)), now).then((read) => [...read, ...rows.flatMap((r) => (held.has(r.id) ? [held.get(r.id)!] : []))]);
+    }),
     m.activeOverrides(db),
-    m.latestModeChanges(db, config.roles),
+    latest ?? m.latestModeChanges(db, config.roles),
   ]);
-  return platformModes(config, views, overrides, latest);
+  return platformModes(config, views, overrides, changes);
 }
 
 /**
  * Records every change of a role's effective mode that the transaction's write caused, with its
- * cause. Called at the end of every write, inside its transaction; an advisory lock makes
- * concurrent writes take turns here, so no change is recorded twice or missed.
+ * cause, and returns them as events. Run by the unit of work at the end of every public write,
+ * inside its transaction; an advisory lock makes concurrent writes take turns here, so no change
+ * is recorded twice or missed.
  *
  * `at` is when the change took effect: now, except when the scheduler catches up a start or an
  * end it missed, which it records at the scheduled time (never before a change already recorded).
  */
-export async function recordModeChanges(db: Db, config: Config, now: Date, cause: string, at: Date = now): Promise<void> {
+export async function recordModeChanges(db: Db, config: Config, now: Date, cause: string, at: Date = now, known: readonly IncidentView[] = []): Promise<DomainEvent[]> {
   await m.lockModes(db);
-  const roles = await loadPlatform(db, config, now);
   const latest = await m.latestModeChanges(db, config.roles);
+  const roles = await loadPlatform(db, config, now, known, latest);
   const changes = roles
     .map((r) => ({ r, last: latest.find((c) => c.role === r.role) }))
     .filter(({ r, last }) => r.mode !== ((last?.to_mode ?? 'full') as Mode))
     .map(({ r, last }) => ({
       role: r.role,
-      from_mode: last?.to_mode ?? 'full',
+      from_mode: (last?.to_mode ?? 'full') as Mode,
       to_mode: r.mode,
       at: last && new Date(last.at).getTime() > at.getTime() ? new Date(last.at) : at,
       sources: r.sources.map((s) => s.source),
       cause,
     }));
   await m.insertModeChanges(db, changes);
-}
-
-/** What an operator may add to an override: when they expect to be done, how often browsers reload. */
-export interface OverridePlan {
-  readonly until?: Date | null;
-  readonly refreshSeconds?: number | null;
-}
-
-/**
- * Sets a role's manual override (replacing one in force, which stays in the history). `until` is
- * an expectation for clients (Retry-After), not a timer: the override holds until cleared.
- */
-export async function setOverride(db: Db, config: Config, actor: Actor, now: Date, role: string, mode: 'read_only' | 'maintenance', reason: string, plan: OverridePlan = {}) {
-  if (!config.roles.includes(role)) throw new AppError('not_found', `Role "${role}" is not configured (roles: ${config.roles.join(', ')}).`);
-  if (plan.until && plan.until.getTime() <= now.getTime()) {
-    throw new AppError('invalid_params', 'The request body is not valid.', [{ path: 'until', message: `must be in the future (server time is ${now.toISOString()})` }]);
-  }
-  const current = (await m.activeOverrides(db)).find((o) => o.role === role);
-  if (current) await m.clearOverride(db, current.id, now, actorLabel(actor), `replaced by a ${mode} override`);
-  const row = await m.insertOverride(db, { role, mode, reason, set_at: now, set_by: actorLabel(actor), until: plan.until ?? null, refresh_seconds: plan.refreshSeconds ?? null });
-  await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'override.set', target: `role:${role}`, before: current ?? null, after: row });
-  return row;
-}
-
-/** Clears a role's override. What still holds the role (open incidents, maintenance) is reported by the caller. */
-export async function clearOverride(db: Db, actor: Actor, now: Date, role: string, reason: string | null) {
-  const current = (await m.activeOverrides(db)).find((o) => o.role === role);
-  if (!current) throw conflict(`Role "${role}" has no manual override to clear.`);
-  const row = await m.clearOverride(db, current.id, now, actorLabel(actor), reason);
-  await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'override.clear', target: `role:${role}`, before: current, after: row });
-  return row;
+  return changes.map((c) => ({ name: 'mode.changed', role: c.role, from: c.from_mode, to: c.to_mode, at: c.at.toISOString() }));
 }

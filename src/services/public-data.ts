@@ -7,8 +7,7 @@ import { isActive, statusSegments } from '../domain/timeline.ts';
 import { dailyBars, rangeUptime, type DayBar } from '../domain/uptime.ts';
 import { worstStatus } from '../domain/vocabulary.ts';
 import { platformModes, type RoleMode } from './modes.ts';
-import { groupByIncident, incidentViews, type IncidentView, type StatusView } from './read-model.ts';
-import { toEntry } from './incidents.ts';
+import { groupByIncident, incidentViews, toEntry, type IncidentView, type StatusView } from './read-model.ts';
 
 export const BAR_DAYS = 90;
 /** Items per feed: enough for a long outage, small enough to poll every few minutes. */

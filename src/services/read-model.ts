@@ -4,7 +4,7 @@ import type { Database, IncidentRow, UpdateRow } from '../db/schema.ts';
 import * as q from '../db/queries/incidents.ts';
 import { replay, scopeOfImpact, type ScopeOfImpact } from '../domain/timeline.ts';
 import type { Mode, Status } from '../domain/vocabulary.ts';
-import { toEntry } from './incidents.ts';
+import type { TimelineEntry } from '../domain/timeline.ts';
 
 type Db = Kysely<Database>;
 
@@ -55,6 +55,10 @@ export interface StatusView {
   /** Maintenance announced but not started, soonest first. */
   readonly scheduled: readonly IncidentView[];
   readonly updated_at: string;
+}
+
+export function toEntry(u: UpdateRow): TimelineEntry {
+  return { id: u.id, at: u.at, state: u.state, statuses: u.statuses as Record<string, Status>, modes: u.modes as Record<string, Mode> };
 }
 
 function updateView(u: UpdateRow): UpdateView {

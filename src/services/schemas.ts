@@ -84,6 +84,7 @@ export function writeSchemas(config: Config, now: Date) {
     }),
     editIncident: z.strictObject({ title: text('title', LIMITS.title) }),
     postmortem: z.strictObject({ markdown: text('markdown', LIMITS.postmortem) }),
+    publishPostmortem: z.strictObject({}),
     hideUpdate: z.strictObject({ reason: text('reason', LIMITS.reason) }),
     createMaintenance: z
       .strictObject({

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import { lockSigninKey } from '../db/queries/system.ts';
 import type { Database } from '../db/schema.ts';
-import { recordAudit } from '../db/queries/audit.ts';
 import * as q from '../db/queries/sessions.ts';
 import { findToken } from '../db/queries/tokens.ts';
 import { parseAddress } from '../gate/cidr.ts';
-import { actorLabel, type Actor } from './deps.ts';
+import { ANONYMOUS, type Actor, type Deps } from './deps.ts';
 import { actorOf, authenticate, randomSecret, sha256Hex } from './tokens.ts';
+import { inTransaction, type Work } from './unit-of-work.ts';
 
 type Db = Kysely<Database>;
 
@@ -30,17 +30,18 @@ export function cookieKey(db: Db, now: Date): Promise<string> {
   return q.findOrCreateKey(db, 'console-cookie', randomSecret(), now);
 }
 
-/** Starts a session for a token; only the SHA-256 of the returned secret is stored. */
-export async function startSession(db: Db, now: Date, actor: Actor, address: string, lifetimeMs: number, how: 'token' | 'link' | 'setup') {
+/** Starts a session for a token, in the caller's work; only the SHA-256 of the returned secret is stored. */
+export async function startSession(w: Work, actor: Actor, address: string, how: 'token' | 'link' | 'setup') {
   const secret = randomSecret();
-  const row = await q.insertSession(db, {
+  const row = await q.insertSession(w.db, {
     secret_sha256: await sha256Hex(secret),
     token_id: actor.tokenId,
-    created_at: now,
-    expires_at: new Date(now.getTime() + lifetimeMs),
+    created_at: w.now,
+    expires_at: new Date(w.now.getTime() + w.config.sessionHours * 3_600_000),
     address,
   });
-  await recordAudit(db, { at: now, actor: actorLabel(actor), action: 'console.signin', target: `session:${row.id}`, after: { how, address, expires_at: row.expires_at } });
+  await w.audit('console.signin', `session:${row.id}`, { after: { how, address, expires_at: row.expires_at }, actor });
+  w.emit({ name: 'console.signed_in', session: row.id, token: actor.tokenId });
   return { secret, session: { id: row.id, expiresAt: row.expires_at, actor } satisfies ConsoleSession };
 }
 
@@ -56,9 +57,12 @@ export async function findSession(db: Db, now: Date, secret: string): Promise<Co
   return { id: row.id, expiresAt: row.expires_at, actor: actorOf(token) };
 }
 
-export async function endSession(db: Db, now: Date, session: ConsoleSession): Promise<void> {
-  await q.endSession(db, session.id, now);
-  await recordAudit(db, { at: now, actor: actorLabel(session.actor), action: 'console.signout', target: `session:${session.id}` });
+export async function signOut(deps: Deps, session: ConsoleSession): Promise<void> {
+  await inTransaction(deps, { actor: session.actor }, deps.clock.now(), async (w) => {
+    await q.endSession(w.db, session.id, w.now);
+    await w.audit('console.signout', `session:${session.id}`);
+    w.emit({ name: 'console.signed_out', session: session.id });
+  });
 }
 
 /** Checks a pasted API token; undefined when it is not a valid one. */
@@ -66,12 +70,23 @@ export async function tokenActor(db: Db, now: Date, token: string): Promise<Acto
   return authenticate(db, now, token.trim()).catch(() => undefined);
 }
 
-/** A one-time link that signs its holder in as `tokenId`. Returns the path to send them to. */
-export async function createSigninLink(db: Db, now: Date, tokenId: number, createdBy: string): Promise<string> {
+/** A one-time link that signs its holder in as `tokenId`, in the caller's work: the path to send them to. */
+export async function makeSigninLink(w: Work, tokenId: number): Promise<{ path: string; expiresAt: Date }> {
   const secret = randomSecret();
-  await q.insertLink(db, { secret_sha256: await sha256Hex(secret), token_id: tokenId, created_at: now, expires_at: new Date(now.getTime() + LINK_LIFETIME_MS) });
-  await recordAudit(db, { at: now, actor: createdBy, action: 'console.link', target: `token:${tokenId}` });
-  return `/console/signin/${secret}`;
+  const expiresAt = new Date(w.now.getTime() + LINK_LIFETIME_MS);
+  await q.insertLink(w.db, { secret_sha256: await sha256Hex(secret), token_id: tokenId, created_at: w.now, expires_at: expiresAt });
+  await w.audit('console.link', `token:${tokenId}`);
+  w.emit({ name: 'console.link_created', token: tokenId });
+  return { path: `/console/signin/${secret}`, expiresAt };
+}
+
+/** A one-time console sign-in link for the asking token itself (`herald console:link`). */
+export async function createSigninLink(deps: Deps, actor: Actor) {
+  const { value } = await inTransaction(deps, { actor }, deps.clock.now(), async (w) => {
+    const link = await makeSigninLink(w, actor.tokenId);
+    return { url: absoluteUrl(deps.config.publicUrl, link.path), expires_at: link.expiresAt.toISOString() };
+  });
+  return value;
 }
 
 /** Who a link would sign in, without using it (the page that asks "sign in as …?"). */
@@ -82,13 +97,16 @@ export async function peekSigninLink(db: Db, now: Date, secret: string): Promise
   return token && token.revoked_at === null ? token.name : undefined;
 }
 
-/** Uses a link (once): the actor it signs in, or undefined if it is used, expired or revoked. */
-export async function redeemSigninLink(db: Db, now: Date, secret: string): Promise<Actor | undefined> {
-  const link = await q.useLink(db, await sha256Hex(secret), now);
-  if (!link) return undefined;
-  const token = await findToken(db, link.token_id);
-  if (!token || token.revoked_at !== null) return undefined;
-  return actorOf(token);
+/** Uses a link (once) and starts its session; undefined if it is used, expired or its token revoked. */
+export async function signInWithLink(deps: Deps, secret: string, address: string) {
+  const { value } = await inTransaction(deps, { actor: ANONYMOUS }, deps.clock.now(), async (w) => {
+    const link = await q.useLink(w.db, await sha256Hex(secret), w.now);
+    if (!link) return undefined;
+    const token = await findToken(w.db, link.token_id);
+    if (!token || token.revoked_at !== null) return undefined;
+    return startSession(w, actorOf(token), address, 'link');
+  });
+  return value;
 }
 
 /**
@@ -102,6 +120,7 @@ export async function signinWait(db: Db, now: Date, address: string): Promise<nu
   return Math.max(1, Math.ceil((recent[MAX_FAILURES - 1]!.at.getTime() + RATE_WINDOW_MS - now.getTime()) / 1000));
 }
 
+/** A failed sign-in from `address` (a rateKey), counted for signinWait. */
 export async function recordSigninFailure(db: Db, now: Date, address: string): Promise<void> {
   await q.pruneFailures(db, new Date(now.getTime() - RATE_WINDOW_MS));
   await q.insertFailure(db, address, now);
@@ -125,21 +144,24 @@ export type SigninOutcome =
   | { readonly kind: 'wait'; readonly seconds: number };
 
 /**
- * One sign-in attempt with a pasted token, run inside the caller's transaction. Attempts from
- * one address (see rateKey) take turns under an advisory lock, so a burst of parallel guesses
- * is counted one by one: past MAX_FAILURES in RATE_WINDOW_MS, even a right token waits.
+ * One sign-in attempt with a pasted token. Attempts from one address (see rateKey) take turns
+ * under an advisory lock, so a burst of parallel guesses is counted one by one: past
+ * MAX_FAILURES in RATE_WINDOW_MS, even a right token waits.
  */
-export async function signInWithToken(db: Db, now: Date, address: string, token: string, lifetimeMs: number): Promise<SigninOutcome> {
-  const key = rateKey(address);
-  await lockSigninKey(db, key);
-  const seconds = await signinWait(db, now, key);
-  if (seconds > 0) return { kind: 'wait', seconds };
-  const actor = token.trim() === '' ? undefined : await tokenActor(db, now, token);
-  if (!actor) {
-    await recordSigninFailure(db, now, key);
-    return { kind: 'refused' };
-  }
-  return { kind: 'signed-in', ...(await startSession(db, now, actor, address, lifetimeMs, 'token')) };
+export async function signInWithToken(deps: Deps, address: string, token: string): Promise<SigninOutcome> {
+  const { value } = await inTransaction(deps, { actor: ANONYMOUS }, deps.clock.now(), async (w): Promise<SigninOutcome> => {
+    const key = rateKey(address);
+    await lockSigninKey(w.db, key);
+    const seconds = await signinWait(w.db, w.now, key);
+    if (seconds > 0) return { kind: 'wait', seconds };
+    const actor = token.trim() === '' ? undefined : await tokenActor(w.db, w.now, token);
+    if (!actor) {
+      await recordSigninFailure(w.db, w.now, key);
+      return { kind: 'refused' };
+    }
+    return { kind: 'signed-in', ...(await startSession(w, actor, address, 'token')) };
+  });
+  return value;
 }
 
 /** The address a link path is opened at: PUBLIC_URL (without its trailing slash) plus the path. */

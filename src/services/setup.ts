@@ -3,8 +3,11 @@ import { lockSetup } from '../db/queries/system.ts';
 import type { Database } from '../db/schema.ts';
 import { deleteKey, findKey, findOrCreateKey } from '../db/queries/sessions.ts';
 import { anyToken } from '../db/queries/tokens.ts';
+import { operator, type Deps } from './deps.ts';
+import { writeSchemas } from './schemas.ts';
 import { startSession } from './sessions.ts';
-import { actorOf, constantTimeEqual, createToken, randomSecret } from './tokens.ts';
+import { actorOf, constantTimeEqual, mintToken, randomSecret } from './tokens.ts';
+import { inTransaction, parseInput } from './unit-of-work.ts';
 
 type Db = Kysely<Database>;
 
@@ -35,15 +38,20 @@ export async function setupOpen(db: Db, secret: string): Promise<boolean> {
 }
 
 /**
- * Uses the setup link, in the caller's transaction: makes the first token (admin) named `name`
- * and a console session for it. Undefined when the link is wrong or setup is over. Concurrent
- * attempts take turns, so exactly one first token is ever made.
+ * Uses the setup link: makes the first token (admin) named `name` and a console session for it.
+ * Undefined when the link is wrong or setup is over. Concurrent attempts take turns, so exactly
+ * one first token is ever made.
  */
-export async function completeSetup(db: Db, now: Date, input: { secret: string; name: string; address: string; sessionMs: number }) {
-  await lockSetup(db);
-  if (!(await setupOpen(db, input.secret))) return undefined;
-  const { token, row } = await createToken(db, now, { name: input.name, scopes: ['admin'] }, SETUP_ACTOR);
-  await deleteKey(db, SETUP_KEY);
-  const { secret, session } = await startSession(db, now, actorOf(row), input.address, input.sessionMs, 'setup');
-  return { token, row, sessionSecret: secret, session };
+export async function completeSetup(deps: Deps, input: { secret: string; name: string; address: string }) {
+  const { name } = parseInput(writeSchemas(deps.config, deps.clock.now()).createToken, { name: input.name, scopes: ['admin'] }, 'token.invalid_input');
+  const { value } = await inTransaction(deps, { actor: operator(SETUP_ACTOR) }, deps.clock.now(), async (w) => {
+    await lockSetup(w.db);
+    if (!(await setupOpen(w.db, input.secret))) return undefined;
+    const { token, row } = await mintToken(w, { name, scopes: ['admin'] });
+    await deleteKey(w.db, SETUP_KEY);
+    w.emit({ name: 'setup.completed', token: row.id });
+    const { secret, session } = await startSession(w, actorOf(row), input.address, 'setup');
+    return { token, row, sessionSecret: secret, session };
+  });
+  return value;
 }

@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database, TokenRow } from '../db/schema.ts';
-import { recordAudit } from '../db/queries/audit.ts';
 import * as q from '../db/queries/tokens.ts';
-import { AppError, conflict, notFound } from '../errors.ts';
-import { SCOPES, type Actor, type Scope } from './deps.ts';
+import { AppError } from '../errors.ts';
+import { actorLabel, SCOPES, type Actor, type Deps, type Scope } from './deps.ts';
+import { writeSchemas } from './schemas.ts';
+import { absoluteUrl, makeSigninLink } from './sessions.ts';
+import { inTransaction, parseInput, type Command, type Work } from './unit-of-work.ts';
 
 type Db = Kysely<Database>;
 
@@ -40,20 +42,34 @@ export function constantTimeEqual(a: string, b: string): boolean {
 /**
  * A token reads `hrd_<key id>_<secret>`. The key id finds the row; only the SHA-256 of the
  * secret is stored, and it is compared in constant time, so neither a database dump nor response
- * timing gives a usable token away.
+ * timing gives a usable token away. The answer holds the secret, shown once, and a one-time
+ * console sign-in link for whoever will hold it; it is never stored (no Idempotency-Key).
  */
-export async function createToken(db: Db, now: Date, input: { name: string; scopes: readonly Scope[] }, createdBy: string) {
+export async function createToken(deps: Deps, command: Command, body: unknown) {
+  const now = deps.clock.now();
+  const input = parseInput(writeSchemas(deps.config, now).createToken, body, 'token.invalid_input');
+  const { value } = await inTransaction(deps, { actor: command.actor }, now, async (w) => {
+    const { token, row } = await mintToken(w, input);
+    const link = await makeSigninLink(w, row.id);
+    return { ...publicToken(row), token, signin_url: absoluteUrl(deps.config.publicUrl, link.path), signin_expires_at: link.expiresAt.toISOString() };
+  });
+  return value;
+}
+
+/** Makes a token in the caller's work: the secret (shown once) and the row. */
+export async function mintToken(w: Work, input: { readonly name: string; readonly scopes: readonly Scope[] }) {
   const keyId = hex(crypto.getRandomValues(new Uint8Array(6)));
   const secret = randomSecret();
-  const row = await q.insertToken(db, {
+  const row = await q.insertToken(w.db, {
     key_id: keyId,
     name: input.name,
     secret_sha256: await sha256Hex(secret),
     scopes: [...input.scopes],
-    created_at: now,
-    created_by: createdBy,
+    created_at: w.now,
+    created_by: actorLabel(w.actor),
   });
-  await recordAudit(db, { at: now, actor: createdBy, action: 'token.create', target: `token:${row.id}`, after: publicToken(row) });
+  await w.audit('token.create', `token:${row.id}`, { after: publicToken(row) });
+  w.emit({ name: 'token.created', token: row.id });
   return { token: `${PREFIX}_${keyId}_${secret}`, row };
 }
 
@@ -70,7 +86,7 @@ export function publicToken(row: TokenRow) {
 }
 
 const unauthorized = () =>
-  new AppError('unauthorized', 'A valid API token is required: send "Authorization: Bearer <token>" (create one with `herald token:create`).');
+  new AppError('auth.token_required', 'A valid API token is required: send "Authorization: Bearer <token>" (create one with `herald token:create`).');
 
 /** Resolves a bearer token to its actor, or throws 401. Records use at most once a minute. */
 export async function authenticate(db: Db, now: Date, bearer: string | undefined): Promise<Actor> {
@@ -93,15 +109,19 @@ export function actorOf(row: TokenRow): Actor {
 /** `admin` holds every scope. */
 export function requireScope(actor: Actor, scope: Scope): void {
   if (!actor.scopes.includes(scope) && !actor.scopes.includes('admin')) {
-    throw new AppError('forbidden', `This token (${actor.name}) lacks the "${scope}" scope.`);
+    throw new AppError('auth.scope_missing', `This token (${actor.name}) lacks the "${scope}" scope.`);
   }
 }
 
-export async function revokeToken(db: Db, now: Date, id: number, actor: string) {
-  const row = await q.findToken(db, id);
-  if (!row) throw notFound(`Token ${id}`);
-  if (row.revoked_at !== null) throw conflict(`Token ${id} was already revoked at ${row.revoked_at.toISOString()}.`);
-  const after = await q.revokeToken(db, id, now);
-  await recordAudit(db, { at: now, actor, action: 'token.revoke', target: `token:${id}`, before: publicToken(row), after: publicToken(after) });
-  return after;
+export async function revokeToken(deps: Deps, command: Command, id: number) {
+  const { value } = await inTransaction(deps, command, deps.clock.now(), async (w) => {
+    const row = await q.findToken(w.db, id);
+    if (!row) throw new AppError('token.not_found', `Token ${id} was not found.`);
+    if (row.revoked_at !== null) throw new AppError('token.already_revoked', `Token ${id} was already revoked at ${row.revoked_at.toISOString()}.`);
+    const after = await q.revokeToken(w.db, id, w.now);
+    await w.audit('token.revoke', `token:${id}`, { before: publicToken(row), after: publicToken(after) });
+    w.emit({ name: 'token.revoked', token: id });
+    return publicToken(after);
+  });
+  return value;
 }

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
+import { ERROR_CODES, type ErrorCode } from '../../src/errors.ts';
 import { freshDatabase } from '../support/db.ts';
 import { T0, testApp } from '../support/app.ts';
 
@@ -82,9 +83,11 @@ function expectError(res: Res, status: number, id?: string) {
   expect(res.headers.get('content-type') ?? '').toMatch(/^application\/json/);
   expect(res.body).toBeTypeOf('object');
   expect(res.body).not.toBeNull();
-  expect(Object.keys(res.body).sort().filter((k) => k !== 'errors')).toEqual(['id', 'message']);
+  expect(Object.keys(res.body).sort().filter((k) => k !== 'errors')).toEqual(['code', 'id', 'message']);
   expect(res.body.id).toMatch(/^[a-z_]+$/);
   if (id) expect(res.body.id).toBe(id);
+  // the area's code, listed in ERROR_CODES with the same generic id
+  expect(ERROR_CODES[res.body.code as ErrorCode]?.[0], `code ${res.body.code}`).toBe(res.body.id);
   expectHumanSentence(res.body.message);
   if (res.body.errors !== undefined || res.body.id === 'invalid_params') {
     expect(Array.isArray(res.body.errors)).toBe(true);

@@ -21,7 +21,7 @@ describe('when the database fails under a request', () => {
     await handle.db.schema.alterTable('incident_updates').renameTo('incident_updates_broken').execute();
     const r = await t.call('POST', '/api/v1/incidents', { token, body: { title: 'x', message: 'y' } });
     expect(r.status).toBe(500);
-    expect(r.body).toEqual({ id: 'internal_error', message: 'Something went wrong on our side. It has been logged; please try again.' });
+    expect(r.body).toEqual({ id: 'internal_error', code: 'server.internal_error', message: 'Something went wrong on our side. It has been logged; please try again.' });
     expect(JSON.stringify(r.body)).not.toMatch(/incident_updates|relation|sql/i);
     expect(t.logs.some((l) => l.includes('level=error') && l.includes('incident_updates'))).toBe(true);
     expect(t.logs.join('\n')).not.toContain(token);

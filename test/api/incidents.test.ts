@@ -319,6 +319,6 @@ describe('health', () => {
   it('when a route does not exist, the 404 has the error shape', async () => {
     const r = await t.call('GET', '/api/v1/nope');
     expect(r.status).toBe(404);
-    expect(r.body).toEqual({ id: 'not_found', message: 'Nothing at GET /api/v1/nope.' });
+    expect(r.body).toEqual({ id: 'not_found', code: 'request.no_route', message: 'Nothing at GET /api/v1/nope.' });
   });
 });

@@ -258,6 +258,7 @@ describe('scheduling by deadline', () => {
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
       id: 'invalid_params',
+      code: 'maintenance.no_window_before_deadline',
       message: 'The maintenance cannot be scheduled.',
       errors: [
         {
@@ -628,6 +629,7 @@ describe('run now', () => {
     expect(refused.status).toBe(409);
     expect(refused.body).toEqual({
       id: 'conflict',
+      code: 'maintenance.confirmation_required',
       message: `Running maintenance ${m.id} now puts web into maintenance, refusing requests. Put it in maintenance first, or confirm with the instance name: {"confirm": "Herald"} (CLI: --confirm Herald).`,
     });
     const wrongName = await t.call('POST', `/api/v1/maintenances/${m.id}/run`, { token: t.admin, body: { confirm: 'herald' } });

@@ -143,7 +143,7 @@ describe('public pages from the snapshot', () => {
     expect(html.res.status).toBe(404);
     expect(html.text).toContain('Page not found');
     const json = await t.call('GET', '/no/such/page');
-    expect(json.body).toEqual({ id: 'not_found', message: 'Nothing at GET /no/such/page.' });
+    expect(json.body).toEqual({ id: 'not_found', code: 'request.no_route', message: 'Nothing at GET /no/such/page.' });
   });
 
   it('when a month had no incidents, the history page says so, and lists the others by month with durations', async () => {

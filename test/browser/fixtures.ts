@@ -13,9 +13,9 @@ import { CHANGES_CHANNEL } from '../../src/cache/changes.ts';
 import { fixedClock } from '../../src/clock.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
-import { insertIncident, insertUpdate } from '../../src/db/queries/incidents.ts';
 import { startServer, type RunningServer } from '../../src/entry/node.ts';
-import { createToken } from '../../src/services/tokens.ts';
+import { operator } from '../../src/services/deps.ts';
+import { seeder, seedToken } from '../support/seed.ts';
 import { freshDatabase } from '../support/db.ts';
 
 /** The instant the fixed-clock servers live at: a Saturday noon, UTC. */
@@ -42,7 +42,7 @@ export async function startHerald(options: { now?: string; env?: Record<string, 
   const config = { ...parseConfig({ HERALD_NAME: 'Acme Cloud', ...(options.env ?? {}) }), port: 0 };
   const server = await startServer(config, { handle, hostname: '127.0.0.1', ...(clock ? { clock } : {}) });
   const created = options.now ? new Date(options.now) : new Date();
-  const token = (await handle.db.transaction().execute((trx) => createToken(trx, created, { name: 'browser', scopes: ['admin'] }, 'test'))).token;
+  const token = (await seedToken(handle.db, ['admin'], 'browser'));
 
   async function api(method: string, path: string, body?: unknown) {
     const res = await fetch(server.url + path, {
@@ -75,8 +75,8 @@ export async function startHerald(options: { now?: string; env?: Record<string, 
 }
 
 /**
- * There is no maintenance API yet: a maintenance is written straight into the tables, the way the
- * services would (one incident row of kind maintenance, its updates).
+ * A maintenance written as it would have been, each step as of its own time (the server's clock
+ * stands still at NOW): announced at the first update's `at`, later updates posted at theirs.
  */
 export async function insertMaintenance(
   h: Herald,
@@ -87,40 +87,18 @@ export async function insertMaintenance(
     updates: { at: string; state: string; message: string; statuses?: Record<string, string>; modes?: Record<string, string> }[];
   },
 ): Promise<number> {
-  const first = m.updates[0]!;
-  const last = m.updates[m.updates.length - 1]!;
-  const closed = ['completed', 'cancelled'].includes(last.state);
-  const id = await h.handle.db.transaction().execute(async (trx) => {
-    const row = await insertIncident(trx, {
-      kind: 'maintenance',
-      title: m.title,
-      state: last.state,
-      started_at: new Date(first.at),
-      resolved_at: closed ? new Date(last.at) : null,
-      updated_at: new Date(last.at),
-      created_at: new Date(first.at),
-      created_by: 'browser',
-      scheduled_for: new Date(m.scheduledFor),
-      scheduled_until: new Date(m.scheduledUntil),
-      required_by: null,
-      postmortem: null,
-      postmortem_updated_at: null,
-      postmortem_published_at: null,
-    });
-    for (const u of m.updates) {
-      await insertUpdate(trx, {
-        incident_id: row.id,
-        at: new Date(u.at),
-        created_at: new Date(u.at),
-        state: u.state,
-        message: u.message,
-        statuses: u.statuses ?? {},
-        modes: u.modes ?? {},
-        author: 'browser',
-      });
-    }
-    return row.id;
+  const [first, ...rest] = m.updates;
+  const seed = seeder(h.handle.db);
+  const actor = operator('browser');
+  const { id } = await seed.maintenance(actor, first!.at, {
+    title: m.title,
+    message: first!.message,
+    environments: Object.keys(first!.statuses ?? {}),
+    ...(first!.modes ? { modes: first!.modes } : {}),
+    scheduled_for: m.scheduledFor,
+    scheduled_until: m.scheduledUntil,
   });
+  for (const u of rest) await seed.update(actor, id, u);
   await h.notifyChanged();
   return id;
 }

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { parseConfig } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { startServer, type RunningServer } from '../../src/entry/node.ts';
-import { createToken } from '../../src/services/tokens.ts';
+import { seedToken } from '../support/seed.ts';
 import { freshDatabase } from '../support/db.ts';
 import { ARTIFACTS, launchChromium } from '../support/browser.ts';
 
@@ -16,7 +16,7 @@ describe('the status page in Chromium', () => {
   beforeAll(async () => {
     handle = await freshDatabase();
     server = await startServer({ ...parseConfig({ HERALD_NAME: 'Acme Cloud' }), port: 0 }, { handle, hostname: '127.0.0.1' });
-    token = (await handle.db.transaction().execute((trx) => createToken(trx, new Date(), { name: 'browser', scopes: ['admin'] }, 'test'))).token;
+    token = (await seedToken(handle.db, ['admin'], 'browser'));
     browser = await launchChromium();
   });
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { startServer, type RunningServer } from '../../src/entry/node.ts';
 import type { Scope } from '../../src/services/deps.ts';
-import { createToken } from '../../src/services/tokens.ts';
+import { seedToken } from '../support/seed.ts';
 import { freshDatabase } from '../support/db.ts';
 import { HERALD_BIN } from '../support/process.ts';
 
@@ -83,7 +83,7 @@ export async function cliServer(): Promise<CliServer> {
     handle,
     server,
     token: async (scopes = ['admin'], name = `cli-${scopes.join('-')}`) =>
-      (await handle.db.transaction().execute((trx) => createToken(trx, new Date(), { name, scopes }, 'test'))).token,
+      (await seedToken(handle.db, scopes, name)),
     env: (token, extra = {}) => ({ HERALD_URL: server.url, ...(token ? { HERALD_TOKEN: token } : {}), ...extra }),
     api: async (method, path, token, body) => {
       const res = await fetch(`${server.url}${path}`, {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { offerSetup } from '../../src/services/setup.ts';
+import { operator } from '../../src/services/deps.ts';
 import { createToken, revokeToken } from '../../src/services/tokens.ts';
 import { freshDatabase } from '../support/db.ts';
 import { testApp } from '../support/app.ts';
@@ -65,8 +66,8 @@ describe('console setup link', () => {
     const path = (await offerSetup(t.db, t.clock.now()))!;
     const b = consoleClient(t);
     await b.get(path);
-    const made = await handle.db.transaction().execute((trx) => createToken(trx, t.clock.now(), { name: 'ops', scopes: ['admin'] }, 'cli:ops'));
-    await handle.db.transaction().execute((trx) => revokeToken(trx, t.clock.now(), made.row.id, 'cli:ops'));
+    const made = await createToken(t.deps, { actor: operator('cli:ops') }, { name: 'ops', scopes: ['admin'] });
+    await revokeToken(t.deps, { actor: operator('cli:ops') }, made.id);
     const get = await consoleClient(t, '203.0.113.9').get(path);
     expect(get.status).toBe(404);
     expect(words(get.html)).toContain('This setup link cannot be used');

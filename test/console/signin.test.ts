@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { findToken } from '../../src/db/queries/tokens.ts';
 import { createSigninLink, recordSigninFailure } from '../../src/services/sessions.ts';
+import { actorOf } from '../../src/services/tokens.ts';
 import { freshDatabase } from '../support/db.ts';
 import { T0, testApp } from '../support/app.ts';
 import { consoleClient, inputValue } from '../support/console.ts';
@@ -206,7 +207,7 @@ describe('console sign-in: refusals and rate limits', () => {
 
   it('when concurrent attempts recorded more than 10 failures, Retry-After waits until fewer than 10 remain, not just for the oldest', async () => {
     // 12 failures at 10:00, 10:01, …, 10:11 (as parallel requests can record past the check)
-    for (let i = 0; i < 12; i++) await t.db.transaction().execute((trx) => recordSigninFailure(trx, new Date(at(i * MIN)), '192.0.2.88'));
+    for (let i = 0; i < 12; i++) await recordSigninFailure(t.db, new Date(at(i * MIN)), '192.0.2.88');
     const b = consoleClient(t, '192.0.2.88');
     await b.get('/console/signin');
     // 10:12: back under 10 when the 3rd oldest (10:02) leaves at 10:17: 5 minutes = 300 s
@@ -381,8 +382,9 @@ describe('console: CSRF on every form', () => {
 describe('console: one-time sign-in links', () => {
   async function linkFor(name: string, scopes: ('admin' | 'incidents:write')[]) {
     const token = await t.token(scopes, name);
-    const tokenId = (await t.db.selectFrom('api_tokens').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
-    const path = await t.db.transaction().execute((trx) => createSigninLink(trx, t.clock.now(), tokenId, 'test'));
+    const row = await t.db.selectFrom('api_tokens').selectAll().where('name', '=', name).executeTakeFirstOrThrow();
+    const tokenId = row.id;
+    const path = new URL((await createSigninLink(t.deps, actorOf(row))).url).pathname;
     expect(path).toMatch(/^\/console\/signin\/[A-Za-z0-9_-]{43}$/);
     return { token, tokenId, path, secret: path.split('/').at(-1)! };
   }

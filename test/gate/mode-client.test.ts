@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { startServer, type RunningServer } from '../../src/entry/node.ts';
 import { ModeClient } from '../../src/gate/mode-client.ts';
-import { createToken } from '../../src/services/tokens.ts';
+import { seedToken } from '../support/seed.ts';
 import { freshDatabase } from '../support/db.ts';
 import { parseLogfmt } from '../support/logfmt.ts';
 
@@ -14,7 +14,7 @@ describe('ModeClient against a running Herald', () => {
   beforeAll(async () => {
     handle = await freshDatabase();
     server = await startServer({ ...parseConfig({}), port: 0 }, { handle, hostname: '127.0.0.1' });
-    token = (await handle.db.transaction().execute((trx) => createToken(trx, new Date(), { name: 'ops', scopes: ['admin'] }, 'test'))).token;
+    token = (await seedToken(handle.db, ['admin'], 'ops'));
   });
   afterAll(async () => {
     await server.close();

@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config.ts';
 import { startServer } from '../../src/entry/node.ts';
 import { withPlatformGate } from '../../src/gate/fetch.ts';
 import { ModeClient } from '../../src/gate/mode-client.ts';
-import { createToken } from '../../src/services/tokens.ts';
+import { seedToken } from '../support/seed.ts';
 import { freshDatabase } from '../support/db.ts';
 import { waitFor } from '../support/upstream.ts';
 
@@ -14,7 +14,7 @@ it('when an override on Herald says until and refresh, a following gate sends Re
   const server = await startServer({ ...parseConfig({}), port: 0 }, { handle, hostname: '127.0.0.1' });
   const modes = new ModeClient({ heraldUrl: server.url });
   try {
-    const token = (await handle.db.transaction().execute((trx) => createToken(trx, new Date(), { name: 'ops', scopes: ['admin'] }, 'test'))).token;
+    const token = (await seedToken(handle.db, ['admin'], 'ops'));
     await modes.ready();
     const gated = withPlatformGate(() => new Response('ok'), { role: 'web', modes, statusPageUrl: server.url, log: () => {} });
     const until = new Date(Date.now() + 2 * 3_600_000);

@@ -8,7 +8,7 @@ import { startGateProxy } from '../../src/entry/gate.ts';
 import { startServer, type RunningServer } from '../../src/entry/node.ts';
 import { signBypass } from '../../src/gate/bypass.ts';
 import { createGate, ModeClient, platformGate, type GateState } from '../../src/gate/index.ts';
-import { createToken } from '../../src/services/tokens.ts';
+import { seedToken } from '../support/seed.ts';
 import { freshDatabase } from '../support/db.ts';
 import { parseLogfmt } from '../support/logfmt.ts';
 import { freePort, startPageServer, startUpstream, STREAM_CHUNKS, waitFor, type Echo, type Upstream } from '../support/upstream.ts';
@@ -40,7 +40,7 @@ beforeAll(async () => {
   handle = await freshDatabase();
   const config = { ...parseConfig({ PUBLIC_URL: STATUS_URL }), port: 0 };
   herald = await startServer(config, { handle, hostname: '127.0.0.1' });
-  admin = (await handle.db.transaction().execute((trx) => createToken(trx, new Date(), { name: 'gate-test', scopes: ['admin'] }, 'test'))).token;
+  admin = (await seedToken(handle.db, ['admin'], 'gate-test'));
   upstream = await startUpstream();
   gate = await startGateProxy({
     upstream: upstream.url,

@@ -244,8 +244,9 @@ describe('when the database goes down under a running herald serve', () => {
     expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(r.ms).toBeLessThan(5_000);
     const body = JSON.parse(r.text) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['id', 'message']);
+    expect(Object.keys(body).sort()).toEqual(['code', 'id', 'message']);
     expect(body.id).toBe('unavailable');
+    expect(body.code).toBe('database.unavailable');
     expect(body.message).toEqual(expect.any(String));
     expect(r.text).not.toMatch(/ECONN|ETIMEDOUT|127\.0\.0\.1|\bat .+:\d+:\d+/);
     expect(r.text).not.toContain(String(pg.port));
@@ -386,7 +387,7 @@ describe('when the database goes down under a running herald serve', () => {
       expect(ready.ms).toBeLessThan(3_000);
       const outcome = await write;
       note(`database frozen: POST answered "${outcome}" after ${Math.round(performance.now() - started)} ms`);
-      expect(outcome, 'a write while the database is frozen').toMatch(/^503 \{"id":"unavailable","message":"[^"]+"\}$/);
+      expect(outcome, 'a write while the database is frozen').toMatch(/^503 \{"id":"unavailable","code":"database.unavailable","message":"[^"]+"\}$/);
     } finally {
       pg.thaw();
     }

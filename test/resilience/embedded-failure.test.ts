@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { connectPGlite, type DatabaseHandle } from '../../src/db/connect.ts';
 import { startServer, type RunningServer } from '../../src/entry/node.ts';
-import { createToken } from '../../src/services/tokens.ts';
+import { seedToken } from '../support/seed.ts';
 import { systemClock } from '../../src/clock.ts';
 import { freePort } from '../support/throwaway-postgres.ts';
 
@@ -30,7 +30,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'herald-embedded-failure-'));
   handle = await connectPGlite({ dataDir: join(dir, 'data') });
   server = await startServer(parseConfig({ PORT: String(await freePort()), PUBLIC_URL: 'http://127.0.0.1' }), { handle, hostname: '127.0.0.1' });
-  token = (await handle.db.transaction().execute((trx) => createToken(trx, systemClock.now(), { name: 'drill', scopes: ['incidents:write'] }, 'test'))).token;
+  token = (await seedToken(handle.db, ['incidents:write'], 'drill'));
   process.on('unhandledRejection', record);
   process.on('uncaughtException', record);
 });

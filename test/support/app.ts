@@ -8,7 +8,7 @@ import { pendingMigrations, loadMigrations } from '../../src/db/migrator.ts';
 import { syncEnvironments } from '../../src/db/queries/environments.ts';
 import { databaseReadiness } from '../../src/routes/health.ts';
 import type { Scope } from '../../src/services/deps.ts';
-import { createToken } from '../../src/services/tokens.ts';
+import { seeder } from './seed.ts';
 
 export const T0 = '2026-03-01T10:00:00.000Z';
 
@@ -27,7 +27,7 @@ export async function testApp(handle: DatabaseHandle, env: Record<string, string
   const app = createApp({ ...deps, compress: nodeCompress, log: (l) => logs.push(l), readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
 
   async function token(scopes: Scope[] = ['admin'], name = `t-${scopes.join('-')}`): Promise<string> {
-    return (await handle.db.transaction().execute((trx) => createToken(trx, clock.now(), { name, scopes }, 'test'))).token;
+    return (await seeder(handle.db).token(scopes, name, clock.now())).token;
   }
 
   /** JSON request helper: returns status, headers and parsed body. */
@@ -50,5 +50,5 @@ export async function testApp(handle: DatabaseHandle, env: Record<string, string
     return { status: res.status, headers: res.headers, body };
   }
 
-  return { app, config, clock, logs, token, call, changes, db: handle.db };
+  return { app, config, clock, logs, token, call, changes, db: handle.db, deps };
 }

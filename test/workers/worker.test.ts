@@ -11,13 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localChanges } from '../../src/cache/changes.ts';
-import { parseConfig } from '../../src/config.ts';
 import { connectPostgres, type DatabaseHandle } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrator.ts';
-import { createIncident } from '../../src/services/incidents.ts';
-import { createToken } from '../../src/services/tokens.ts';
-import { runWrite } from '../../src/services/transaction.ts';
+import type { Actor } from '../../src/services/deps.ts';
+import { seeder } from '../support/seed.ts';
 import { freePort } from '../support/throwaway-postgres.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -40,7 +37,7 @@ let persistDir: string | undefined;
 let base = '';
 let output = '';
 let token = '';
-let tokenActor: { tokenId: number; name: string; scopes: readonly ['incidents:write'] };
+let tokenActor: Actor;
 
 /** Waits until wrangler dev answers /healthz, or fails with what it printed. */
 async function waitForWorker(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
@@ -65,9 +62,7 @@ beforeAll(async () => {
   await sql.raw(`create database ${DATABASE}`).execute(admin.db);
   handle = await connectPostgres(urlFor(DATABASE), { max: 2 });
   await migrate(handle.db);
-  const created = await createToken(handle.db, new Date(), { name: 'worker-test', scopes: ['incidents:write'] }, 'test');
-  token = created.token;
-  tokenActor = { tokenId: created.row.id, name: created.row.name, scopes: ['incidents:write'] };
+  ({ token, actor: tokenActor } = await seeder(handle.db).token(['incidents:write'], 'worker-test'));
 
   const port = await freePort();
   const inspectorPort = await freePort();
@@ -175,12 +170,7 @@ describe('Herald on workerd (wrangler dev --local, Hyperdrive to local Postgres)
 
   it('sees a write made elsewhere (directly in the database from Node) on the next request', async () => {
     await get('/'); // the isolate has a current snapshot
-    const config = parseConfig({});
-    const now = new Date();
-    await runWrite({ db: handle!.db, changes: localChanges(), config }, now, undefined, async (trx) => {
-      await createIncident(trx, tokenActor, now, { title: 'Written from Node', message: 'Not through the Worker.', statuses: { production: 'red' } });
-      return { status: 201, body: {} };
-    });
+    await seeder(handle!.db).incident(tokenActor, { title: 'Written from Node', message: 'Not through the Worker.', statuses: { production: 'red' } });
     const page = await (await get('/', { Accept: 'text/html' })).text();
     expect(page).toContain('Written from Node');
   });

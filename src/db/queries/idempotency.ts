@@ -11,7 +11,7 @@ type Db = Kysely<Database>;
 export async function claimKey(db: Db, tokenId: number, key: string, fingerprint: string, at: Date): Promise<boolean> {
   const row = await db
     .insertInto('idempotency_keys')
-    .values({ token_id: tokenId, key, fingerprint, status: 0, body: 'null', created_at: at })
+    .values({ token_id: tokenId, key, fingerprint, body: 'null', created_at: at })
     .onConflict((oc) => oc.columns(['token_id', 'key']).doNothing())
     .returning('key')
     .executeTakeFirst();
@@ -22,10 +22,10 @@ export function findKey(db: Db, tokenId: number, key: string) {
   return db.selectFrom('idempotency_keys').selectAll().where('token_id', '=', tokenId).where('key', '=', key).executeTakeFirst();
 }
 
-export async function saveResponse(db: Db, tokenId: number, key: string, status: number, body: unknown): Promise<void> {
+export async function saveResponse(db: Db, tokenId: number, key: string, body: unknown): Promise<void> {
   await db
     .updateTable('idempotency_keys')
-    .set({ status, body: JSON.stringify(body) })
+    .set({ body: JSON.stringify(body) })
     .where('token_id', '=', tokenId)
     .where('key', '=', key)
     .execute();

@@ -1,14 +1,12 @@
 import { Hono, type Context } from 'hono';
 import * as q from '../../db/queries/incidents.ts';
 import { statesOf, type Kind } from '../../domain/vocabulary.ts';
-import { notFound } from '../../errors.ts';
+import { AppError } from '../../errors.ts';
 import { renderMarkdown } from '../../render/markdown.ts';
 import type { Deps } from '../../services/deps.ts';
 import * as incidents from '../../services/incidents.ts';
 import { incidentViews, type IncidentView } from '../../services/read-model.ts';
-import { writeSchemas } from '../../services/schemas.ts';
 import { requireScope } from '../../services/tokens.ts';
-import { runWrite } from '../../services/transaction.ts';
 import type { Errors } from '../../../templates/console/forms.tsx';
 import type { ChoicesVM, UpdateFormVM } from '../../../templates/console/incident-forms.tsx';
 import { ConsoleIncidentPage, type Rejected } from '../../../templates/console/incident-page.tsx';
@@ -17,7 +15,7 @@ import { PostmortemPage } from '../../../templates/console/postmortem-page.tsx';
 import { MODE_WORDS, STATUS_WORDS } from '../../../templates/format.ts';
 import { idParam } from '../http.ts';
 import { incidentVM } from '../view-models.ts';
-import { attempt, consoleMeta, formIdempotency, newFormKey, page, readForm, seeOther, text, utcInput, validate, type Form } from './kit.ts';
+import { attempt, consoleMeta, formCommand, newFormKey, page, readForm, seeOther, text, utcInput, type Form } from './kit.ts';
 import type { ConsoleEnv } from './session.ts';
 
 /** Closed incidents per page of the list. */
@@ -68,7 +66,7 @@ export function consoleIncidents(deps: Deps) {
 
   async function viewOf(id: number): Promise<{ view: IncidentView; row: NonNullable<Awaited<ReturnType<typeof q.findIncident>>> }> {
     const row = await q.findIncident(db, id);
-    if (!row) throw notFound(`Incident ${id}`);
+    if (!row) throw new AppError('incident.not_found', `Incident ${id} was not found.`);
     const [view] = await incidentViews(db, config, [row], clock.now());
     return { view: view!, row };
   }
@@ -164,18 +162,10 @@ export function consoleIncidents(deps: Deps) {
     const form = await readForm(c);
     const f = updateForm(form, { state: 'investigating', statuses: {}, modes: {} });
     if (text(form, 'intent') === 'preview') return newPage(c, form, {}, previewOf(f.message));
-    const now = clock.now();
-    const parsed = validate(writeSchemas(config, now).createIncident, { title: text(form, 'title'), ...updateInput(f, { statuses: {}, modes: {} }) });
-    if (!parsed.ok) return newPage(c, form, parsed.errors, null, 400);
-    const actor = c.get('actor');
-    const result = await attempt(async () =>
-      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
-        const { incident } = await incidents.createIncident(trx, actor, now, parsed.value);
-        return { status: 201, body: { id: incident.id } };
-      }),
-    );
+    const input = { title: text(form, 'title'), ...updateInput(f, { statuses: {}, modes: {} }) };
+    const result = await attempt(async () => incidents.openIncident(deps, await formCommand(c, form), input));
     if (!result.ok) return newPage(c, form, result.errors, null, result.status);
-    return seeOther(c, `/console/incidents/${(result.value.body as { id: number }).id}?done=opened`);
+    return seeOther(c, `/console/incidents/${result.value.value.id}?done=opened`);
   });
 
   app.get('/:id', async (c) => incidentPage(c, idParam(c, 'id', 'Incident')));
@@ -187,18 +177,9 @@ export function consoleIncidents(deps: Deps) {
     const { view } = await viewOf(id);
     const f = updateForm(form, view);
     if (text(form, 'intent') === 'preview') return incidentPage(c, id, { form, preview: previewOf(f.message) });
-    const now = clock.now();
-    const parsed = validate(writeSchemas(config, now).postUpdate, updateInput(f, view));
-    if (!parsed.ok) return incidentPage(c, id, { form, rejected: { form: 'update', errors: parsed.errors }, status: 400 });
-    const actor = c.get('actor');
-    const result = await attempt(async () =>
-      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
-        const { update } = await incidents.postUpdate(trx, actor, now, id, parsed.value);
-        return { status: 201, body: { update: update.id } };
-      }),
-    );
+    const result = await attempt(async () => incidents.postUpdate(deps, await formCommand(c, form), id, updateInput(f, view)));
     if (!result.ok) return incidentPage(c, id, { form, rejected: { form: 'update', errors: result.errors }, status: result.status });
-    return seeOther(c, `/console/incidents/${id}?done=posted#update-${(result.value.body as { update: number }).update}`);
+    return seeOther(c, `/console/incidents/${id}?done=posted#update-${result.value.value.update.id}`);
   });
 
   app.post('/:id/resolve', async (c) => {
@@ -206,18 +187,8 @@ export function consoleIncidents(deps: Deps) {
     requireScope(c.get('actor'), 'incidents:write');
     const form = await readForm(c);
     const message = text(form, 'message');
-    const now = clock.now();
-    const rejected = (errors: Errors, status: 400 | 403 | 404 | 409 | 422) => incidentPage(c, id, { rejected: { form: 'resolve', errors, message }, status });
-    const parsed = validate(writeSchemas(config, now).postUpdate, { state: 'resolved', message });
-    if (!parsed.ok) return rejected(parsed.errors, 400);
-    const actor = c.get('actor');
-    const result = await attempt(async () =>
-      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
-        const { update } = await incidents.postUpdate(trx, actor, now, id, parsed.value);
-        return { status: 201, body: { update: update.id } };
-      }),
-    );
-    if (!result.ok) return rejected(result.errors, result.status);
+    const result = await attempt(async () => incidents.postUpdate(deps, await formCommand(c, form), id, { state: 'resolved', message }));
+    if (!result.ok) return incidentPage(c, id, { rejected: { form: 'resolve', errors: result.errors, message }, status: result.status });
     return seeOther(c, `/console/incidents/${id}?done=resolved`);
   });
 
@@ -226,11 +197,7 @@ export function consoleIncidents(deps: Deps) {
     requireScope(c.get('actor'), 'incidents:write');
     const form = await readForm(c);
     const title = text(form, 'title');
-    const now = clock.now();
-    const parsed = validate(writeSchemas(config, now).editIncident, { title });
-    if (!parsed.ok) return incidentPage(c, id, { rejected: { form: 'title', errors: parsed.errors, title }, status: 400 });
-    const actor = c.get('actor');
-    const result = await attempt(() => runWrite(deps, now, undefined, async (trx) => ({ status: 200, body: (await incidents.editTitle(trx, actor, now, id, parsed.value.title)).id })));
+    const result = await attempt(() => incidents.editTitle(deps, { actor: c.get('actor') }, id, { title }));
     if (!result.ok) return incidentPage(c, id, { rejected: { form: 'title', errors: result.errors, title }, status: result.status });
     return seeOther(c, `/console/incidents/${id}?done=titled`);
   });
@@ -241,14 +208,11 @@ export function consoleIncidents(deps: Deps) {
     requireScope(c.get('actor'), 'incidents:write');
     const form = await readForm(c);
     const reason = text(form, 'reason');
-    const now = clock.now();
-    const rejected = (errors: Errors, status: 400 | 403 | 404 | 409 | 422) =>
-      incidentPage(c, id, { rejected: { form: 'hide', errors: 'reason' in errors ? errors : { reason: Object.values(errors).flat() }, updateId, reason }, status });
-    const parsed = validate(writeSchemas(config, now).hideUpdate, { reason });
-    if (!parsed.ok) return rejected(parsed.errors, 400);
-    const actor = c.get('actor');
-    const result = await attempt(() => runWrite(deps, now, undefined, async (trx) => ({ status: 200, body: (await incidents.hideUpdate(trx, actor, now, id, updateId, parsed.value.reason)).update.id })));
-    if (!result.ok) return rejected(result.errors, result.status);
+    const result = await attempt(() => incidents.hideUpdate(deps, { actor: c.get('actor') }, id, updateId, { reason }));
+    if (!result.ok) {
+      const errors = 'reason' in result.errors ? result.errors : { reason: Object.values(result.errors).flat() };
+      return incidentPage(c, id, { rejected: { form: 'hide', errors, updateId, reason }, status: result.status });
+    }
     return seeOther(c, `/console/incidents/${id}?done=hidden`);
   });
 
@@ -280,19 +244,10 @@ export function consoleIncidents(deps: Deps) {
     const markdown = text(form, 'markdown');
     const intent = text(form, 'intent');
     if (intent === 'preview') return postmortemPage(c, id, { markdown, preview: previewOf(markdown) });
-    const now = clock.now();
-    const parsed = validate(writeSchemas(config, now).postmortem, { markdown });
-    if (!parsed.ok) return postmortemPage(c, id, { markdown, errors: parsed.errors, status: 400 });
-    const actor = c.get('actor');
-    const result = await attempt(() =>
-      runWrite(deps, now, undefined, async (trx) => {
-        const row = await incidents.writePostmortem(trx, actor, now, id, parsed.value.markdown);
-        const after = intent === 'publish' ? await incidents.publishPostmortem(trx, actor, now, id) : row;
-        return { status: 200, body: intent === 'publish' ? 'published' : after.postmortem_published_at ? 'saved' : 'draft' };
-      }),
-    );
+    const result = await attempt(() => incidents.savePostmortem(deps, { actor: c.get('actor') }, id, { markdown }, { publish: intent === 'publish' }));
     if (!result.ok) return postmortemPage(c, id, { markdown, errors: { markdown: Object.values(result.errors).flat() }, status: result.status });
-    return seeOther(c, `/console/incidents/${id}/postmortem?done=${String(result.value.body)}`);
+    const done = intent === 'publish' ? 'published' : result.value.value.published_at ? 'saved' : 'draft';
+    return seeOther(c, `/console/incidents/${id}/postmortem?done=${done}`);
   });
 
   return app;

@@ -93,13 +93,6 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
     return page(c, <SigninPage meta={signedOutMeta(c)} next={next} hours={config.sessionHours} errors={errors} kept={kept} />, status);
   }
 
-  async function signInFromLink(c: Context, actor: Parameters<typeof sessions.startSession>[2], next: string) {
-    const now = clock.now();
-    const { secret, session } = await db.transaction().execute((trx) => sessions.startSession(trx, now, actor, clientAddress(c, config), config.sessionHours * 3_600_000, 'link'));
-    await setSessionCookie(c, keys, secret, session.expiresAt, now);
-    return seeOther(c, next);
-  }
-
   app.get('/signin', async (c) => {
     if (await sessionOf(c, deps, keys)) return seeOther(c, safeNext(c.req.query('next')));
     return signinPage(c, safeNext(c.req.query('next')), {});
@@ -114,7 +107,7 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
     const address = clientAddress(c, config);
     const now = clock.now();
     const token = text(form, 'token');
-    const outcome = await db.transaction().execute((trx) => sessions.signInWithToken(trx, now, address, token, config.sessionHours * 3_600_000));
+    const outcome = await sessions.signInWithToken(deps, address, token);
     if (outcome.kind === 'wait') {
       c.header('Retry-After', String(outcome.seconds));
       const minutes = Math.ceil(outcome.seconds / 60);
@@ -138,10 +131,10 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
     const secret = c.req.param('secret');
     const form = await readForm(c);
     if (!signinCsrfMatches(c, text(form, '_csrf'))) return seeOther(c, `/console/signin/${secret}`);
-    const now = clock.now();
-    const actor = /^[A-Za-z0-9_-]{43}$/.test(secret) ? await db.transaction().execute((trx) => sessions.redeemSigninLink(trx, now, secret)) : undefined;
-    if (!actor) return page(c, <LinkPage meta={signedOutMeta(c)} name={null} action="" />, 404);
-    return signInFromLink(c, actor, '/console/incidents');
+    const signedIn = /^[A-Za-z0-9_-]{43}$/.test(secret) ? await sessions.signInWithLink(deps, secret, clientAddress(c, config)) : undefined;
+    if (!signedIn) return page(c, <LinkPage meta={signedOutMeta(c)} name={null} action="" />, 404);
+    await setSessionCookie(c, keys, signedIn.secret, signedIn.session.expiresAt, clock.now());
+    return seeOther(c, '/console/incidents');
   });
 
   // The first run's way in (services/setup.ts): a link the server prints while there is no token.
@@ -166,9 +159,7 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
       return page(c, <SetupPage meta={signedOutMeta(c)} action={setupAction(secret)} name={name} errors={parsed.errors} />, 400);
     }
     const done = wellFormed(secret)
-      ? await db.transaction().execute((trx) =>
-          setup.completeSetup(trx, now, { secret, name: parsed.value.name, address: clientAddress(c, config), sessionMs: config.sessionHours * 3_600_000 }),
-        )
+      ? await setup.completeSetup(deps, { secret, name: parsed.value.name, address: clientAddress(c, config) })
       : undefined;
     if (!done) return page(c, <SetupClosedPage meta={signedOutMeta(c)} />, 404);
     deps.log(logLine('info', 'setup: first token created', { token_id: done.row.id }));
@@ -207,8 +198,7 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
   app.get('/', (c) => seeOther(c, '/console/incidents'));
 
   app.post('/signout', async (c) => {
-    const now = clock.now();
-    await db.transaction().execute((trx) => sessions.endSession(trx, now, c.get('session')));
+    await sessions.signOut(deps, c.get('session'));
     clearSessionCookie(c);
     return seeOther(c, '/console/signin?done=signed-out');
   });

@@ -4,7 +4,7 @@ import { AppError, type FieldProblem } from '../../errors.ts';
 import { problemsOf } from '../../services/schemas.ts';
 import type { Deps } from '../../services/deps.ts';
 import { sha256Hex } from '../../services/tokens.ts';
-import type { Idempotency } from '../../services/transaction.ts';
+import type { Command } from '../../services/unit-of-work.ts';
 import type { Errors } from '../../../templates/console/forms.tsx';
 import type { ConsoleMeta } from '../../../templates/view.ts';
 import { pageMeta } from '../view-models.ts';
@@ -82,13 +82,17 @@ export async function attempt<T>(write: () => Promise<T>): Promise<{ ok: true; v
   }
 }
 
-/** The form's idempotency key (made when the form was rendered), bound to this token and body. */
-export async function formIdempotency(c: Context<ConsoleEnv>, form: Form): Promise<Idempotency | undefined> {
+/**
+ * The signed-in actor and the form's idempotency key (made when the form was rendered), bound to
+ * this token and body: a form posted twice (a double click, a reload) is written once.
+ */
+export async function formCommand(c: Context<ConsoleEnv>, form: Form): Promise<Command> {
+  const actor = c.get('actor');
   const key = text(form, '_key');
-  if (!/^[A-Za-z0-9_-]{16,64}$/.test(key)) return undefined;
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(key)) return { actor };
   const fields = Object.entries(form).filter(([k]) => k !== '_csrf' && k !== 'intent');
   const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${JSON.stringify(fields)}`);
-  return { tokenId: c.get('actor').tokenId, key: `console:${key}`, fingerprint };
+  return { actor, idempotency: { tokenId: actor.tokenId, key: `console:${key}`, fingerprint } };
 }
 
 export const newFormKey = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(18)))).replace(/\+/g, '-').replace(/\//g, '_');

@@ -2,14 +2,12 @@ import { Hono, type Context } from 'hono';
 import * as q from '../../db/queries/incidents.ts';
 import * as mq from '../../db/queries/maintenance.ts';
 import type { IncidentRow } from '../../db/schema.ts';
-import { conflict, notFound } from '../../errors.ts';
+import { AppError } from '../../errors.ts';
 import { DAYS, describeWindow, nextWindowStart, type Window } from '../../domain/windows.ts';
 import type { Deps } from '../../services/deps.ts';
 import * as maintenance from '../../services/maintenance.ts';
-import { loadPlatform } from '../../services/modes.ts';
 import { writeSchemas } from '../../services/schemas.ts';
 import { requireScope } from '../../services/tokens.ts';
-import { runWrite } from '../../services/transaction.ts';
 import type { Errors } from '../../../templates/console/forms.tsx';
 import {
   CancelConfirmPage,
@@ -23,7 +21,7 @@ import {
   type WindowValues,
 } from '../../../templates/console/maintenance-page.tsx';
 import { idParam } from '../http.ts';
-import { attempt, consoleMeta, formIdempotency, list, newFormKey, optional, page, readForm, seeOther, text, utcInput, validate, type Form } from './kit.ts';
+import { attempt, consoleMeta, formCommand, list, newFormKey, optional, page, readForm, seeOther, text, utcInput, validate, type Form } from './kit.ts';
 import type { ConsoleEnv } from './session.ts';
 
 type Info = Awaited<ReturnType<typeof maintenance.maintenanceInfo>>;
@@ -153,24 +151,17 @@ export function consoleMaintenance(deps: Deps) {
     duration: i.duration,
   });
 
-  async function theWindow(now: Date): Promise<Window> {
-    const row = await mq.findWindow(db);
-    if (row) return { day: row.day, minute: row.minute, durationMinutes: row.duration_minutes };
-    // choosing the random window is a write, so it goes through one like any other (as the API's GET)
-    const { body } = await runWrite(deps, now, undefined, async (trx) => ({ status: 200, body: await maintenance.currentWindow(trx, now) }));
-    return body as Window;
-  }
 
   async function findMaintenance(c: Context<ConsoleEnv>): Promise<IncidentRow> {
     const id = idParam(c, 'id', 'Maintenance');
     const row = await q.findIncident(db, id);
-    if (!row || row.kind !== 'maintenance') throw notFound(`Maintenance ${id}`);
+    if (!row || row.kind !== 'maintenance') throw new AppError('maintenance.not_found', `Maintenance ${id} was not found.`);
     return row;
   }
 
   async function overview(c: Context<ConsoleEnv>, forms: Partial<MaintenanceForms> = {}, status: Status = 200) {
     const now = clock.now();
-    const window = await theWindow(now);
+    const window = await maintenance.currentWindow(deps);
     const [openRows, allRows] = await Promise.all([mq.listMaintenance(db, { limit: 100, state: 'open' }), mq.listMaintenance(db, { limit: 100 })]);
     const finished = allRows
       .filter((r) => r.resolved_at !== null)
@@ -213,14 +204,13 @@ export function consoleMaintenance(deps: Deps) {
     // Text that is no number is refused here, in the schema's words: the schema sees only numbers.
     const hours = hoursInput(values.duration_hours);
     const own: Errors = Number.isNaN(hours) ? { duration_hours: ['must be a number of hours'] } : {};
-    const parsed = validate(writeSchemas(config, now).window, { day: values.day, time: values.time, duration_hours: Number.isNaN(hours) ? undefined : hours });
-    if (!parsed.ok || Object.keys(own).length > 0) return overview(c, { window: { values, errors: { ...(parsed.ok ? {} : parsed.errors), ...own } } }, 400);
-    const done = await attempt(() =>
-      runWrite(deps, now, undefined, async (trx) => {
-        const w = await maintenance.setWindow(trx, actor, now, parsed.value);
-        return { status: 200, body: { description: describeWindow(w) } };
-      }),
-    );
+    const input = { day: values.day, time: values.time, duration_hours: Number.isNaN(hours) ? undefined : hours };
+    if (Object.keys(own).length > 0) {
+      // nothing is written; the other fields' problems are shown beside this one's
+      const parsed = validate(writeSchemas(config, now).window, input);
+      return overview(c, { window: { values, errors: { ...(parsed.ok ? {} : parsed.errors), ...own } } }, 400);
+    }
+    const done = await attempt(() => maintenance.setWindow(deps, { actor }, input));
     if (!done.ok) return overview(c, { window: { values, errors: done.errors } }, done.status);
     return seeOther(c, '/console/maintenance?done=window');
   });
@@ -232,18 +222,15 @@ export function consoleMaintenance(deps: Deps) {
     const form = await readForm(c);
     const values = scheduleValues(form, config.roles);
     const { body, errors: own } = scheduleBody(values);
-    const parsed = validate(writeSchemas(config, now).createMaintenance, body);
     const again = (errors: Errors, status: Status) => overview(c, { schedule: { values, errors: foldEnvironmentErrors(errors), formKey: newFormKey() } }, status);
-    if (!parsed.ok || Object.keys(own).length > 0) return again({ ...(parsed.ok ? {} : parsed.errors), ...own }, 400);
-    const input = parsed.value;
-    const done = await attempt(async () =>
-      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
-        const row = await maintenance.scheduleMaintenance(trx, actor, now, input);
-        return { status: 201, body: await maintenance.maintenanceInfo(trx, now, row) };
-      }),
-    );
+    if (Object.keys(own).length > 0) {
+      // nothing is written; the other fields' problems are shown beside these
+      const parsed = validate(writeSchemas(config, now).createMaintenance, body);
+      return again({ ...(parsed.ok ? {} : parsed.errors), ...own }, 400);
+    }
+    const done = await attempt(async () => maintenance.scheduleMaintenance(deps, await formCommand(c, form), body));
     if (!done.ok) return again(done.errors, done.status);
-    return seeOther(c, `/console/maintenance?done=scheduled#m-${(done.value.body as Info).id}`);
+    return seeOther(c, `/console/maintenance?done=scheduled#m-${done.value.value.id}`);
   });
 
   app.post('/:id/reschedule', async (c) => {
@@ -254,18 +241,10 @@ export function consoleMaintenance(deps: Deps) {
     const form = await readForm(c);
     const values = rescheduleValues(form);
     const again = async (errors: Errors, status: Status) => {
-      const [info, window] = await Promise.all([maintenance.maintenanceInfo(db, now, row), theWindow(now)]);
+      const [info, window] = await Promise.all([maintenance.maintenanceInfo(db, now, row), maintenance.currentWindow(deps)]);
       return page(c, <ReschedulePage meta={consoleMeta(c, deps, 'maintenance')} m={vm(info)} values={values} errors={errors} windowDescription={describeWindow(window)} />, status);
     };
-    const parsed = validate(writeSchemas(config, now).reschedule, rescheduleBody(values));
-    if (!parsed.ok) return again(parsed.errors, 400);
-    const input = parsed.value;
-    const done = await attempt(() =>
-      runWrite(deps, now, undefined, async (trx) => {
-        const after = await maintenance.reschedule(trx, actor, now, row.id, input);
-        return { status: 200, body: await maintenance.maintenanceInfo(trx, now, after) };
-      }),
-    );
+    const done = await attempt(() => maintenance.reschedule(deps, { actor }, row.id, rescheduleBody(values)));
     if (!done.ok) return again(done.errors, done.status);
     return seeOther(c, `/console/maintenance?done=rescheduled#m-${row.id}`);
   });
@@ -283,36 +262,14 @@ export function consoleMaintenance(deps: Deps) {
     const parsed = validate(writeSchemas(config, now).cancelMaintenance, { message: optional(message) });
     if (!parsed.ok) return show(parsed.errors, 400);
     if (text(form, 'intent') !== 'confirm') {
-      // Checked here only: a repeated confirmation must reach runWrite, whose idempotency key answers it.
-      if (row.resolved_at !== null) throw conflict(`Maintenance ${row.id} is already ${row.state}.`);
+      // Checked here only: a repeated confirmation must reach the use case, whose idempotency key answers it.
+      if (row.resolved_at !== null) throw new AppError(row.state === 'completed' ? 'maintenance.already_completed' : 'maintenance.already_cancelled', `Maintenance ${row.id} is already ${row.state}.`);
       return show({}, 200);
     }
-    const done = await attempt(async () =>
-      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
-        const { incident } = await maintenance.cancel(trx, actor, now, row.id, parsed.value.message);
-        return { status: 200, body: await maintenance.maintenanceInfo(trx, now, incident) };
-      }, `maintenance ${row.id} cancelled by ${actor.name}`),
-    );
+    const done = await attempt(async () => maintenance.cancel(deps, await formCommand(c, form), row.id, parsed.value));
     if (!done.ok) return show(done.errors, done.status);
     return seeOther(c, `/console/maintenance?done=cancelled#m-${row.id}`);
   });
-
-  /**
-   * What running it now would do to each role, worked out as runNow does: a role it declares
-   * maintenance for is "stopped" unless it is in maintenance already.
-   */
-  async function runEffects(row: IncidentRow, now: Date) {
-    const [info, platform] = await Promise.all([maintenance.maintenanceInfo(db, now, row), loadPlatform(db, config, now)]);
-    const modeOf = (role: string) => platform.find((p) => p.role === role)?.mode ?? 'full';
-    const declared = Object.entries(info.modes);
-    const stopping = declared.filter(([, m]) => m === 'maintenance').map(([r]) => r);
-    return {
-      info,
-      stops: stopping.filter((r) => modeOf(r) !== 'maintenance'),
-      alreadyStopped: stopping.filter((r) => modeOf(r) === 'maintenance'),
-      readOnly: declared.filter(([r, m]) => m === 'read_only' && modeOf(r) === 'full').map(([r]) => r),
-    };
-  }
 
   app.post('/:id/run', async (c) => {
     const actor = c.get('actor');
@@ -321,7 +278,7 @@ export function consoleMaintenance(deps: Deps) {
     const now = clock.now();
     const form = await readForm(c);
     const values = { confirm: text(form, 'confirm'), message: text(form, 'message') };
-    const effects = await runEffects(row, now);
+    const effects = await maintenance.runEffects(db, deps, now, row);
     const show = (errors: Errors, status: Status) =>
       page(
         c,
@@ -342,7 +299,7 @@ export function consoleMaintenance(deps: Deps) {
     const parsed = validate(writeSchemas(config, now).runMaintenance, { confirm: optional(values.confirm.trim()), message: optional(values.message) });
     if (!parsed.ok) return show(parsed.errors, 400);
     if (text(form, 'intent') !== 'confirm') {
-      if (row.state !== 'scheduled') throw conflict(`Maintenance ${row.id} is ${row.state}; only a scheduled maintenance can be run.`);
+      if (row.state !== 'scheduled') throw new AppError('maintenance.not_scheduled', `Maintenance ${row.id} is ${row.state}; only a scheduled maintenance can be run.`);
       return show({}, 200);
     }
     // runNow refuses this too; saying it here puts the problem beside the field, in the console's words
@@ -350,12 +307,7 @@ export function consoleMaintenance(deps: Deps) {
       const problem = parsed.value.confirm === undefined ? `type the instance name, ${config.name}, to confirm` : `does not match; type the instance name, ${config.name}`;
       return show({ confirm: [problem] }, 400);
     }
-    const done = await attempt(async () =>
-      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
-        const { incident } = await maintenance.runNow(trx, config, actor, now, row.id, parsed.value.confirm, parsed.value.message);
-        return { status: 200, body: await maintenance.maintenanceInfo(trx, now, incident) };
-      }, `maintenance ${row.id} run by ${actor.name}`),
-    );
+    const done = await attempt(async () => maintenance.runNow(deps, await formCommand(c, form), row.id, parsed.value));
     if (!done.ok) return show(done.errors, done.status);
     return seeOther(c, `/console/maintenance?done=started#m-${row.id}`);
   });

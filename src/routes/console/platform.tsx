@@ -1,14 +1,13 @@
 import { Hono, type Context } from 'hono';
-import { clearBody, overrideBody } from '../platform.ts';
+import { clearBody, overrideBody } from '../../services/overrides.ts';
 import * as q from '../../db/queries/incidents.ts';
 import * as m from '../../db/queries/modes.ts';
 import type { OverrideRow } from '../../db/schema.ts';
-import { AppError } from '../../errors.ts';
 import { actorLabel, type Deps } from '../../services/deps.ts';
-import { clearOverride, loadPlatform, platformModes, setOverride, type ModeSource, type RoleMode } from '../../services/modes.ts';
+import { loadPlatform, platformModes, type ModeSource, type RoleMode } from '../../services/modes.ts';
+import * as overrides from '../../services/overrides.ts';
 import { incidentViews } from '../../services/read-model.ts';
 import { requireScope } from '../../services/tokens.ts';
-import { runWrite } from '../../services/transaction.ts';
 import {
   ClearConfirmPage,
   OverrideConfirmPage,
@@ -19,7 +18,7 @@ import {
   type SourceVM,
 } from '../../../templates/console/platform-page.tsx';
 import type { Errors } from '../../../templates/console/forms.tsx';
-import { attempt, consoleMeta, formIdempotency, newFormKey, optional, page, readForm, seeOther, text, validate } from './kit.ts';
+import { attempt, consoleMeta, formCommand, newFormKey, optional, page, readForm, seeOther, text, validate } from './kit.ts';
 import type { ConsoleEnv } from './session.ts';
 
 /** Where each kind of source can be looked at (and changed) in the console. */
@@ -36,20 +35,16 @@ export function consolePlatform(deps: Deps) {
   const { db, config, clock } = deps;
   const app = new Hono<ConsoleEnv>();
 
-  function roleParam(c: Context<ConsoleEnv>): string {
-    const role = c.req.param('role') ?? '';
-    if (!config.roles.includes(role)) throw new AppError('not_found', `Role "${role}" is not configured (roles: ${config.roles.join(', ')}).`);
-    return role;
-  }
+  const roleParam = (c: Context<ConsoleEnv>) => overrides.checkRole(deps, c.req.param('role') ?? '');
 
   async function roleViews(now: Date): Promise<RoleVM[]> {
-    const [roles, overrides, histories] = await Promise.all([
+    const [roles, active, histories] = await Promise.all([
       loadPlatform(db, config, now),
       m.activeOverrides(db),
       Promise.all(config.roles.map((r) => m.modeHistory(db, r, 5))),
     ]);
     return roles.map((r, i) => {
-      const o = overrides.find((x) => x.role === r.role);
+      const o = active.find((x) => x.role === r.role);
       return {
         role: r.role,
         mode: r.mode,
@@ -70,8 +65,8 @@ export function consolePlatform(deps: Deps) {
    * follow, so the confirmation can say what will hold the role afterwards.
    */
   async function outcome(now: Date, role: string, change: (overrides: OverrideRow[]) => OverrideRow[]): Promise<OutcomeVM> {
-    const [open, overrides, latest] = await Promise.all([q.openIncidents(db).then((rows) => incidentViews(db, config, rows, now)), m.activeOverrides(db), m.latestModeChanges(db, config.roles)]);
-    return outcomeOf(platformModes(config, open, change(overrides), latest).find((r) => r.role === role)!);
+    const [open, active, latest] = await Promise.all([q.openIncidents(db).then((rows) => incidentViews(db, config, rows, now)), m.activeOverrides(db), m.latestModeChanges(db, config.roles)]);
+    return outcomeOf(platformModes(config, open, change(active), latest).find((r) => r.role === role)!);
   }
 
   async function overview(c: Context<ConsoleEnv>, errors: Errors = {}, status: 200 | 409 = 200) {
@@ -101,13 +96,7 @@ export function consolePlatform(deps: Deps) {
       return page(c, <OverrideConfirmPage meta={meta} role={await roleView(now, role)} mode={input.mode} reason={input.reason} outcome={after} formKey={newFormKey()} />);
     }
 
-    const done = await attempt(async () =>
-      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
-        await setOverride(trx, config, actor, now, role, input.mode, input.reason);
-        const after = (await loadPlatform(trx, config, now)).find((r) => r.role === role)!;
-        return { status: 200, body: { role: after } };
-      }, `override set on ${role} by ${actor.name}: ${input.reason}`),
-    );
+    const done = await attempt(async () => overrides.setOverride(deps, await formCommand(c, form), role, input));
     if (!done.ok) return showForm(done.errors, done.status);
     return seeOther(c, '/console/platform?done=override-set');
   });
@@ -129,18 +118,12 @@ export function consolePlatform(deps: Deps) {
     const parsed = validate(clearBody, { reason: optional(typed) });
     if (!parsed.ok) return showConfirm(parsed.errors, 400);
     if (text(form, 'intent') !== 'confirm') {
-      // Checked here only: a repeated confirmation must reach runWrite, whose idempotency key answers it.
+      // Checked here only: a repeated confirmation must reach the use case, whose idempotency key answers it.
       if (!(await m.activeOverrides(db)).some((o) => o.role === role)) return overview(c, { '(form)': [`Role "${role}" has no manual override to clear.`] }, 409);
       return showConfirm({}, 200);
     }
 
-    const done = await attempt(async () =>
-      runWrite(deps, now, await formIdempotency(c, form), async (trx) => {
-        await clearOverride(trx, actor, now, role, parsed.value.reason ?? null);
-        const after = (await loadPlatform(trx, config, now)).find((r) => r.role === role)!;
-        return { status: 200, body: { role: after, still_held: after.mode !== 'full' } };
-      }, `override cleared on ${role} by ${actor.name}`),
-    );
+    const done = await attempt(async () => overrides.clearOverride(deps, await formCommand(c, form), role, parsed.value));
     if (!done.ok) return done.status === 409 ? overview(c, done.errors, 409) : showConfirm(done.errors, done.status);
     return seeOther(c, '/console/platform?done=override-cleared');
   });

@@ -1,16 +1,14 @@
 import { Hono, type Context } from 'hono';
 import * as q from '../../db/queries/tokens.ts';
 import type { TokenRow } from '../../db/schema.ts';
-import { notFound } from '../../errors.ts';
-import { actorLabel, SCOPES, type Actor, type Deps } from '../../services/deps.ts';
-import { writeSchemas } from '../../services/schemas.ts';
-import { absoluteUrl, createSigninLink, LINK_LIFETIME_MS } from '../../services/sessions.ts';
+import { AppError } from '../../errors.ts';
+import { SCOPES, type Actor, type Deps } from '../../services/deps.ts';
+import { LINK_LIFETIME_MS } from '../../services/sessions.ts';
 import { createToken, publicToken, requireScope, revokeToken } from '../../services/tokens.ts';
-import { runWrite } from '../../services/transaction.ts';
 import type { Errors } from '../../../templates/console/forms.tsx';
 import { RevokeConfirmPage, TokenCreatedPage, TokensPage, type TokenFormValues, type TokenVM } from '../../../templates/console/tokens-page.tsx';
 import { idParam } from '../http.ts';
-import { attempt, consoleMeta, list, page, readForm, seeOther, text, validate } from './kit.ts';
+import { attempt, consoleMeta, list, page, readForm, seeOther, text } from './kit.ts';
 import { clearSessionCookie, type ConsoleEnv } from './session.ts';
 
 const view = (row: TokenRow, actor: Actor): TokenVM => ({ ...publicToken(row), self: row.id === actor.tokenId });
@@ -45,26 +43,16 @@ export function consoleTokens(deps: Deps) {
     const actor = admin(c);
     const form = await readForm(c);
     const values: TokenFormValues = { name: text(form, 'name'), scopes: list(form, 'scopes') };
-    const now = clock.now();
-    const parsed = validate(writeSchemas(config, now).createToken, values);
-    if (!parsed.ok) return tokensPage(c, values, parsed.errors, 400);
-    let created: { secret: string; row: TokenRow; path: string } | undefined;
-    const result = await attempt(() =>
-      runWrite(deps, now, undefined, async (trx) => {
-        const { token, row } = await createToken(trx, now, parsed.value, actorLabel(actor));
-        const path = await createSigninLink(trx, now, row.id, actorLabel(actor));
-        created = { secret: token, row, path };
-        return { status: 201, body: publicToken(row) };
-      }),
-    );
-    if (!result.ok || !created) return tokensPage(c, values, result.ok ? {} : result.errors, result.ok ? 400 : result.status);
+    const result = await attempt(() => createToken(deps, { actor }, values));
+    if (!result.ok) return tokensPage(c, values, result.errors, result.status);
+    const { token: secret, signin_url: signinUrl, signin_expires_at: _, ...made } = result.value;
     return page(
       c,
       <TokenCreatedPage
         meta={consoleMeta(c, deps, 'tokens')}
-        token={view(created.row, actor)}
-        secret={created.secret}
-        signinUrl={absoluteUrl(config.publicUrl, created.path)}
+        token={{ ...made, self: made.id === actor.tokenId }}
+        secret={secret}
+        signinUrl={signinUrl}
         publicUrl={config.publicUrl.replace(/\/+$/, '')}
         linkMinutes={LINK_LIFETIME_MS / 60_000}
       />,
@@ -77,16 +65,13 @@ export function consoleTokens(deps: Deps) {
     const id = idParam(c, 'id', 'Token');
     const form = await readForm(c);
     const row = await q.findToken(db, id);
-    if (!row) throw notFound(`Token ${id}`);
+    if (!row) throw new AppError('token.not_found', `Token ${id} was not found.`);
     if (text(form, 'intent') !== 'confirm') {
       if (row.revoked_at !== null) return seeOther(c, '/console/tokens?done=revoked');
       return page(c, <RevokeConfirmPage meta={consoleMeta(c, deps, 'tokens')} token={view(row, actor)} />);
     }
     // Confirmed twice (a double click, or another commander first): it is revoked either way.
-    if (row.revoked_at === null) {
-      const now = clock.now();
-      await runWrite(deps, now, undefined, async (trx) => ({ status: 200, body: publicToken(await revokeToken(trx, now, id, actorLabel(actor))) }));
-    }
+    if (row.revoked_at === null) await revokeToken(deps, { actor }, id);
     if (id === actor.tokenId) {
       // The session went with the token; do not leave its cookie behind.
       clearSessionCookie(c);

@@ -34,19 +34,20 @@
  * Other knobs: BENCH_CONNECTIONS (50), BENCH_CHANGES (100), BENCH_POLL_MS (gap between polls,
  * default 1), BENCH_BREAKDOWN=1 (also load the fast-path prototype and withPlatformGate), BENCH_KEEP=1 (keep the temp dir).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { apiRequest, header, rawGet } from './bench/http.ts';
+import { loadInterleaved, type LoadResult, type Target } from './bench/load.ts';
+import { freePort, killChildren, killChildrenOnSignals, runHerald, runNode, startNode, type Child } from './bench/processes.ts';
+import { int, machineLine, ms, percentile, say, table } from './bench/report.ts';
 
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HERALD_BIN = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
 const HOST = '127.0.0.1';
 const ROLE = 'web';
 const HELLO = 'Hello, World!';
@@ -65,29 +66,15 @@ const POLL_MS = Math.max(0, num('BENCH_POLL_MS', 1));
 const CHANGE_TIMEOUT_MS = 10_000;
 const TARGET_RATIO = 0.95;
 const TARGET_P99_MS = 1000;
-const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks
 
 /** True from sending a PUT override until a DELETE has been answered: cleanup clears it then. */
 let overrideOutstanding = false;
 /** The temp dir, removed on every way out (signals included). */
 let tmpDir: string | undefined;
 
-const say = (line = '') => process.stdout.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const fmt = (x: number) => (Number.isNaN(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
+/** Like `ms`, with a dash for a figure there is none of. */
+const fmt = (x: number) => (Number.isNaN(x) ? '—' : ms(x));
 const signed = (x: number) => (x < 0 ? `−${fmt(-x)}` : `+${fmt(x)}`);
-
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 /**
  * Why a req/s ratio cannot be trusted, or '' when it can: the per-round ratios disagree by more
@@ -304,269 +291,30 @@ async function inProcessCost(heraldUrl: string, variants: readonly string[], log
   return out;
 }
 
-interface Child {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly pid: number;
-  readonly url: string;
-  /** The tail of its stderr (refusal log lines are many; only the end is kept). */
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-const running = new Set<ChildProcess>();
-function killAll(): void {
-  for (const c of running) c.kill('SIGKILL');
-}
-process.on('exit', killAll);
-
-function stopper(proc: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise<void>((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      proc.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      proc.kill('SIGTERM');
-    });
-}
-
+/** DATABASE_URL, when set, goes to every child (Herald uses it instead of the embedded database). */
 function childEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', ...extra };
-  if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-  return env;
+  return { ...extra, ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) };
 }
 
-function spawnTracked(args: string[], env: Record<string, string>, stdout: 'pipe' | 'ignore'): ChildProcess {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', stdout, 'pipe'] });
-  running.add(proc);
-  proc.on('exit', () => running.delete(proc));
-  return proc;
-}
-
-async function startChild(name: string, role: string, args: string[], env: Record<string, string> = childEnv()): Promise<Child> {
-  const proc = spawnTracked(['--import', 'tsx', SELF, 'child', role, ...args], env, 'pipe');
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => {
-    err += d;
-    if (err.length > 64_000) err = err.slice(-32_000);
-  });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s:\n${err}`)), 60_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /ready (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${err}`));
-    });
-  });
-  return { name, proc, pid: proc.pid!, url: `http://${HOST}:${port}`, stderr: () => err, stop: stopper(proc) };
-}
-
-/** Runs `herald ARGS` (or node with `argv`) to completion. */
-function runHerald(args: string[], env: Record<string, string>, argv = [HERALD_BIN, ...args]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawnTracked(argv, env, 'pipe');
-    let stdout = '';
-    let stderr = '';
-    proc.stdout!.on('data', (d) => (stdout += d));
-    proc.stderr!.on('data', (d) => (stderr += d));
-    proc.on('error', reject);
-    proc.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, HOST, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// ---- /proc --------------------------------------------------------------------------------------
-
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-  } catch {
-    return NaN;
-  }
-}
-
-function machineBusyMs(): number {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
-  return ((user + nice + system + irq + softirq + steal) * 1000) / CLK_TCK;
-}
-
-/** Waits (up to maxSeconds) until under `threshold` % of one core is busy over one second. */
-async function waitForQuiet(maxSeconds: number, threshold = 25): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    const b0 = machineBusyMs();
-    const t0 = performance.now();
-    await sleep(1000);
-    const busy = ((machineBusyMs() - b0) / (performance.now() - t0)) * 100;
-    if (busy < threshold || (performance.now() - started) / 1000 >= maxSeconds) return busy;
-  }
-}
-
-function machineLine(): string {
-  const [l1, l5] = os.loadavg();
-  return `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? '?'}), load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)} (1 / 5 min), node ${process.version}`;
+/** This file again as `child ROLE ARGS`; it prints `ready <port>` once listening. */
+function startChild(name: string, role: string, args: string[], env: Record<string, string> = childEnv()): Promise<Child> {
+  return startNode(name, ['--import', 'tsx', SELF, 'child', role, ...args], env, { on: 'stdout', when: /ready (\d+)/, timeoutSeconds: 60, keepTail: 32_000 });
 }
 
 // ---- load ---------------------------------------------------------------------------------------
 
-interface AutocannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  statusCodeStats: Record<string, { count: number }>;
-}
-interface Tracker {
-  on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
-}
-type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, result: AutocannonResult) => void) => Tracker;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-
-function runAutocannon(url: string, seconds: number, onResponse?: (ms: number) => void): Promise<AutocannonResult> {
-  return new Promise((resolve, reject) => {
-    const tracker = autocannon({ url, connections: CONNECTIONS, pipelining: 1, timeout: 10, duration: seconds }, (e, r) => (e ? reject(e) : resolve(r)));
-    if (onResponse) tracker.on('response', (_c, _s, _b, t) => onResponse(t));
-  });
-}
-
-interface Target {
-  readonly label: string;
-  readonly url: string;
-  /** The server's processes (the proxy counts its upstream too), for CPU per request. */
-  readonly pids: readonly number[];
-}
-
-interface Slice {
-  times: Float64Array;
-  n: number;
-  seconds: number;
-  wallMs: number;
-  serverMs: number;
-  loaderMs: number;
-  busyMs: number;
-  errors: number;
-  non2xx: number;
-}
-
-interface LoadResult {
-  readonly label: string;
-  readonly rps: number;
-  readonly sliceRps: readonly number[];
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly requests: number;
-  readonly errors: number;
-  readonly non2xx: number;
-  /** CPU of the server processes, µs per request. */
-  readonly cpuUsPerReq: number;
-  readonly serverCpu: number;
-  readonly loaderCpu: number;
-  readonly othersCpu: number;
-}
-
-async function measure(t: Target, seconds: number): Promise<Slice> {
-  let times = new Float64Array(1 << 18);
-  let n = 0;
-  const sumCpu = () => t.pids.reduce((s, p) => s + cpuMs(p), 0);
-  const server0 = sumCpu();
-  const self0 = process.cpuUsage();
-  const busy0 = machineBusyMs();
-  const t0 = performance.now();
-  const r = await runAutocannon(t.url, seconds, (ms) => {
-    if (n === times.length) {
-      const bigger = new Float64Array(times.length * 2);
-      bigger.set(times);
-      times = bigger;
-    }
-    times[n++] = ms;
-  });
-  const self = process.cpuUsage(self0);
-  return {
-    times,
-    n,
-    seconds: r.duration,
-    wallMs: performance.now() - t0,
-    serverMs: sumCpu() - server0,
-    loaderMs: (self.user + self.system) / 1000,
-    busyMs: machineBusyMs() - busy0,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-  };
-}
-
-function summarize(label: string, slices: readonly Slice[]): LoadResult {
-  const n = slices.reduce((s, x) => s + x.n, 0);
-  const all = new Float64Array(n);
-  let at = 0;
-  for (const x of slices) {
-    all.set(x.times.subarray(0, x.n), at);
-    at += x.n;
-  }
-  all.sort();
-  const sum = (f: (x: Slice) => number) => slices.reduce((s, x) => s + f(x), 0);
-  const wall = sum((x) => x.wallMs);
-  return {
-    label,
-    rps: n / sum((x) => x.seconds),
-    sliceRps: slices.map((x) => x.n / x.seconds),
-    p50: percentile(all, 50),
-    p99: percentile(all, 99),
-    max: all[n - 1] ?? NaN,
-    requests: n,
-    errors: sum((x) => x.errors),
-    non2xx: sum((x) => x.non2xx),
-    cpuUsPerReq: (sum((x) => x.serverMs) * 1000) / Math.max(1, n),
-    serverCpu: (sum((x) => x.serverMs) / wall) * 100,
-    loaderCpu: (sum((x) => x.loaderMs) / wall) * 100,
-    othersCpu: (Math.max(0, sum((x) => x.busyMs - x.serverMs - x.loaderMs)) / wall) * 100,
-  };
-}
+type Measured = LoadResult & { readonly label: string };
 
 /**
  * Warms every target up, then measures them in `ROUNDS` slices each, in ABBA… order (the order
  * reverses every round), so drift and background load fall on all of them alike.
  */
-async function compare(targets: readonly Target[]): Promise<LoadResult[]> {
-  for (const t of targets) if (WARMUP > 0) await runAutocannon(t.url, WARMUP);
-  const slices: Slice[][] = targets.map(() => []);
-  const seconds = Math.max(1, Math.round(DURATION / ROUNDS));
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = targets.map((_, i) => i);
-    if (round % 2 === 1) order.reverse();
-    for (const i of order) {
-      if (QUIET_WAIT > 0) await waitForQuiet(QUIET_WAIT);
-      slices[i]!.push(await measure(targets[i]!, seconds));
-    }
-  }
-  return slices.map((s, i) => summarize(targets[i]!.label, s));
+async function compare(targets: readonly (Target & { readonly label: string })[]): Promise<Measured[]> {
+  const results = await loadInterleaved(targets, { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP, rounds: ROUNDS, quietWait: QUIET_WAIT, abba: true });
+  return results.map((r, i) => ({ ...r, label: targets[i]!.label }));
 }
 
-function loadTable(results: readonly LoadResult[]): string {
+function loadTable(results: readonly Measured[]): string {
   return table(
     ['target', 'req/s', 'slices req/s', 'p50 ms', 'p99 ms', 'max ms', 'requests', 'err', 'non-2xx', 'server CPU µs/req', 'server CPU %', 'loader CPU %', 'others CPU %'],
     results.map((r) => [
@@ -589,48 +337,13 @@ function loadTable(results: readonly LoadResult[]): string {
 
 // ---- HTTP helpers -------------------------------------------------------------------------------
 
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
-function get(url: string, agent?: http.Agent): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: agent ?? false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
-
-async function api(method: string, url: string, token: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
-
 async function expectAnswer(label: string, url: string, want: { status: number; body?: string; mode?: string | null }): Promise<void> {
-  const a = await get(url);
-  const mode = a.headers['platform-mode'];
+  const a = await rawGet(url);
+  const body = a.body.toString('utf8');
+  const mode = header(a, 'platform-mode');
   const problems: string[] = [];
   if (a.status !== want.status) problems.push(`status ${a.status}, expected ${want.status}`);
-  if (want.body !== undefined && a.body !== want.body) problems.push(`body ${JSON.stringify(a.body.slice(0, 200))}, expected ${JSON.stringify(want.body)}`);
-  if (want.mode !== undefined && (mode ?? null) !== want.mode) problems.push(`Platform-Mode ${mode ?? '(none)'}, expected ${want.mode ?? '(none)'}`);
+  if (want.body !== undefined && body !== want.body) problems.push(`body ${JSON.stringify(body.slice(0, 200))}, expected ${JSON.stringify(want.body)}`);
   if (problems.length) throw new Error(`${label} (${url}) answered wrong: ${problems.join('; ')}`);
 }
 
@@ -720,8 +433,8 @@ async function modeChanges(heraldUrl: string, token: string, gates: readonly { l
       const t0 = performance.now();
       if (toMaintenance) overrideOutstanding = true;
       const call = toMaintenance
-        ? api('PUT', overrideUrl, token, { mode: 'maintenance', reason: `bench-gate change ${i + 1}` })
-        : api('DELETE', overrideUrl, token, { reason: `bench-gate change ${i + 1}` });
+        ? apiRequest('PUT', overrideUrl, token, { mode: 'maintenance', reason: `bench-gate change ${i + 1}` })
+        : apiRequest('DELETE', overrideUrl, token, { reason: `bench-gate change ${i + 1}` });
       const ack = call.then((r) => {
         if (r.status !== 200) throw new Error(`${toMaintenance ? 'PUT' : 'DELETE'} override → ${r.status}: ${JSON.stringify(r.json)}`);
         if (r.json?.role?.mode !== wantMode) throw new Error(`override answered mode ${r.json?.role?.mode}, expected ${wantMode}`);
@@ -732,15 +445,16 @@ async function modeChanges(heraldUrl: string, token: string, gates: readonly { l
         const agent = agents.get(g.label)!;
         for (;;) {
           const s = performance.now();
-          const a = await get(g.url, agent);
+          const a = await rawGet(g.url, {}, agent);
           const e = performance.now();
           run.polls.set(g.label, run.polls.get(g.label)! + 1);
           run.pollRtt.get(g.label)!.push(e - s);
           if (a.status === want) {
-            if ((a.headers['platform-mode'] ?? '') !== wantMode) throw new Error(`${g.label} answered ${a.status} with Platform-Mode ${a.headers['platform-mode']}, expected ${wantMode}`);
+            const mode = header(a, 'platform-mode');
+            if ((mode ?? '') !== wantMode) throw new Error(`${g.label} answered ${a.status} with Platform-Mode ${mode}, expected ${wantMode}`);
             return e - t0;
           }
-          if (a.status !== 200 && a.status !== 503) throw new Error(`${g.label} answered ${a.status}: ${a.body.slice(0, 200)}`);
+          if (a.status !== 200 && a.status !== 503) throw new Error(`${g.label} answered ${a.status}: ${a.body.toString('utf8').slice(0, 200)}`);
           if (e - t0 > CHANGE_TIMEOUT_MS) return Infinity;
           if (POLL_MS > 0) await sleep(POLL_MS);
         }
@@ -793,9 +507,10 @@ async function main(): Promise<number> {
     if (created.code !== 0 || !token) throw new Error(`herald token:create failed (${created.code}):\n${created.stderr}`);
     herald = await startChild('herald', 'herald', [], env);
     say(`herald: ${herald.url} (pid ${herald.pid}, ${process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded database in ${tmp}`})`);
-    const platform = await get(`${herald.url}/api/v1/platform`);
-    const web = (JSON.parse(platform.body) as { roles: { role: string; mode: string }[] }).roles.find((r) => r.role === ROLE);
-    if (platform.status !== 200 || web?.mode !== 'full') throw new Error(`Herald's ${ROLE} role is not in full mode (${platform.status} ${platform.body.slice(0, 200)})`);
+    const platform = await rawGet(`${herald.url}/api/v1/platform`);
+    const platformBody = platform.body.toString('utf8');
+    const web = (JSON.parse(platformBody) as { roles: { role: string; mode: string }[] }).roles.find((r) => r.role === ROLE);
+    if (platform.status !== 200 || web?.mode !== 'full') throw new Error(`Herald's ${ROLE} role is not in full mode (${platform.status} ${platformBody.slice(0, 200)})`);
 
     // ---- 1. Hono hello world, with and without platformGate --------------------------------------
     say();
@@ -813,7 +528,7 @@ async function main(): Promise<number> {
       { label: 'hono bare', url: bare.url, pids: [bare.pid] },
       { label: 'hono + no-op middleware (reference)', url: noop.url, pids: [noop.pid] },
       { label: 'hono + platformGate', url: gated.url, pids: [gated.pid] },
-    ])) as [LoadResult, LoadResult, LoadResult];
+    ])) as [Measured, Measured, Measured];
     say(loadTable([honoBare, honoNoop, honoGated]));
     const ratio1 = honoGated.rps / honoBare.rps;
     const pairs = (a: LoadResult, b: LoadResult) => a.sliceRps.map((r, i) => (r / b.sliceRps[i]!).toFixed(3)).join(', ');
@@ -839,7 +554,7 @@ async function main(): Promise<number> {
       fast: 'prototype: sync full-mode path, header on ServerResponse',
       wrapped: 'withPlatformGate(app.fetch) (as shipped)',
     };
-    const costRun = await runHerald([], childEnv(), ['--import', 'tsx', SELF, 'child', 'cost', herald.url, ...costVariants]);
+    const costRun = await runNode(['--import', 'tsx', SELF, 'child', 'cost', herald.url, ...costVariants], childEnv());
     if (costRun.code !== 0) throw new Error(`in-process cost run failed (${costRun.code}):\n${costRun.stderr}`);
     const cost = JSON.parse(costRun.stdout.trim().split('\n').at(-1)!) as Record<string, number[]>;
     const minOf = (v: string) => Math.min(...cost[v]!) / 1000;
@@ -889,7 +604,7 @@ async function main(): Promise<number> {
       { label: 'upstream direct', url: upstream.url, pids: [upstream.pid] },
       { label: 'plain node:http proxy → upstream (reference)', url: plain.url, pids: [plain.pid, upstream.pid] },
       { label: 'herald gate → upstream', url: proxy.url, pids: [proxy.pid, upstream.pid] },
-    ])) as [LoadResult, LoadResult, LoadResult];
+    ])) as [Measured, Measured, Measured];
     say(loadTable([direct, plainProxied, proxied]));
     const ratio2 = proxied.rps / direct.rps;
     say(`ratio herald gate / direct: ${ratio2.toFixed(3)} req/s (per round: ${pairs(proxied, direct)}; median round ${medianRatio(proxied, direct).toFixed(3)}); p50 ${fmt(direct.p50)} → ${fmt(proxied.p50)} ms, p99 ${fmt(direct.p99)} → ${fmt(proxied.p99)} ms`);
@@ -955,12 +670,12 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     // Leave web in full mode on a shared database, even after a failure part-way.
-    if (overrideOutstanding && herald && token && herald.proc.exitCode === null) {
-      await api('DELETE', `${herald.url}/api/v1/platform/roles/${ROLE}/override`, token, { reason: 'bench-gate cleanup' }).catch(() => {});
+    if (overrideOutstanding && herald && token && herald.child.exitCode === null) {
+      await apiRequest('DELETE', `${herald.url}/api/v1/platform/roles/${ROLE}/override`, token, { reason: 'bench-gate cleanup' }).catch(() => {});
     }
     await Promise.all(kids.map((k) => k.stop()));
     await herald?.stop();
-    killAll();
+    killChildren();
     if (process.env.BENCH_KEEP === '1') say(`kept ${tmp}`);
     else await rm(tmp, { recursive: true, force: true });
     tmpDir = undefined;
@@ -973,12 +688,9 @@ if (process.argv[2] === 'child') {
     process.exit(1);
   });
 } else {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      killAll();
-      if (tmpDir && process.env.BENCH_KEEP !== '1') rmSync(tmpDir, { recursive: true, force: true });
-      process.exit(130);
-    });
-  }
+  killChildrenOnSignals();
+  process.once('exit', () => {
+    if (tmpDir && process.env.BENCH_KEEP !== '1') rmSync(tmpDir, { recursive: true, force: true });
+  });
   process.exitCode = await main();
 }

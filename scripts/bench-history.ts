@@ -38,7 +38,11 @@ import { dailyBars } from '../src/domain/uptime.ts';
 import { toEntry } from '../src/services/read-model.ts';
 import { BAR_DAYS, buildPublicData } from '../src/services/public-data.ts';
 import { groupByIncident } from '../src/services/read-model.ts';
-import { cpuMs, freePort, header, summarizeProfile, type CpuProfile, type ProfileSummary, int, kib, load, loadInterleaved, machineLine, waitForQuiet, memoryKb, mib, ms, rawGet, say, startHerald, table, type Child, type LoadResult } from './bench-support.ts';
+import { header, rawGet } from './bench/http.ts';
+import { load, loadInterleaved, waitForQuiet, type LoadResult } from './bench/load.ts';
+import { cpuMs, freePort, killChildrenOnSignals, memoryKb, startHerald, type Child } from './bench/processes.ts';
+import { summarizeProfile, type CpuProfile, type ProfileSummary } from './bench/profile.ts';
+import { int, kib, machineLine, mib, ms, say, table } from './bench/report.ts';
 
 const BIG_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/herald_bench';
 const INCIDENTS = Number(process.env.BENCH_INCIDENTS ?? 100_000);
@@ -705,7 +709,7 @@ async function main() {
     }
   }
   const [loadEmpty, loadBig] = (await loadInterleaved(
-    (['empty', 'big'] as const).map((w) => ({ url: `${running[w]!.url}/`, headers: BROWSER, pid: running[w]!.pid })),
+    (['empty', 'big'] as const).map((w) => ({ url: `${running[w]!.url}/`, headers: BROWSER, pids: [running[w]!.pid] })),
     {
       connections: CONNECTIONS,
       duration: DURATION,
@@ -819,4 +823,5 @@ async function main() {
   else for (const n of Object.values(NAMES)) await drop(n);
 }
 
+killChildrenOnSignals();
 await main();

@@ -29,15 +29,18 @@
  * started, and its time counts. Latencies are exact (every response timed, end of body).
  *
  * Everything it starts is ended on every way out: Herald (SIGTERM, then SIGKILL; on Ctrl-C
- * bench-support's handler SIGKILLs it), the cluster (thawed first, then stopped), the cluster's
+ * killChildrenOnSignals SIGKILLs it), the cluster (thawed first, then stopped), the cluster's
  * temp dir. Herald is one process (bin/herald.js loads tsx in process), so killing its pid ends it.
  *
  * Knobs: BENCH_CONNECTIONS (8), BENCH_PHASE_SECONDS (8), BENCH_FREEZE_AT (built | write).
  */
 import { rmSync } from 'node:fs';
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../test/support/throwaway-postgres.ts';
-import { type Child, cpuMs, freePort, int, jsonRequest, machineLine, ms, runHerald, say, startHerald, table } from './bench-support.ts';
+import { jsonRequest } from './bench/http.ts';
+import { cpuMs, freePort, killChildrenOnSignals, runHerald, startHerald, type Child } from './bench/processes.ts';
+import { int, machineLine, ms, percentile, say, table } from './bench/report.ts';
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -53,16 +56,15 @@ const FREEZE_AT = process.env.BENCH_FREEZE_AT === 'write' ? 'write' : 'built';
 const TARGET_P99_MS = 50;
 const TARGET_MAX_MS = 250;
 
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-
 // ---- cleanup ------------------------------------------------------------------------------------
 
 let cluster: ThrowawayPostgres | undefined;
 let herald: Child | undefined;
 
-// Ctrl-C / SIGTERM: bench-support's handlers SIGKILL Herald and exit; on exit the cluster's own
+// Ctrl-C / SIGTERM: killChildrenOnSignals SIGKILLs Herald and exits; on exit the cluster's own
 // handler (registered when it starts) thaws and stops it; this one, registered after it, removes
 // its directory. SIGHUP (terminal closed) takes the same way out.
+killChildrenOnSignals();
 process.once('SIGHUP', () => process.exit(129));
 function removeClusterDirOnExit() {
   process.once('exit', () => {
@@ -116,11 +118,6 @@ interface PhaseResult {
   readonly loaderCpu: number;
   readonly slowest: readonly Slow[];
   readonly byPath: ReadonlyMap<string, { p99: number; max: number }>;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 function get(agent: http.Agent, port: number, path: string): Promise<{ status: number; snapshot: string; error?: string }> {

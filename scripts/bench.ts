@@ -23,31 +23,12 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  freePort,
-  header,
-  int,
-  jsonRequest,
-  kib,
-  loadInterleaved,
-  machineLine,
-  memoryKb,
-  mib,
-  ms,
-  rawGet,
-  replayable,
-  runHerald,
-  say,
-  startBare,
-  startHerald,
-  summarizeProfile,
-  table,
-  load,
-  type CpuProfile,
-  type Fixture,
-  type LoadResult,
-  type RawResponse,
-} from './bench-support.ts';
+import { replayable, startBare, type Fixture } from './bench/bare-server.ts';
+import { header, jsonRequest, rawGet, type RawResponse } from './bench/http.ts';
+import { load, loadInterleaved, type LoadResult } from './bench/load.ts';
+import { freePort, killChildrenOnSignals, memoryKb, runHerald, startHerald } from './bench/processes.ts';
+import { summarizeProfile, type CpuProfile } from './bench/profile.ts';
+import { int, kib, machineLine, mib, ms, say, table } from './bench/report.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
@@ -293,8 +274,8 @@ async function main() {
       process.stderr.write(`loading ${r.path} (${e.label}):`);
       const [hr, br] = (await loadInterleaved(
         [
-          { url: herald.url + r.path, headers, pid: herald.pid },
-          { url: bare.url + r.path, headers, pid: bare.pid },
+          { url: herald.url + r.path, headers, pids: [herald.pid] },
+          { url: bare.url + r.path, headers, pids: [bare.pid] },
         ],
         { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP, rounds: ROUNDS, quietWait: QUIET_WAIT, onSlice: (i) => process.stderr.write(i === 0 ? ' herald' : ' bare') },
       )) as [LoadResult, LoadResult];
@@ -400,4 +381,5 @@ async function main() {
   else await rm(dir, { recursive: true, force: true });
 }
 
+killChildrenOnSignals();
 await main();

@@ -24,7 +24,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './bench-support.ts';
+import { freePort } from './bench/processes.ts';
 import {
   compareOutput,
   extractBlocks,

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLogfmt } from '../support/logfmt.ts';
-import { HERALD_BIN, runHerald } from '../support/process.ts';
+import { HERALD_BIN, runHerald, stopChild } from '../support/process.ts';
 
 /**
  * `herald gate` as an operator starts it, the real binary: how `--trust-proxy` (and
@@ -74,19 +74,7 @@ async function startGate(extra: string[], env: Record<string, string> = {}): Pro
       reject(new Error(`herald gate exited with ${code}:\n${stderr}`));
     });
   });
-  return { url: `http://127.0.0.1:${port}`, stderr: () => stderr, stop: () => stop(child) };
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+  return { url: `http://127.0.0.1:${port}`, stderr: () => stderr, stop: () => stopChild(child) };
 }
 
 /** A GET through the gate with X-Forwarded-For as a proxy (or a client) would send it. */

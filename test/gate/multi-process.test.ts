@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HERALD_BIN, runHerald, startHerald } from '../support/process.ts';
+import { HERALD_BIN, runHerald, startHerald, stopChild } from '../support/process.ts';
 import { freePort, startUpstream, waitFor, type Upstream } from '../support/upstream.ts';
 
 /**
@@ -54,20 +54,8 @@ async function startGateProcess(args: string[]): Promise<GateProcess> {
     child,
     url: `http://127.0.0.1:${port}`,
     stderr: () => stderr,
-    stop: () => kill(child, 'SIGTERM'),
+    stop: () => stopChild(child),
   };
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill(signal);
-  });
 }
 
 /** Whether a Postgres answers at ADMIN_URL (within 2 s). */
@@ -144,7 +132,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gate?.stop();
-  await Promise.all([heraldA, heraldB].filter((h, i, all): h is Herald => h !== undefined && all.indexOf(h) === i).map((h) => kill(h.child, 'SIGTERM')));
+  await Promise.all([heraldA, heraldB].filter((h, i, all): h is Herald => h !== undefined && all.indexOf(h) === i).map((h) => stopChild(h.child)));
   await upstream?.close();
   if (dbName) await adminQuery(`drop database if exists ${dbName} with (force)`).catch((e) => console.warn(`could not drop ${dbName}: ${e}`));
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -209,7 +197,7 @@ describe('herald gate and two Herald processes on one database', () => {
     await override(urlA, 'PUT', { mode: 'maintenance', reason: 'Before the crash' });
     await waitFor(async () => (await gateMode()) === 'maintenance', 3000, 20);
 
-    await kill(heraldA!.child, 'SIGKILL');
+    await stopChild(heraldA!.child, 'SIGKILL');
     const lost = await waitFor(() => gate!.stderr().includes('lost contact with Herald'), 5000, 20);
     const lostAt = gate!.stderr().indexOf('lost contact with Herald');
     expect(lost.ms).toBeLessThan(5000);

@@ -47,3 +47,19 @@ export async function startHerald(
       }),
   };
 }
+
+/**
+ * Stops a child: `signal` (SIGTERM unless told), then SIGKILL if it is still running 5 s later.
+ * Resolves once it has exited; at once if it already had.
+ */
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}

@@ -198,6 +198,9 @@ export async function runScheduler(db: Db, config: Config, now: Date): Promise<{
   return { acted: true, started, completed };
 }
 
+/** One maintenance as the API answers it (/api/v1/maintenances); the CLI reads it with this type. */
+export type MaintenanceInfo = Awaited<ReturnType<typeof maintenanceInfo>>;
+
 /** What `maintenances:info` shows, as Heroku's data maintenance info does. */
 export async function maintenanceInfo(db: Db, now: Date, row: IncidentRow) {
   const window = await currentWindow(db, now);

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { clientUsage, commandHelp, isClientCommand, noAppsProblem, runClientCommand, suggestCommand, topicHelp } from '../cli/commands.ts';
+import { clientUsage, commandHelp, isClientCommand, noAppsProblem, suggestCommand, topicHelp } from '../cli/registry.ts';
+import { runClientCommand } from '../cli/run.ts';
 import { tokenCreateWay } from '../cli/token-target.ts';
 import { ConfigError, parseConfig } from '../config.ts';
 import { SCOPES, type Scope } from '../services/deps.ts';

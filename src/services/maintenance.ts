@@ -190,6 +190,9 @@ export async function cancel(deps: Deps, command: Command, id: number, body: unk
   }, { cause: `maintenance ${id} cancelled by ${command.actor.name}` });
 }
 
+/** One maintenance as the API answers it (/api/v1/maintenances); the CLI reads it with this type. */
+export type MaintenanceInfo = Awaited<ReturnType<typeof maintenanceInfo>>;
+
 /** What `maintenances:info` shows, as Heroku's data maintenance info does. */
 export async function maintenanceInfo(db: Db, now: Date, row: IncidentRow) {
   const kept = await mq.findWindow(db);

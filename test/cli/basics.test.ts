@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { suggestCommand } from '../../src/cli/commands.ts';
+import { suggestCommand } from '../../src/cli/registry.ts';
 import { colourEnabled } from '../../src/cli/output.ts';
 import { ANSI, cliServer, herald, type CliServer } from './harness.ts';
 

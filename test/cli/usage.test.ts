@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { COMMAND_NAMES, commandHelp, runClientCommand } from '../../src/cli/commands.ts';
+import { COMMAND_NAMES, commandHelp } from '../../src/cli/registry.ts';
+import { runClientCommand } from '../../src/cli/run.ts';
 import { herald } from './harness.ts';
 
 /** A port on 127.0.0.1 that nothing listens on. */

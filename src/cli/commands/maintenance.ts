@@ -70,7 +70,7 @@ const maintenancesInfo: CommandSpec = {
           ['Completed', when(m.completed_at)],
           ['Cancelled', when(m.cancelled_at)],
           ['Duration', m.duration ?? '-'],
-          ['Window', m.window],
+          ['Window', m.window ?? '-'],
         ],
         p,
       ),

@@ -5,7 +5,7 @@ import { clientUsage, commandHelp, isClientCommand, noAppsProblem, suggestComman
 import { runClientCommand } from '../cli/run.ts';
 import { tokenCreateWay } from '../cli/token-target.ts';
 import { ConfigError, parseConfig } from '../config.ts';
-import { SCOPES, type Scope } from '../services/deps.ts';
+import { SCOPES } from '../services/deps.ts';
 // The server, the migrator and the gate are imported when their command runs: a client command
 // (incident:update in the middle of an outage) should not pay for loading them.
 

@@ -24,7 +24,7 @@ function httpDate(iso: string): string {
  * PUT/DELETE /api/v1/platform/roles/:role/override: the operator's manual switch.
  */
 export function platformRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Compressor) {
-  const { db, config, clock } = deps;
+  const { db } = deps;
   const app = new Hono<Env>();
   const write = requireToken(deps, 'maintenance:write');
 

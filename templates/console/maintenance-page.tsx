@@ -4,7 +4,7 @@ import { MODE_WORDS, stateWords } from '../format.ts';
 import type { ConsoleMeta } from '../view.ts';
 import { ConsoleLayout } from './layout.tsx';
 import { ButtonForm, Choices, ErrorSummary, FormGuard, Select, TextArea, TextInput, type Errors } from './forms.tsx';
-import { refusalWords } from './platform-page.tsx';
+
 
 export interface WindowVM {
   /** "Sundays 14:30 UTC for 4 hours" */
@@ -95,11 +95,11 @@ const SCHEDULE_LABELS: Readonly<Record<string, string>> = {
   required_by: 'Deadline (UTC)',
 };
 const WINDOW_LABELS: Readonly<Record<string, string>> = { day: 'Day', time: 'Start time (UTC)', duration_hours: 'Length in hours' };
-const RESCHEDULE_LABELS: Readonly<Record<string, string>> = { plan: 'Plan', scheduled_for: 'Start (UTC)', scheduled_until: 'End (UTC)', required_by: 'Deadline (UTC)' };
+export const RESCHEDULE_LABELS: Readonly<Record<string, string>> = { plan: 'Plan', scheduled_for: 'Start (UTC)', scheduled_until: 'End (UTC)', required_by: 'Deadline (UTC)' };
 
 const when = (iso: string | null, now: string) => (iso ? <Time iso={iso} now={now} /> : <span class="muted">—</span>);
 
-function Facts({ m, now }: { m: MaintenanceVM; now: string }) {
+export function Facts({ m, now }: { m: MaintenanceVM; now: string }) {
   const rows: [string, Child][] = [
     ['Status', stateWords(m.status)],
     ['Scheduled for', when(m.scheduledFor, now)],
@@ -174,7 +174,7 @@ function CompactReschedule({ m, csrf }: { m: MaintenanceVM; csrf: string }) {
 /** An ISO instant as the value of a datetime-local field, read as UTC (see kit.utcInput). */
 const localValue = (iso: string | null) => (iso ? iso.slice(0, 16) : '');
 
-function AutoBoxes(props: { autoStart: boolean; autoComplete: boolean; idPrefix: string }) {
+export function AutoBoxes(props: { autoStart: boolean; autoComplete: boolean; idPrefix: string }) {
   return (
     <fieldset id={`${props.idPrefix}auto`}>
       <legend>Scheduler</legend>
@@ -333,7 +333,7 @@ export function MaintenancePage(props: {
 const modeLabels = (roles: readonly string[]) => Object.fromEntries(roles.map((r) => [`modes.${r}`, `Mode of ${r}`]));
 
 /** When it runs: at a time (start, and an end or, for a new one, a duration) or by a deadline. */
-function PlanFields(props: { values: RescheduleValues & { duration?: string }; errors: Errors; windowDescription: string; withDuration?: boolean }) {
+export function PlanFields(props: { values: RescheduleValues & { duration?: string }; errors: Errors; windowDescription: string; withDuration?: boolean }) {
   const { values, errors } = props;
   return (
     <>
@@ -352,122 +352,5 @@ function PlanFields(props: { values: RescheduleValues & { duration?: string }; e
         <TextInput name="required_by" label="Deadline (UTC)" type="datetime-local" value={values.required_by} hint={`The window is ${props.windowDescription}.`} errors={errors} />
       </fieldset>
     </>
-  );
-}
-
-/** The reschedule form of one maintenance, alone, shown again with its problems. */
-export function ReschedulePage(props: { meta: ConsoleMeta; m: MaintenanceVM; values: RescheduleValues; errors: Errors; windowDescription: string }) {
-  const { meta, m, values, errors } = props;
-  return (
-    <ConsoleLayout meta={meta} title={`Reschedule ${m.title}`}>
-      <h1>Reschedule #{m.id} {m.title}</h1>
-      <ErrorSummary errors={errors} labels={RESCHEDULE_LABELS} />
-      <Facts m={m} now={meta.page.now} />
-      <form method="post" action={`/console/maintenance/${m.id}/reschedule`} class="stack">
-        <FormGuard csrf={meta.csrf} />
-        <PlanFields values={values} errors={errors} windowDescription={props.windowDescription} />
-        <AutoBoxes autoStart={values.auto_start} autoComplete={values.auto_complete} idPrefix="" />
-        <div class="actions">
-          <button type="submit">Reschedule</button>
-          <a href="/console/maintenance">Cancel</a>
-        </div>
-      </form>
-    </ConsoleLayout>
-  );
-}
-
-/** Nothing is written yet: cancelling (or stopping) asks first, with an optional message. */
-export function CancelConfirmPage(props: { meta: ConsoleMeta; m: MaintenanceVM; message: string; errors: Errors; formKey: string }) {
-  const { meta, m, errors } = props;
-  const scheduled = m.status === 'scheduled';
-  return (
-    <ConsoleLayout meta={meta} title={`Cancel ${m.title}`}>
-      <h1>
-        {scheduled ? 'Cancel' : 'Stop and cancel'} #{m.id} {m.title}?
-      </h1>
-      <ErrorSummary errors={errors} labels={{ message: 'Message' }} />
-      <Facts m={m} now={meta.page.now} />
-      <p class="notice">
-        {scheduled
-          ? 'It will not run. The status page shows it as cancelled.'
-          : 'It ends now, before it completed: the modes and statuses it declared are lifted, and the status page shows it as cancelled.'}
-      </p>
-      <form method="post" action={`/console/maintenance/${m.id}/cancel`} class="stack">
-        <FormGuard csrf={meta.csrf} formKey={props.formKey} />
-        <input type="hidden" name="intent" value="confirm" />
-        <TextArea name="message" label="Message (optional)" value={props.message} rows={3} hint={scheduled ? 'Blank: "This maintenance has been cancelled."' : 'Blank: "This maintenance was stopped before it completed."'} errors={errors} />
-        <div class="actions">
-          <button type="submit" class="danger">
-            Confirm: {scheduled ? 'cancel it' : 'stop and cancel it'}
-          </button>
-          <a href="/console/maintenance">Keep it</a>
-        </div>
-      </form>
-    </ConsoleLayout>
-  );
-}
-
-/**
- * Nothing is written yet: says which roles go into maintenance now. When any would be stopped the
- * commander types the instance's name, as `heroku … --confirm app-name`.
- */
-export function RunConfirmPage(props: {
-  meta: ConsoleMeta;
-  m: MaintenanceVM;
-  /** Roles it puts into maintenance that are not in maintenance already. */
-  stops: readonly string[];
-  /** Roles it declares maintenance for that already are. */
-  alreadyStopped: readonly string[];
-  readOnly: readonly string[];
-  instanceName: string;
-  values: { confirm: string; message: string };
-  errors: Errors;
-  formKey: string;
-}) {
-  const { meta, m, errors, stops } = props;
-  return (
-    <ConsoleLayout meta={meta} title={`Run ${m.title} now`}>
-      <h1>
-        Run #{m.id} {m.title} now?
-      </h1>
-      <ErrorSummary errors={errors} labels={{ confirm: 'Instance name', message: 'Message' }} />
-      <Facts m={m} now={meta.page.now} />
-      {stops.length > 0 ? (
-        <div class="notice red">
-          <p>
-            Running it now puts {stops.join(' and ')} into maintenance now.
-          </p>
-          <ul>
-            {stops.map((role) => (
-              <li>{refusalWords(role, 'maintenance')}</li>
-            ))}
-          </ul>
-        </div>
-      ) : (
-        <p class="notice">It puts no role into maintenance now{props.alreadyStopped.length > 0 ? ` (${props.alreadyStopped.join(' and ')} ${props.alreadyStopped.length > 1 ? 'are' : 'is'} in maintenance already)` : ''}.</p>
-      )}
-      {props.readOnly.length > 0 && (
-        <ul>
-          {props.readOnly.map((role) => (
-            <li>{refusalWords(role, 'read_only')}</li>
-          ))}
-        </ul>
-      )}
-      {m.environments.length > 0 && <p>The status page shows {m.environments.join(' and ')} as under maintenance.</p>}
-      <form method="post" action={`/console/maintenance/${m.id}/run`} class="stack">
-        <FormGuard csrf={meta.csrf} formKey={props.formKey} />
-        <input type="hidden" name="intent" value="confirm" />
-        {stops.length > 0 && (
-          <TextInput name="confirm" label="Instance name" value={props.values.confirm} required hint={`Type ${props.instanceName} to confirm.`} errors={errors} />
-        )}
-        <TextArea name="message" label="Message (optional)" value={props.values.message} rows={3} hint='Blank: "Maintenance has started."' errors={errors} />
-        <div class="actions">
-          <button type="submit" class={stops.length > 0 ? 'danger' : undefined}>
-            Confirm: start it now
-          </button>
-          <a href="/console/maintenance">Cancel</a>
-        </div>
-      </form>
-    </ConsoleLayout>
   );
 }

@@ -9,11 +9,9 @@ import * as maintenance from '../../services/maintenance.ts';
 import { writeSchemas } from '../../services/schemas.ts';
 import { requireScope } from '../../services/tokens.ts';
 import type { Errors } from '../../../templates/console/forms.tsx';
+import { CancelConfirmPage, ReschedulePage, RunConfirmPage } from '../../../templates/console/maintenance-actions.tsx';
 import {
-  CancelConfirmPage,
   MaintenancePage,
-  ReschedulePage,
-  RunConfirmPage,
   type MaintenanceForms,
   type MaintenanceVM,
   type RescheduleValues,

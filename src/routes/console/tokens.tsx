@@ -18,7 +18,7 @@ const view = (row: TokenRow, actor: Actor): TokenVM => ({ ...publicToken(row), s
  * sign-in link), and revoking one after a confirmation. The same use cases as /api/v1/tokens.
  */
 export function consoleTokens(deps: Deps) {
-  const { db, clock, config } = deps;
+  const { db, config } = deps;
   const app = new Hono<ConsoleEnv>();
 
   /** Every handler checks the scope itself (a 403 page from the console's error handler). */

@@ -45,11 +45,10 @@ export const ERROR_CODES = {
   'role.not_found': ['not_found', 404],
   'override.invalid_input': ['invalid_params', 400],
   'override.not_set': ['conflict', 409],
-  // tokens and the console
+  // tokens
   'token.invalid_input': ['invalid_params', 400],
   'token.not_found': ['not_found', 404],
   'token.already_revoked': ['conflict', 409],
-  'console.invalid_input': ['invalid_params', 400],
   // the Heroku Status API
   'issue.not_found': ['not_found', 404],
   // Herald's own trouble

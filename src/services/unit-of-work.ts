@@ -61,7 +61,7 @@ export interface Work {
 /** Parses a use case's input: every problem listed in one error coded for the use case's area. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, code: ErrorCode): z.output<S> {
   const result = schema.safeParse(input, { reportInput: true });
-  if (!result.success) throw new AppError(code, 'The request is not valid.', problemsOf(result.error));
+  if (!result.success) throw new AppError(code, 'The request body is not valid.', problemsOf(result.error));
   return result.data;
 }
 

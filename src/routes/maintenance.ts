@@ -8,6 +8,9 @@ import * as maintenance from '../services/maintenance.ts';
 import { listQuery, pageOf, parseListQuery } from './cursor-page.ts';
 import { commandOf, idParam, readJson, requireToken, respond, type Env } from './http.ts';
 
+/** GET|PUT /api/v1/maintenance-window: the weekly window, in words and as its next start. */
+export type WindowView = ReturnType<typeof windowView>;
+
 function windowView(w: Window, now: Date) {
   const hh = String(Math.floor(w.minute / 60)).padStart(2, '0');
   const mm = String(w.minute % 60).padStart(2, '0');

@@ -1,3 +1,4 @@
+import type { createSigninLink } from '../../services/sessions.ts';
 import type { CommandSpec } from '../command.ts';
 import { when } from '../output.ts';
 
@@ -15,7 +16,7 @@ const consoleLink: CommandSpec = {
   ],
   examples: ['herald console:link', 'xdg-open "$(herald console:link)"'],
   async run(ctx) {
-    const res = await ctx.client().request<{ url: string; expires_at: string }>('POST', '/api/v1/console/links', { auth: true });
+    const res = await ctx.client().request<Awaited<ReturnType<typeof createSigninLink>>>('POST', '/api/v1/console/links', { auth: true });
     if (ctx.flag('json')) return ctx.o.json(res.body);
     ctx.o.out(res.body.url);
     ctx.o.err(`Open it by ${when(res.body.expires_at)}; it signs in once.`);

@@ -1,3 +1,4 @@
+import type { WindowView } from '../../routes/maintenance.ts';
 import type { MaintenanceInfo } from '../../services/maintenance.ts';
 import { CliUsageError } from '../client.ts';
 import { MESSAGE_FLAGS, type CommandSpec } from '../command.ts';
@@ -105,14 +106,6 @@ const maintenancesRun: CommandSpec = {
   },
 };
 
-/** GET|PUT /api/v1/maintenance-window (built by windowView in src/routes/maintenance.ts, which names no type). */
-interface WindowView {
-  day: string;
-  time: string;
-  duration_hours: number;
-  description: string;
-  next: string;
-}
 
 const maintenancesWindow: CommandSpec = {
   name: 'maintenances:window',

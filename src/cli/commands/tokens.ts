@@ -1,4 +1,4 @@
-import type { publicToken } from '../../services/tokens.ts';
+import type { createToken, publicToken } from '../../services/tokens.ts';
 import { CliUsageError } from '../client.ts';
 import type { CommandSpec } from '../command.ts';
 import { idArg, need } from '../input.ts';
@@ -13,7 +13,7 @@ import { table, when } from '../output.ts';
 type TokenView = ReturnType<typeof publicToken>;
 
 /** POST /api/v1/tokens: the token, its secret once, and a one-time link that signs its holder in to the console. */
-type CreatedToken = TokenView & { readonly token: string; readonly signin_url: string };
+type CreatedToken = Awaited<ReturnType<typeof createToken>>;
 
 const tokenRevoke: CommandSpec = {
   name: 'token:revoke',

@@ -1,5 +1,6 @@
 /** View models: what templates receive. Plain data; Markdown arrives already rendered and sanitized. */
 import type { DayBar } from '../src/domain/uptime.ts';
+import type { State } from '../src/domain/vocabulary.ts';
 import type { ScopeOfImpact } from '../src/domain/timeline.ts';
 
 export type StatusColour = 'green' | 'yellow' | 'red' | 'blue';
@@ -18,7 +19,7 @@ export interface PageMeta {
 export interface UpdateVM {
   readonly id: number;
   readonly at: string;
-  readonly state: string;
+  readonly state: State;
   /** Sanitized HTML of the Markdown message: safe to insert raw. */
   readonly html: string;
   readonly statuses: readonly { readonly name: string; readonly status: StatusColour }[];
@@ -29,7 +30,7 @@ export interface IncidentVM {
   readonly id: number;
   readonly kind: 'incident' | 'maintenance';
   readonly title: string;
-  readonly state: string;
+  readonly state: State;
   readonly open: boolean;
   readonly startedAt: string;
   readonly resolvedAt: string | null;

@@ -1,3 +1,4 @@
+import type { State } from '../domain/vocabulary.ts';
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /** jsonb: written as a JSON string, read back parsed by both drivers. */
@@ -15,7 +16,7 @@ export interface IncidentsTable {
   id: Generated<number>;
   kind: 'incident' | 'maintenance';
   title: string;
-  state: string;
+  state: State;
   started_at: Date;
   resolved_at: Date | null;
   updated_at: Date;
@@ -37,7 +38,7 @@ export interface IncidentUpdatesTable {
   incident_id: number;
   at: Date;
   created_at: Date;
-  state: string;
+  state: State;
   message: string;
   statuses: Json<StatusMap>;
   modes: Json<StatusMap>;

@@ -1,11 +1,11 @@
 import { formatDuration } from './duration.ts';
-import type { Kind, Mode, Status } from './vocabulary.ts';
+import type { Kind, Mode, State, Status } from './vocabulary.ts';
 
 /** One update as the timeline rules see it. Hidden updates are left out by the caller. */
 export interface TimelineEntry {
   readonly id: number;
   readonly at: Date;
-  readonly state: string;
+  readonly state: State;
   readonly statuses: Readonly<Record<string, Status>>;
   readonly modes: Readonly<Record<string, Mode>>;
 }
@@ -15,7 +15,7 @@ export type StatusSeconds = Readonly<Record<Exclude<Status, 'green'>, number>>;
 export type ModeSeconds = Readonly<Record<Exclude<Mode, 'full'>, number>>;
 
 export interface Replay {
-  readonly state: string;
+  readonly state: State;
   readonly open: boolean;
   readonly startedAt: Date;
   /** The `at` of the update that closed it; null while open. */
@@ -35,11 +35,11 @@ const CLOSING = new Set(['resolved', 'completed', 'cancelled']);
  * States in which an event's statuses and modes are in force: every open incident state, and a
  * maintenance only while it runs (a scheduled maintenance declares ahead what it will do).
  */
-export function isActive(kind: Kind, state: string): boolean {
+export function isActive(kind: Kind, state: State): boolean {
   return kind === 'incident' ? state !== 'resolved' : state === 'in_progress' || state === 'verifying';
 }
 
-export function isClosing(state: string): boolean {
+export function isClosing(state: State): boolean {
   return CLOSING.has(state);
 }
 

@@ -11,10 +11,15 @@ export const MAINTENANCE_STATES = ['scheduled', 'in_progress', 'verifying', 'com
 export type IncidentState = (typeof INCIDENT_STATES)[number];
 export type MaintenanceState = (typeof MAINTENANCE_STATES)[number];
 export type Kind = 'incident' | 'maintenance';
+/** Any state of either kind's timeline. */
+export type State = IncidentState | MaintenanceState;
 
 /** The worst status wins when several incidents speak for one environment. */
 const STATUS_SEVERITY: Record<Status, number> = { green: 0, blue: 1, yellow: 2, red: 3 };
 const MODE_SEVERITY: Record<Mode, number> = { full: 0, read_only: 1, maintenance: 2 };
+
+/** Is `s` one of `kind`'s states? */
+export const isStateOf = (kind: Kind, s: string): s is State => (statesOf(kind) as readonly string[]).includes(s);
 
 export function worstStatus(statuses: Iterable<Status>): Status {
   let worst: Status = 'green';
@@ -28,6 +33,6 @@ export function mostRestrictiveMode(modes: Iterable<Mode>): Mode {
   return worst;
 }
 
-export function statesOf(kind: Kind): readonly string[] {
+export function statesOf(kind: Kind): readonly State[] {
   return kind === 'incident' ? INCIDENT_STATES : MAINTENANCE_STATES;
 }

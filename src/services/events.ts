@@ -1,4 +1,4 @@
-import type { Mode, Status } from '../domain/vocabulary.ts';
+import type { Mode, State, Status } from '../domain/vocabulary.ts';
 
 /**
  * What happened in a write, emitted by the use case inside its transaction (Work.emit). Today the
@@ -7,8 +7,8 @@ import type { Mode, Status } from '../domain/vocabulary.ts';
  */
 export type DomainEvent =
   | { readonly name: 'incident.opened'; readonly incident: number; readonly kind: 'incident' | 'maintenance'; readonly title: string }
-  | { readonly name: 'incident.updated'; readonly incident: number; readonly update: number; readonly state: string }
-  | { readonly name: 'incident.state_changed'; readonly incident: number; readonly from: string; readonly to: string }
+  | { readonly name: 'incident.updated'; readonly incident: number; readonly update: number; readonly state: State }
+  | { readonly name: 'incident.state_changed'; readonly incident: number; readonly from: State; readonly to: State }
   | { readonly name: 'incident.resolved'; readonly incident: number }
   | { readonly name: 'incident.retitled'; readonly incident: number; readonly title: string }
   | { readonly name: 'environment.status_changed'; readonly incident: number; readonly environment: string; readonly from: Status; readonly to: Status }

@@ -2,7 +2,7 @@ import type { IncidentRow, UpdateRow } from '../db/schema.ts';
 import * as q from '../db/queries/incidents.ts';
 import { AppError } from '../errors.ts';
 import { replay, stateProblems, type Replay, type TimelineEntry } from '../domain/timeline.ts';
-import { statesOf, type Mode, type Status } from '../domain/vocabulary.ts';
+import { isStateOf, statesOf, type Mode, type State, type Status } from '../domain/vocabulary.ts';
 import type { Deps } from './deps.ts';
 import { incidentView, toEntry, type IncidentView, type UpdateView } from './read-model.ts';
 import { writeSchemas } from './schemas.ts';
@@ -27,8 +27,8 @@ export interface PostmortemView {
 const inOrder = (a: UpdateRow, b: UpdateRow) => a.at.getTime() - b.at.getTime() || a.id - b.id;
 
 /** The state in force at `at`: that of the last update at or before it (or the first update). */
-function stateAt(entries: readonly TimelineEntry[], at: Date): string {
-  let state = entries[0]?.state ?? 'investigating';
+function stateAt(entries: readonly TimelineEntry[], at: Date): State {
+  let state: State = entries[0]?.state ?? 'investigating';
   for (const e of entries) if (e.at.getTime() <= at.getTime()) state = e.state;
   return state;
 }
@@ -83,7 +83,7 @@ export async function appendUpdate(w: Work, incident: IncidentRow, input: Update
   const existing = await q.visibleUpdatesOf(w.db, [incident.id]);
   const entries = existing.map(toEntry);
   const state = input.state ?? stateAt(entries, at);
-  if (!statesOf(incident.kind).includes(state)) {
+  if (!isStateOf(incident.kind, state)) {
     throw new AppError('timeline.invalid_state', 'The update is not valid.', [{ path: 'state', message: `must be one of ${statesOf(incident.kind).join(', ')}` }]);
   }
   const candidate: TimelineEntry = { id: Number.MAX_SAFE_INTEGER, at, state, statuses: input.statuses ?? {}, modes: input.modes ?? {} };

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { Database, IncidentRow, UpdateRow } from '../db/schema.ts';
 import * as q from '../db/queries/incidents.ts';
 import { replay, scopeOfImpact, type ScopeOfImpact } from '../domain/timeline.ts';
-import type { Mode, Status } from '../domain/vocabulary.ts';
+import type { Mode, State, Status } from '../domain/vocabulary.ts';
 import type { TimelineEntry } from '../domain/timeline.ts';
 
 type Db = Kysely<Database>;
@@ -12,7 +12,7 @@ export interface UpdateView {
   readonly id: number;
   readonly at: string;
   readonly created_at: string;
-  readonly state: string;
+  readonly state: State;
   readonly message: string;
   readonly statuses: Readonly<Record<string, Status>>;
   readonly modes: Readonly<Record<string, Mode>>;
@@ -23,7 +23,7 @@ export interface IncidentView {
   readonly id: number;
   readonly kind: 'incident' | 'maintenance';
   readonly title: string;
-  readonly state: string;
+  readonly state: State;
   readonly open: boolean;
   readonly started_at: string;
   readonly resolved_at: string | null;

@@ -1,5 +1,6 @@
 import { stateWords } from '../format.ts';
 import { Time } from '../layout.tsx';
+import type { State } from '../../src/domain/vocabulary.ts';
 import type { ConsoleMeta } from '../view.ts';
 import { ConsoleLayout } from './layout.tsx';
 import { ErrorSummary, FormGuard, TextInput, type Errors } from './forms.tsx';
@@ -9,7 +10,7 @@ export interface IncidentRowVM {
   readonly id: number;
   readonly kind: 'incident' | 'maintenance';
   readonly title: string;
-  readonly state: string;
+  readonly state: State;
   readonly open: boolean;
   readonly startedAt: string;
   readonly resolvedAt: string | null;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replay, scopeOfImpact, stateProblems } from '../../src/domain/timeline.ts';
 import type { TimelineEntry } from '../../src/domain/timeline.ts';
-import type { Mode, Status } from '../../src/domain/vocabulary.ts';
+import type { Mode, State, Status } from '../../src/domain/vocabulary.ts';
 
 /** A time on 2024-03-05 (UTC): at('10:00'), at('13:41:30'). */
 function at(hhmm: string): Date {
@@ -12,7 +12,7 @@ function at(hhmm: string): Date {
 function u(
   id: number,
   time: string,
-  state: string,
+  state: State,
   statuses: Record<string, Status> = {},
   modes: Record<string, Mode> = {},
 ): TimelineEntry {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Insertable } from 'kysely';
+import type { State } from '../../domain/vocabulary.ts';
 import type { Database, IncidentRow, IncidentsTable, UpdateRow } from '../schema.ts';
 import { afterKey, type PageKey } from './keyset.ts';
 
@@ -26,7 +27,7 @@ export interface NewUpdate {
   readonly incident_id: number;
   readonly at: Date;
   readonly created_at: Date;
-  readonly state: string;
+  readonly state: State;
   readonly message: string;
   readonly statuses: Readonly<Record<string, string>>;
   readonly modes: Readonly<Record<string, string>>;
@@ -124,7 +125,7 @@ export interface FeedRow {
   readonly id: number;
   readonly incident_id: number;
   readonly at: Date;
-  readonly state: string;
+  readonly state: State;
   readonly message: string;
   readonly statuses: unknown;
   readonly title: string;

@@ -127,20 +127,20 @@ async function webIs(mode: 'full' | 'read_only' | 'maintenance', reason?: string
 }
 
 /** Refusals and H80 lines before the current test, so each test's own can be told apart. */
-const before = { refusals: 0, lines: 0 };
+const atTestStart = { refusals: 0, lines: 0 };
 beforeEach(() => {
-  before.refusals = refusals;
-  before.lines = h80().length;
+  atTestStart.refusals = refusals;
+  atTestStart.lines = h80().length;
 });
 afterEach(() => {
-  expect(h80().length - before.lines, 'H80 lines logged in this test vs refusals it saw').toBe(refusals - before.refusals);
+  expect(h80().length - atTestStart.lines, 'H80 lines logged in this test vs refusals it saw').toBe(refusals - atTestStart.refusals);
 });
 
 describe('in full mode, the gate passes requests through untouched', () => {
   beforeEach(() => webIs('full'));
   afterEach(() => {
-    expect(refusals - before.refusals, 'refusals in full mode').toBe(0);
-    expect(h80().length - before.lines, 'H80 lines in full mode').toBe(0);
+    expect(refusals - atTestStart.refusals, 'refusals in full mode').toBe(0);
+    expect(h80().length - atTestStart.lines, 'H80 lines in full mode').toBe(0);
   });
 
   it('when a request uses each method, the upstream sees that method and its body, and every answer says Platform-Mode: full', async () => {
@@ -313,8 +313,8 @@ describe('in full mode, the gate passes requests through untouched', () => {
   it('in full mode nothing is refused or logged as H80', async () => {
     for (const method of ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']) expect((await via('/things', { method })).status, method).toBe(200);
     expect((await via('/dashboard', { headers: { accept: BROWSER_ACCEPT } })).status).toBe(200);
-    expect(refusals).toBe(before.refusals);
-    expect(h80().length).toBe(before.lines);
+    expect(refusals).toBe(atTestStart.refusals);
+    expect(h80().length).toBe(atTestStart.lines);
   });
 });
 
@@ -407,8 +407,8 @@ describe('in maintenance, the gate refuses', () => {
     expect((await via('/things', { method: 'HEAD' })).status).toBe(503);
     expect((await via('/dashboard', { headers: { accept: BROWSER_ACCEPT } })).status).toBe(503);
     for (const path of ['/healthz/deep', '/healthzz', '/a', '/b?c=d']) expect((await via(path)).status).toBe(503);
-    const lines = h80().slice(before.lines);
-    expect(lines.length).toBe(refusals - before.refusals);
+    const lines = h80().slice(atTestStart.lines);
+    expect(lines.length).toBe(refusals - atTestStart.refusals);
     expect(lines.length).toBeGreaterThanOrEqual(10);
     for (const line of lines) {
       expect(line).not.toContain('\n');
@@ -469,7 +469,7 @@ describe('the operator bypass', () => {
       expect(res.status, c).toBe(503);
     }
     // the same expired signature is what a real cookie becomes once its Max-Age has passed
-    expect(h80().length - before.lines).toBe(refusals - before.refusals);
+    expect(h80().length - atTestStart.lines).toBe(refusals - atTestStart.refusals);
   });
 });
 
@@ -498,7 +498,7 @@ describe('in read_only, reads pass and writes are refused', () => {
     const lines = h80().slice(linesBefore);
     expect(lines).toHaveLength(4);
     for (const l of lines) expect(l).toContain('code=H80 desc="Read-only mode"');
-    expect(h80().length - before.lines).toBe(refusals - before.refusals);
+    expect(h80().length - atTestStart.lines).toBe(refusals - atTestStart.refusals);
   });
 });
 
@@ -633,7 +633,7 @@ describe('back to full', () => {
     const res = await via('/things', { method: 'DELETE' });
     expect(res.status).toBe(200);
     expect(res.headers.get('platform-mode')).toBe('full');
-    expect(h80().length - before.lines).toBe(refusals - before.refusals);
+    expect(h80().length - atTestStart.lines).toBe(refusals - atTestStart.refusals);
     expect(logs.some((l) => l.includes('lost contact'))).toBe(false);
   });
 });

@@ -2,15 +2,15 @@ import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import Parser from 'rss-parser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../src/app.ts';
-import { localChanges } from '../src/cache/changes.ts';
-import { fixedClock } from '../src/clock.ts';
-import type { DatabaseHandle } from '../src/db/connect.ts';
-import { insertIncident, insertUpdate } from '../src/db/queries/incidents.ts';
-import { nodeCompress } from '../src/entry/node.ts';
-import { databaseReadiness } from '../src/routes/health.ts';
-import { freshDatabase } from './support/db.ts';
-import { T0, testApp } from './support/app.ts';
+import { createApp } from '../../src/app.ts';
+import { localChanges } from '../../src/cache/changes.ts';
+import { fixedClock } from '../../src/clock.ts';
+import type { DatabaseHandle } from '../../src/db/connect.ts';
+import { insertIncident, insertUpdate } from '../../src/db/queries/incidents.ts';
+import { nodeCompress } from '../../src/entry/node.ts';
+import { databaseReadiness } from '../../src/routes/health.ts';
+import { freshDatabase } from '../support/db.ts';
+import { T0, testApp } from '../support/app.ts';
 
 // feedparser ships no types; it is a CommonJS Transform stream.
 const FeedParser = createRequire(import.meta.url)('feedparser') as new () => FeedParserStream;

@@ -4,9 +4,12 @@
  * Every write endpoint is sent malformed, mistyped, unknown, out-of-range, unauthenticated and
  * unauthorised requests. Each answer must carry the right status, Heroku's error shape
  * `{id, message}` with a human sentence (plus `errors: [{path, message}]` listing every problem
- * for an invalid body), never a 500, and leave every table exactly as it was.
+ * for an invalid body), never a 500, and leave every table exactly as it was; and no test's log
+ * lines hold a token secret or an unhandled error (checked after each test).
+ *
+ * The fixtures made once in beforeAll are only read: a test that must write makes its own incident.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors.ts';
@@ -64,6 +67,24 @@ async function unchanged(request: () => Promise<Res>, check: (res: Res) => void)
   expect(after.counts, 'row counts changed').toEqual(before.counts);
   expect(after, 'data changed').toEqual(before);
   return res;
+}
+
+/** No log line holds a token secret (whole or its secret part) or an unhandled error. */
+function expectCleanLogs(lines: readonly string[]) {
+  const all = lines.join('\n');
+  expect(all).not.toContain('hrd_');
+  for (const s of secrets) {
+    expect(all).not.toContain(s);
+    expect(all).not.toContain(s.slice(-43));
+  }
+  expect(lines.filter((l) => /unhandled|level=error/.test(l))).toEqual([]);
+}
+
+/** An open incident of the test's own, for a test whose request is meant to succeed. */
+async function ownIncident(): Promise<number> {
+  const r = await t.call('POST', '/api/v1/incidents', { token: tok.writer, body: { title: 'Scratch', message: 'Made by this test.' } });
+  expect(r.status).toBe(201);
+  return r.body.id;
 }
 
 function expectHumanSentence(message: unknown) {
@@ -214,6 +235,16 @@ beforeAll(async () => {
     .insertInto('incident_updates')
     .values({ incident_id: maintenanceId, at: new Date(iso(-10 * MIN)), created_at: new Date(iso(-10 * MIN)), state: 'scheduled', message: 'Scheduled.', statuses: '{}', modes: '{}', author: 'test' })
     .execute();
+  expectCleanLogs(t.logs);
+});
+
+/** Each test's own log lines (from here to afterEach) hold no secret and no unhandled error. */
+let logsBefore = 0;
+beforeEach(() => {
+  logsBefore = t.logs.length;
+});
+afterEach(() => {
+  expectCleanLogs(t.logs.slice(logsBefore));
 });
 
 afterAll(async () => {
@@ -606,10 +637,11 @@ describe('Idempotency-Key', () => {
   }
 
   it('when an Idempotency-Key is reused with a different body, it answers 422 idempotency_key_reused and changes nothing', async () => {
-    const first = await t.call('POST', `/api/v1/incidents/${openId}/updates`, { token: tok.writer, body: { message: 'First try.' }, headers: { 'idempotency-key': 'reuse-1' } });
+    const id = await ownIncident();
+    const first = await t.call('POST', `/api/v1/incidents/${id}/updates`, { token: tok.writer, body: { message: 'First try.' }, headers: { 'idempotency-key': 'reuse-1' } });
     expect(first.status).toBe(201);
     await unchanged(
-      () => t.call('POST', `/api/v1/incidents/${openId}/updates`, { token: tok.writer, body: { message: 'Something else.' }, headers: { 'idempotency-key': 'reuse-1' } }),
+      () => t.call('POST', `/api/v1/incidents/${id}/updates`, { token: tok.writer, body: { message: 'Something else.' }, headers: { 'idempotency-key': 'reuse-1' } }),
       (res) => {
         expectError(res, 422, 'idempotency_key_reused');
         expect(res.body.message).toMatch(/reuse-1/);
@@ -618,7 +650,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('when an Idempotency-Key is reused on another endpoint, it answers 422 idempotency_key_reused and changes nothing', async () => {
-    const first = await t.call('PATCH', `/api/v1/incidents/${openId}`, { token: tok.writer, body: { title: 'API errors (EU)' }, headers: { 'idempotency-key': 'reuse-2' } });
+    const first = await t.call('PATCH', `/api/v1/incidents/${await ownIncident()}`, { token: tok.writer, body: { title: 'API errors (EU)' }, headers: { 'idempotency-key': 'reuse-2' } });
     expect(first.status).toBe(200);
     await unchanged(
       () => t.call('PATCH', `/api/v1/incidents/${closedId}`, { token: tok.writer, body: { title: 'API errors (EU)' }, headers: { 'idempotency-key': 'reuse-2' } }),
@@ -627,11 +659,12 @@ describe('Idempotency-Key', () => {
   });
 
   it('when an Idempotency-Key is retried with the same body, it replays the first answer and changes nothing', async () => {
+    const id = await ownIncident();
     const body = { message: 'Replay me.' };
-    const first = await t.call('POST', `/api/v1/incidents/${openId}/updates`, { token: tok.writer, body, headers: { 'idempotency-key': 'replay-1' } });
+    const first = await t.call('POST', `/api/v1/incidents/${id}/updates`, { token: tok.writer, body, headers: { 'idempotency-key': 'replay-1' } });
     expect(first.status).toBe(201);
     const again = await unchanged(
-      () => t.call('POST', `/api/v1/incidents/${openId}/updates`, { token: tok.writer, body, headers: { 'idempotency-key': 'replay-1' } }),
+      () => t.call('POST', `/api/v1/incidents/${id}/updates`, { token: tok.writer, body, headers: { 'idempotency-key': 'replay-1' } }),
       (res) => expect(res.status).toBe(201),
     );
     expect(again.headers.get('idempotent-replayed')).toBe('true');
@@ -693,16 +726,26 @@ describe('logs', () => {
     expectError(inPath, 404, 'not_found');
   });
 
-  it('when all of the above has run, the captured logs contain no token secret', () => {
-    const all = t.logs.join('\n');
-    expect(all).not.toContain('hrd_');
-    for (const s of secrets) {
-      expect(all).not.toContain(s);
-      expect(all).not.toContain(s.slice(-43));
+  // Every test's own log lines are checked after it (afterEach); this one sends a bad request of
+  // each kind above, carrying every secret it can, and checks its lines itself.
+  it('when bad requests of every kind carry token secrets, the logs hold no secret and no unhandled error (bad input is never a server error)', async () => {
+    const start = t.logs.length;
+    const requests: Res[] = [];
+    for (const secret of secrets) {
+      requests.push(await send(createIncident, { token: secret, raw: '{"title":' }));
+      requests.push(await send(createIncident, { token: secret, body: { title: secret, message: secret, statuses: { [secret]: 'red' } } }));
+      requests.push(await send(createToken, { token: secret, body: { name: secret, scopes: [secret] } }));
+      requests.push(await send(createIncident, { token: null, headers: { authorization: `Bearer ${secret.slice(0, -4)}AAAA` } }));
+      requests.push(await send(createIncident, { token: null, headers: { authorization: `Basic ${btoa(`user:${secret}`)}` } }));
+      requests.push(await send(postUpdate, { token: secret, headers: { 'idempotency-key': `key\u0001${secret}` } }));
+      requests.push(await t.call('PATCH', `/api/v1/incidents/${secret}`, { token: secret, body: { title: 'x' } }));
+      requests.push(await t.call('DELETE', `/api/v1/tokens/${secret}`, { token: secret }));
     }
-  });
-
-  it('when all of the above has run, the captured logs contain no unhandled error (bad input is never a server error)', () => {
-    expect(t.logs.filter((l) => /unhandled|level=error/.test(l))).toEqual([]);
+    requests.push(await send(createIncident, { raw: JSON.stringify({ title: tok.admin, message: 'a'.repeat(257 * 1024) }) }));
+    for (const r of requests) {
+      expect(r.status, JSON.stringify(r.body)).toBeGreaterThanOrEqual(400);
+      expect(r.status, JSON.stringify(r.body)).toBeLessThan(500);
+    }
+    expectCleanLogs(t.logs.slice(start));
   });
 });

@@ -228,6 +228,10 @@ describe('idempotency and concurrency', () => {
 
 describe('lists and Heroku shapes', () => {
   it('when incidents are inserted while a client pages, the pages it already has neither repeat nor skip', async () => {
+    // seven incidents: three pages of three at most before one more is inserted
+    t.clock.set(at(150 * HOUR));
+    const paged = [];
+    for (let n = 1; n <= 7; n++) paged.push(await open({ title: `Paged ${n}`, message: 'm', at: at(140 * HOUR + n * MIN) }));
     const seen: number[] = [];
     let next = '/api/v1/incidents?limit=3';
     let inserted = false;
@@ -247,6 +251,10 @@ describe('lists and Heroku shapes', () => {
     const newest = all[0]!;
     expect(seen).toEqual(all.filter((id) => id !== newest));
     expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(paged.map((i) => i.id)));
+    for (const id of [...paged.map((i) => i.id), newest]) {
+      await t.call('POST', `/api/v1/incidents/${id}/updates`, { token: admin, body: { state: 'resolved', message: 'm' } });
+    }
   });
 
   it('when a list query is wrong, every problem is listed', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localChanges } from '../../src/cache/changes.ts';
 import { connectPostgres, type DatabaseHandle } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrator.ts';
@@ -12,8 +12,8 @@ import { testApp } from '../support/app.ts';
 /**
  * Planned maintenance (DESIGN "Maintenance windows"): the weekly window, scheduling by time and
  * by deadline, the scheduler (on time, after downtime, racing), run now, reschedule and cancel,
- * and what the public surfaces show. Every describe gets its own database so the platform's
- * status and modes are only what that describe did.
+ * and what the public surfaces show. Every test gets its own database (beforeEach) and builds
+ * what it needs through the API, so the platform's status and modes are only what that test did.
  *
  * Calendar used below (hand-checked from 2026-01-01 being a Thursday):
  *   2026-03-01 Sunday, 2026-03-02 Monday, 2026-03-03 Tuesday, 2026-03-07 Saturday, 2026-03-08 Sunday;
@@ -28,8 +28,8 @@ const HOUR = 60 * MIN;
 const iso = (s: string) => new Date(s).toISOString();
 
 const handles: DatabaseHandle[] = [];
-afterAll(async () => {
-  for (const h of handles) await h.close();
+afterEach(async () => {
+  for (const h of handles.splice(0)) await h.close();
 });
 
 type App = Awaited<ReturnType<typeof fresh>>;
@@ -55,11 +55,21 @@ async function fresh(env: Record<string, string> = {}, handle?: DatabaseHandle) 
   return { ...t, handle, admin, deps, tick, schedule, info, timeline, role, status, setWindow };
 }
 
+/** A fresh app with its clock at `now` and the weekly window set to Sundays 14:30 UTC for 4 hours. */
+async function freshAt(now: string) {
+  const t = await fresh();
+  t.clock.set(now);
+  expect((await t.setWindow({ day: 'Sunday', time: '14:30' })).status).toBe(200);
+  return t;
+}
+
 describe('the weekly window', () => {
   let t: App;
+  beforeEach(async () => {
+    t = await fresh();
+  });
 
   it('when no window was ever set, GET picks one at random once and keeps it: two GETs agree, and maintenance reports it', async () => {
-    t = await fresh();
     t.clock.set('2026-03-01T10:00:00Z'); // a Sunday
     const first = await t.call('GET', '/api/v1/maintenance-window');
     expect(first.status).toBe(200);
@@ -84,8 +94,7 @@ describe('the weekly window', () => {
   });
 
   it('when several first GETs arrive at once, they all get the same random window', async () => {
-    const other = await fresh();
-    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => other.call('GET', '/api/v1/maintenance-window')));
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => t.call('GET', '/api/v1/maintenance-window')));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
     for (const a of answers) expect(a.body).toEqual(answers[0]!.body);
   });
@@ -115,6 +124,7 @@ describe('the weekly window', () => {
   });
 
   it('when PUT has a bad day, time and duration, it answers 400 listing each problem and keeps the window', async () => {
+    await t.setWindow({ day: 'Sunday', time: '14:30' });
     const bad = await t.setWindow({ day: 'Funday', time: '25:00', duration_hours: 0 });
     expect(bad.status).toBe(400);
     expect(bad.body.id).toBe('invalid_params');
@@ -136,6 +146,7 @@ describe('the weekly window', () => {
   });
 
   it('when the token has only incidents:write, PUT answers 403; without a token, 401', async () => {
+    await t.setWindow({ day: 'Sunday', time: '14:30' });
     const writer = await t.token(['incidents:write'], 'incident-writer');
     const res = await t.call('PUT', '/api/v1/maintenance-window', { token: writer, body: { day: 'Monday', time: '01:00' } });
     expect(res.status).toBe(403);
@@ -147,11 +158,11 @@ describe('the weekly window', () => {
 
 describe('scheduling by time', () => {
   let t: App;
+  beforeEach(async () => {
+    t = await freshAt('2026-03-02T09:00:00Z'); // Monday
+  });
 
   it('when only scheduled_for is given, the end is the window length (4 h) later; an explicit scheduled_until is kept', async () => {
-    t = await fresh();
-    t.clock.set('2026-03-02T09:00:00Z'); // Monday
-    await t.setWindow({ day: 'Sunday', time: '14:30' });
     const res = await t.schedule({ environments: ['production'], modes: { web: 'maintenance' }, scheduled_for: '2026-03-03T10:00:00Z' });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
@@ -226,11 +237,11 @@ describe('scheduling by time', () => {
 
 describe('scheduling by deadline', () => {
   let t: App;
+  beforeEach(async () => {
+    t = await freshAt('2026-11-18T09:00:00Z'); // Wednesday
+  });
 
   it('when required_by is given, it lands in the last whole window before the deadline, method "window"', async () => {
-    t = await fresh();
-    t.clock.set('2026-11-18T09:00:00Z'); // Wednesday
-    await t.setWindow({ day: 'Sunday', time: '14:30' });
     const res = await t.schedule({ required_by: '2026-12-02T00:00:00Z' });
     expect(res.status).toBe(201);
     // Sundays before Wed 2026-12-02 00:00: 11-22 and 11-29; the 11-29 window 14:30–18:30 (+4 h) ends by the deadline
@@ -293,11 +304,9 @@ describe('scheduling by deadline', () => {
     // an hour earlier it does not fit, so the week before: Sat 2026-12-26 23:00 → Sun 2026-12-27 03:00
     const satEarlier = await t.schedule({ required_by: '2027-01-03T02:00:00Z' });
     expect(satEarlier.body).toMatchObject({ scheduled_for: '2026-12-26T23:00:00.000Z', scheduled_until: '2026-12-27T03:00:00.000Z' });
-    await t.setWindow({ day: 'Sunday', time: '14:30' });
   });
 
   it('when a scheduled maintenance is rescheduled by deadline, it moves to the window and says method "window"', async () => {
-    t.clock.set('2026-11-18T09:00:00Z');
     const m = (await t.schedule({ scheduled_for: '2026-11-20T10:00:00Z' })).body;
     expect(m.method).toBe('explicit');
     const moved = await t.call('PATCH', `/api/v1/maintenances/${m.id}`, { token: t.admin, body: { required_by: '2026-12-02T00:00:00Z' } });
@@ -311,11 +320,11 @@ describe('scheduling by deadline', () => {
 
 describe('the scheduler', () => {
   let t: App;
+  beforeEach(async () => {
+    t = await freshAt('2026-03-02T09:00:00Z'); // Monday
+  });
 
   it('when scheduled_for comes, one pass starts it (blue, web in maintenance until scheduled_until); at scheduled_until it completes, and info follows each stage', async () => {
-    t = await fresh();
-    t.clock.set('2026-03-02T09:00:00Z'); // Monday
-    await t.setWindow({ day: 'Sunday', time: '14:30' });
     const m = (await t.schedule({ environments: ['production'], modes: { web: 'maintenance' }, scheduled_for: '2026-03-02T10:00:00Z', scheduled_until: '2026-03-02T12:00:00Z' })).body;
     const planned = {
       id: m.id,
@@ -462,11 +471,11 @@ describe('the scheduler', () => {
 
 describe('missed starts after downtime', () => {
   let t: App;
+  beforeEach(async () => {
+    t = await freshAt('2026-03-02T09:00:00Z'); // Monday
+  });
 
   it('when the clock jumps past both start and end, one pass records the start and the end at their scheduled times, and a second pass adds nothing', async () => {
-    t = await fresh();
-    t.clock.set('2026-03-02T09:00:00Z');
-    await t.setWindow({ day: 'Sunday', time: '14:30' });
     const m = (await t.schedule({ environments: ['production'], modes: { web: 'maintenance' }, scheduled_for: '2026-03-02T10:00:00Z', scheduled_until: '2026-03-02T13:30:00Z' })).body;
 
     t.clock.set('2026-03-02T15:45:00Z'); // down from before 10:00 until now
@@ -520,12 +529,9 @@ describe('missed starts after downtime', () => {
     const a = (await t.schedule({ title: 'Queue A', modes: { worker: 'maintenance' }, scheduled_for: '2026-03-04T10:00:00Z', scheduled_until: '2026-03-04T11:00:00Z' })).body;
     const b = (await t.schedule({ title: 'Queue B', modes: { worker: 'maintenance' }, scheduled_for: '2026-03-04T12:00:00Z', scheduled_until: '2026-03-04T13:00:00Z' })).body;
     t.clock.set('2026-03-04T14:00:00Z'); // down through both
-    const pass = await t.tick();
-    expect(pass.started).toEqual([a.id, b.id]);
-    // (the previous test's last maintenance, due at 2026-03-03 15:00, completes first)
-    expect(pass.completed.filter((id: number) => id === a.id || id === b.id)).toEqual([a.id, b.id]);
+    expect(await t.tick()).toEqual({ acted: true, started: [a.id, b.id], completed: [a.id, b.id] });
     const history = (await t.call('GET', '/api/v1/platform/roles/worker/history')).body;
-    expect(history.slice(0, 4).map((h: any) => [h.from, h.to, h.at])).toEqual([
+    expect(history.map((h: any) => [h.from, h.to, h.at])).toEqual([
       ['maintenance', 'full', '2026-03-04T13:00:00.000Z'],
       ['full', 'maintenance', '2026-03-04T12:00:00.000Z'],
       ['maintenance', 'full', '2026-03-04T11:00:00.000Z'],
@@ -619,11 +625,11 @@ describe('two scheduler passes at once', () => {
 
 describe('run now', () => {
   let t: App;
+  beforeEach(async () => {
+    t = await freshAt('2026-03-02T09:00:00Z'); // Monday
+  });
 
   it('when running would put web into maintenance, it refuses with 409 naming the role and how to confirm; with the instance name it runs, method "run"', async () => {
-    t = await fresh();
-    t.clock.set('2026-03-02T09:00:00Z');
-    await t.setWindow({ day: 'Sunday', time: '14:30' });
     const m = (await t.schedule({ environments: ['production'], modes: { web: 'maintenance' }, scheduled_for: '2026-03-03T10:00:00Z', scheduled_until: '2026-03-03T12:00:00Z' })).body;
     const refused = await t.call('POST', `/api/v1/maintenances/${m.id}/run`, { token: t.admin, body: {} });
     expect(refused.status).toBe(409);
@@ -669,8 +675,10 @@ describe('run now', () => {
   });
 
   it('when an override already holds web in maintenance, it runs without confirmation', async () => {
+    t.clock.set('2026-03-03T13:00:00Z');
+    expect((await t.call('PUT', '/api/v1/platform/roles/web/override', { token: t.admin, body: { mode: 'maintenance', reason: 'Deploy' } })).status).toBe(200);
     const m = (await t.schedule({ modes: { web: 'maintenance' }, scheduled_for: '2026-03-04T10:00:00Z' })).body;
-    expect((await t.role('web')).mode).toBe('maintenance'); // the override from the test before
+    expect((await t.role('web')).mode).toBe('maintenance'); // the override
     const run = await t.call('POST', `/api/v1/maintenances/${m.id}/run`, { token: t.admin, body: {} });
     expect(run.status).toBe(200);
     expect(run.body).toMatchObject({ status: 'in_progress', method: 'run', started_at: '2026-03-03T13:00:00.000Z' });
@@ -682,6 +690,7 @@ describe('run now', () => {
   });
 
   it('when it stops no role (read_only only), it runs without confirmation', async () => {
+    t.clock.set('2026-03-03T13:00:00Z');
     const m = (await t.schedule({ modes: { worker: 'read_only' }, scheduled_for: '2026-03-04T10:00:00Z' })).body;
     const run = await t.call('POST', `/api/v1/maintenances/${m.id}/run`, { token: t.admin, body: {} });
     expect(run.status).toBe(200);
@@ -723,11 +732,11 @@ describe('run now', () => {
 
 describe('reschedule and cancel', () => {
   let t: App;
+  beforeEach(async () => {
+    t = await freshAt('2026-03-02T09:00:00Z'); // Monday
+  });
 
   it('when scheduled, PATCH moves it (new start, default end); a start in the past or an end before the start is a 400', async () => {
-    t = await fresh();
-    t.clock.set('2026-03-02T09:00:00Z');
-    await t.setWindow({ day: 'Sunday', time: '14:30' });
     const m = (await t.schedule({ scheduled_for: '2026-03-03T10:00:00Z', scheduled_until: '2026-03-03T11:00:00Z' })).body;
     const moved = await t.call('PATCH', `/api/v1/maintenances/${m.id}`, { token: t.admin, body: { scheduled_for: '2026-03-05T08:00:00Z' } });
     expect(moved.status).toBe(200);
@@ -844,11 +853,11 @@ describe('reschedule and cancel', () => {
 
 describe('what the public sees', () => {
   let t: App;
+  beforeEach(async () => {
+    t = await freshAt('2026-03-02T09:00:00Z'); // Monday
+  });
 
   it('when a maintenance is upcoming then running, the status page, v4 current-status and the feed say so', async () => {
-    t = await fresh();
-    t.clock.set('2026-03-02T09:00:00Z');
-    await t.setWindow({ day: 'Sunday', time: '14:30' });
     const m = (await t.schedule({ title: 'Network switch replacement', environments: ['production'], modes: { web: 'maintenance' }, scheduled_for: '2026-03-02T10:00:00Z', scheduled_until: '2026-03-02T12:00:00Z' })).body;
 
     const page = await t.call('GET', '/', { headers: { accept: 'text/html' } });
@@ -916,10 +925,12 @@ describe('what the public sees', () => {
 
 describe('the maintenance list', () => {
   let t: App;
-
-  it('when a client pages with limit, it gets {maintenances, next_cursor, next} and a Link header, latest scheduled first, and one scheduled meanwhile shifts nothing', async () => {
+  beforeEach(async () => {
     t = await fresh();
     t.clock.set('2026-03-02T09:00:00Z');
+  });
+
+  it('when a client pages with limit, it gets {maintenances, next_cursor, next} and a Link header, latest scheduled first, and one scheduled meanwhile shifts nothing', async () => {
     // two share a start: the newer id comes first
     for (const day of ['03', '04', '04', '05', '06']) expect((await t.schedule({ scheduled_for: `2026-03-${day}T10:00:00Z` })).status).toBe(201);
     const expected = (await t.db.selectFrom('incidents').select('id').where('kind', '=', 'maintenance').orderBy('scheduled_for', 'desc').orderBy('id', 'desc').execute()).map((r) => r.id);
@@ -947,7 +958,9 @@ describe('the maintenance list', () => {
   });
 
   it('when state is open, closed or all, the list holds those, and the next page keeps the filter; the default is all, as for incidents', async () => {
+    for (const day of ['03', '04', '04', '05', '06', '20']) expect((await t.schedule({ scheduled_for: `2026-03-${day}T10:00:00Z` })).status).toBe(201);
     const all = (await t.call('GET', '/api/v1/maintenances?limit=100')).body.maintenances.map((m: any) => m.id);
+    expect(all).toHaveLength(6);
     const cancelled = all.slice(0, 3);
     for (const id of cancelled) expect((await t.call('POST', `/api/v1/maintenances/${id}/cancel`, { token: t.admin, body: {} })).status).toBe(200);
     const ids = async (query: string) => (await t.call('GET', `/api/v1/maintenances${query}`)).body.maintenances.map((m: any) => m.id);

@@ -147,14 +147,19 @@ describe('public pages from the snapshot', () => {
   });
 
   it('when a month had no incidents, the history page says so, and lists the others by month with durations', async () => {
+    // an incident on 2026-03-01, red on production for 3 h 41 min (15:00 to 18:41)
+    t.clock.set(at(10 * 60 * MIN));
+    const inc = await t.call('POST', '/api/v1/incidents', { token: admin, body: { title: 'Webhook outage', message: 'Webhooks fail.', statuses: { production: 'red' }, at: at(5 * 60 * MIN) } });
+    expect(inc.status).toBe(201);
+    await t.call('POST', `/api/v1/incidents/${inc.body.id}/updates`, { token: admin, body: { state: 'resolved', message: 'Webhooks work.', at: at(5 * 60 * MIN + 221 * MIN) } });
     t.clock.set('2026-05-10T12:00:00Z');
     const r = await get('/history');
     expect(r.res.status).toBe(200);
-    // page 1 covers May, April, March 2026; the incidents above started on 2026-03-01
+    // page 1 covers May, April, March 2026; every incident in this file started on 2026-03-01
     expect(r.text).toMatch(/<h2 id="m-2026-05">May 2026<\/h2><p class="muted">No incidents reported.<\/p>/);
     expect(r.text).toMatch(/<h2 id="m-2026-04">April 2026<\/h2><p class="muted">No incidents reported.<\/p>/);
     expect(r.text).toContain('March 2026');
-    expect(r.text).toContain('Login outage');
+    expect(r.text).toContain('Webhook outage');
     expect(r.text).toContain('Production 3 hours 41 minutes');
     expect(r.text).not.toContain('Older →');
     expect((await get('/history?page=2')).text).toContain('February 2026');

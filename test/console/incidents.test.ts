@@ -228,15 +228,22 @@ describe('console: incidents', () => {
   });
 
   it('when the list is shown, open incidents come before closed ones', async () => {
+    t.clock.set(at(250 * MIN));
+    // the closed one is the newer, so only the grouping puts the open one first
+    const stillOpen = await t.call('POST', '/api/v1/incidents', { token: admin, body: { title: 'Still burning', message: 'Down.' } });
+    expect(stillOpen.status).toBe(201);
+    t.clock.set(at(251 * MIN));
+    const putOut = await t.call('POST', '/api/v1/incidents', { token: admin, body: { title: 'Put out', message: 'Down.' } });
+    expect((await t.call('POST', `/api/v1/incidents/${putOut.body.id}/updates`, { token: admin, body: { state: 'resolved', message: 'Up.' } })).status).toBe(201);
     const b = consoleClient(t);
     await b.signIn(admin);
     const { html } = await b.get('/console/incidents');
     const open = html.indexOf('<h2>Open</h2>');
     const closed = html.indexOf('<h2>Closed</h2>');
     expect(open).toBeGreaterThan(-1);
-    expect(html.indexOf('Double tap')).toBeGreaterThan(open);
-    expect(html.indexOf('Double tap')).toBeLessThan(closed);
-    expect(html.indexOf('Outage to resolve')).toBeGreaterThan(closed);
+    expect(html.indexOf('Still burning')).toBeGreaterThan(open);
+    expect(html.indexOf('Still burning')).toBeLessThan(closed);
+    expect(html.indexOf('Put out')).toBeGreaterThan(closed);
   });
 
   it('when a running maintenance is opened from the maintenance page, its form offers maintenance states and a "verifying" update lands', async () => {
@@ -260,8 +267,9 @@ describe('console: incidents', () => {
   it('when the token lacks incidents:write, the forms are not offered and a posted form is refused', async () => {
     const b = consoleClient(t);
     await b.signIn(await t.token(['maintenance:write'], 'ops-only'));
-    const list = (await t.call('GET', '/api/v1/incidents?state=open')).body.incidents;
-    const id = list[0].id;
+    const opened = await t.call('POST', '/api/v1/incidents', { token: admin, body: { title: 'Not yours to update', message: 'Down.' } });
+    expect(opened.status).toBe(201);
+    const id = opened.body.id;
     const page = await b.get(`/console/incidents/${id}`);
     expect(page.html).not.toContain('Post update');
     const before = (await incident(id)).updates.length;

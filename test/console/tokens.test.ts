@@ -56,6 +56,8 @@ describe('console: tokens', () => {
   });
 
   it('when an admin opens the page, every token is listed with its scopes, creation, last use and state, and no secret', async () => {
+    t.clock.set(T0);
+    await signedIn(alice); // alice's last use: 10:00
     t.clock.set(at(5 * MIN));
     const b = await signedIn(root);
     const res = await b.get('/console/tokens');

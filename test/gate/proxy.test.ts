@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { startGateProxy } from '../../src/entry/gate.ts';
@@ -16,6 +16,10 @@ import { freePort, startPageServer, startUpstream, STREAM_CHUNKS, waitFor, type 
 /**
  * `herald gate` as a library: a real Herald (startServer on a fresh database), a real upstream,
  * and the gating reverse proxy between a client and that upstream, following Herald's modes.
+ *
+ * The three servers are started once for the file; each describe puts web in the mode its tests
+ * need before every test (webIs), and after every test each refusal it saw must have been logged
+ * exactly once.
  */
 
 const STATUS_URL = 'https://status.example.com';
@@ -115,7 +119,30 @@ async function setWeb(mode: 'full' | 'read_only' | 'maintenance', reason = 'Plan
 
 const h80 = () => logs.filter((l) => /\bcode=H80\b/.test(l));
 
+/** Puts web in `mode` by its override, passing through full so the gate also has the new reason. */
+async function webIs(mode: 'full' | 'read_only' | 'maintenance', reason?: string) {
+  const current = await heraldCall('GET', '/api/v1/platform?role=web');
+  if (current.body.roles[0].mode !== 'full') await setWeb('full');
+  if (mode !== 'full') await setWeb(mode, reason);
+}
+
+/** Refusals and H80 lines before the current test, so each test's own can be told apart. */
+const atTestStart = { refusals: 0, lines: 0 };
+beforeEach(() => {
+  atTestStart.refusals = refusals;
+  atTestStart.lines = h80().length;
+});
+afterEach(() => {
+  expect(h80().length - atTestStart.lines, 'H80 lines logged in this test vs refusals it saw').toBe(refusals - atTestStart.refusals);
+});
+
 describe('in full mode, the gate passes requests through untouched', () => {
+  beforeEach(() => webIs('full'));
+  afterEach(() => {
+    expect(refusals - atTestStart.refusals, 'refusals in full mode').toBe(0);
+    expect(h80().length - atTestStart.lines, 'H80 lines in full mode').toBe(0);
+  });
+
   it('when a request uses each method, the upstream sees that method and its body, and every answer says Platform-Mode: full', async () => {
     expect(gate.modes.mode('web')).toBe('full');
     for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
@@ -283,16 +310,20 @@ describe('in full mode, the gate passes requests through untouched', () => {
     expect(await res.json()).toMatchObject({ id: 'bad_gateway' });
   });
 
-  it('in full mode nothing was refused or logged as H80', () => {
-    expect(refusals).toBe(0);
-    expect(h80()).toEqual([]);
+  it('in full mode nothing is refused or logged as H80', async () => {
+    for (const method of ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']) expect((await via('/things', { method })).status, method).toBe(200);
+    expect((await via('/dashboard', { headers: { accept: BROWSER_ACCEPT } })).status).toBe(200);
+    expect(refusals).toBe(atTestStart.refusals);
+    expect(h80().length).toBe(atTestStart.lines);
   });
 });
 
 describe('in maintenance, the gate refuses', () => {
   const reason = 'Planned database upgrade <b>now</b>';
+  beforeEach(() => webIs('maintenance', reason));
 
   it('when web is set to maintenance on Herald, the gate refuses within 1 s', async () => {
+    await webIs('full');
     const ms = await setWeb('maintenance', reason);
     expect(ms).toBeLessThan(1000);
   });
@@ -370,9 +401,14 @@ describe('in maintenance, the gate refuses', () => {
     expect(((await res.json()) as Echo).method).toBe('DELETE');
   });
 
-  it('each refusal so far was logged as exactly one logfmt line with code=H80 desc="Maintenance mode"', () => {
-    const lines = h80();
-    expect(lines.length).toBe(refusals);
+  it('each refusal is logged as exactly one logfmt line with code=H80 desc="Maintenance mode"', async () => {
+    for (const accept of [undefined, 'application/json', '*/*']) expect((await via('/things', accept ? { headers: { accept } } : {})).status).toBe(503);
+    expect((await via('/things', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(503);
+    expect((await via('/things', { method: 'HEAD' })).status).toBe(503);
+    expect((await via('/dashboard', { headers: { accept: BROWSER_ACCEPT } })).status).toBe(503);
+    for (const path of ['/healthz/deep', '/healthzz', '/a', '/b?c=d']) expect((await via(path)).status).toBe(503);
+    const lines = h80().slice(atTestStart.lines);
+    expect(lines.length).toBe(refusals - atTestStart.refusals);
     expect(lines.length).toBeGreaterThanOrEqual(10);
     for (const line of lines) {
       expect(line).not.toContain('\n');
@@ -389,7 +425,10 @@ describe('in maintenance, the gate refuses', () => {
 });
 
 describe('the operator bypass', () => {
-  let cookie: string;
+  beforeEach(() => webIs('maintenance'));
+
+  /** The bypass cookie (name=value) the gate sets for a visit to /<secret>. */
+  const bypassCookie = async () => (await via(`/${SECRET}`)).headers.getSetCookie()[0]!.split(';')[0]!;
 
   it('when the operator visits /<secret>, it gets 303 and a signed HttpOnly, SameSite=Lax cookie with a Max-Age; the upstream never sees the secret', async () => {
     const res = await via(`/${SECRET}`);
@@ -398,13 +437,14 @@ describe('the operator bypass', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     const [setCookie] = res.headers.getSetCookie();
     expect(setCookie).toMatch(/^herald_bypass=\d+\.[0-9a-f]{64}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Lax$/);
-    cookie = setCookie!.split(';')[0]!;
+    const cookie = setCookie!.split(';')[0]!;
     const exp = Number(cookie.split('=')[1]!.split('.')[0]);
     expect(Math.abs(exp - (Date.now() / 1000 + 43200))).toBeLessThan(60);
     expect(upstream.seen.some((s) => s.url.includes(SECRET))).toBe(false);
   });
 
   it('when a request carries that cookie, it passes in maintenance (reads and writes)', async () => {
+    const cookie = await bypassCookie();
     const get = await via('/things', { headers: { cookie: `other=1; ${cookie}` } });
     expect(get.status).toBe(200);
     expect(get.headers.get('platform-mode')).toBe('maintenance');
@@ -414,6 +454,7 @@ describe('the operator bypass', () => {
   });
 
   it('when the cookie is forged, tampered with, signed with another secret or expired, it is refused', async () => {
+    const cookie = await bypassCookie();
     const [exp, sig] = cookie.split('=')[1]!.split('.');
     const forged = [
       `herald_bypass=${exp}.${'0'.repeat(64)}`,
@@ -428,12 +469,13 @@ describe('the operator bypass', () => {
       expect(res.status, c).toBe(503);
     }
     // the same expired signature is what a real cookie becomes once its Max-Age has passed
-    expect(h80().length).toBe(refusals);
+    expect(h80().length - atTestStart.lines).toBe(refusals - atTestStart.refusals);
   });
 });
 
 describe('in read_only, reads pass and writes are refused', () => {
   it('when web is switched to read_only, the gate follows within 1 s; GET, HEAD and OPTIONS pass, writes get 503 {"id":"read_only"}', async () => {
+    await webIs('full');
     const ms = await setWeb('read_only');
     expect(ms).toBeLessThan(1000);
     for (const method of ['GET', 'HEAD', 'OPTIONS']) {
@@ -456,15 +498,15 @@ describe('in read_only, reads pass and writes are refused', () => {
     const lines = h80().slice(linesBefore);
     expect(lines).toHaveLength(4);
     for (const l of lines) expect(l).toContain('code=H80 desc="Read-only mode"');
-    expect(h80().length).toBe(refusals);
+    expect(h80().length - atTestStart.lines).toBe(refusals - atTestStart.refusals);
   });
 });
 
 describe('a custom maintenance page (maintenancePageUrl)', () => {
   const CUSTOM = '<!DOCTYPE html><html><head><title>Acme is down</title></head><body><h1>Acme will be right back</h1></body></html>';
+  beforeEach(() => webIs('maintenance'));
 
-  it('when web is back in maintenance and the page server answers, browsers get that page (API clients still get JSON)', async () => {
-    await setWeb('maintenance');
+  it('when web is in maintenance and the page server answers, browsers get that page (API clients still get JSON)', async () => {
     const page = await startPageServer(CUSTOM);
     others.push(page);
     const pageLogs: string[] = [];
@@ -513,7 +555,7 @@ describe('a custom maintenance page (maintenancePageUrl)', () => {
 
 describe('the middleware on a Hono app, fed by a polling ModeClient', () => {
   it('when modes change on Herald, platformGate follows (maintenance, read_only, full), revalidating with ETags; createGate decides the same way', async () => {
-    await setWeb('full');
+    await webIs('full');
     const statuses: number[] = [];
     const countingFetch: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
@@ -584,14 +626,14 @@ describe('the middleware on a Hono app, fed by a polling ModeClient', () => {
 
 describe('back to full', () => {
   it('when the override is cleared, the gate passes everything again within 1 s, and every refusal was logged once', async () => {
-    await setWeb('maintenance');
+    await webIs('maintenance');
     expect((await via('/things', { method: 'DELETE' })).status).toBe(503);
     const ms = await setWeb('full');
     expect(ms).toBeLessThan(1000);
     const res = await via('/things', { method: 'DELETE' });
     expect(res.status).toBe(200);
     expect(res.headers.get('platform-mode')).toBe('full');
-    expect(h80().length).toBe(refusals);
+    expect(h80().length - atTestStart.lines).toBe(refusals - atTestStart.refusals);
     expect(logs.some((l) => l.includes('lost contact'))).toBe(false);
   });
 });

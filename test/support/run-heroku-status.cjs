@@ -2,7 +2,7 @@
 /**
  * Runs the real `heroku status` command (@heroku-cli/plugin-status) in this process, with the
  * arguments this script was given, e.g. `node run-heroku-status.cjs --json`. It reads
- * HEROKU_STATUS_HOST from the environment like the CLI does. Used by test/heroku-cli.test.ts.
+ * HEROKU_STATUS_HOST from the environment like the CLI does. Used by test/cli/heroku-cli.test.ts.
  *
  * @oclif/core is resolved from the plugin's own directory so that the Config, the Command base
  * class and the error handler are the same instance the plugin's command was built against.

@@ -150,6 +150,12 @@ describe('Herald on workerd (wrangler dev --local, Hyperdrive to local Postgres)
   });
 
   it('signs in to the commander console with a token and shows the incidents (sessions, signed cookies and CSRF on workerd)', async () => {
+    const opened = await fetch(`${base}/api/v1/incidents`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title: 'Queue lag seen from the console', message: 'Looking.' }),
+    });
+    expect(opened.status, await opened.clone().text()).toBe(201);
     const cookies = (res: Response) => res.headers.getSetCookie().map((l) => l.split(';')[0]!).join('; ');
     const form = await get('/console/signin', { Accept: 'text/html' });
     expect(form.status).toBe(200);
@@ -165,7 +171,7 @@ describe('Herald on workerd (wrangler dev --local, Hyperdrive to local Postgres)
     expect(session).toMatch(/^herald_session=/);
     const list = await get('/console/incidents', { Accept: 'text/html', Cookie: session });
     expect(list.status).toBe(200);
-    expect(await list.text()).toContain('Edge database latency');
+    expect(await list.text()).toContain('Queue lag seen from the console');
   });
 
   it('sees a write made elsewhere (directly in the database from Node) on the next request', async () => {

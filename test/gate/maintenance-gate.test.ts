@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.ts';
-import type { DatabaseHandle } from '../src/db/connect.ts';
-import { startServer, type RunningServer } from '../src/entry/node.ts';
-import { platformGate } from '../src/gate/middleware.ts';
-import { ModeClient } from '../src/gate/mode-client.ts';
-import { seedToken } from './support/seed.ts';
-import { freshDatabase } from './support/db.ts';
+import { parseConfig } from '../../src/config.ts';
+import type { DatabaseHandle } from '../../src/db/connect.ts';
+import { startServer, type RunningServer } from '../../src/entry/node.ts';
+import { platformGate } from '../../src/gate/middleware.ts';
+import { ModeClient } from '../../src/gate/mode-client.ts';
+import { seedToken } from '../support/seed.ts';
+import { freshDatabase } from '../support/db.ts';
 
 /**
  * End to end on a real server and the real clock: a maintenance holding web in maintenance is

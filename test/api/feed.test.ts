@@ -1,16 +1,16 @@
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import Parser from 'rss-parser';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../src/app.ts';
-import { localChanges } from '../src/cache/changes.ts';
-import { fixedClock } from '../src/clock.ts';
-import type { DatabaseHandle } from '../src/db/connect.ts';
-import { insertIncident, insertUpdate } from '../src/db/queries/incidents.ts';
-import { nodeCompress } from '../src/entry/node.ts';
-import { databaseReadiness } from '../src/routes/health.ts';
-import { freshDatabase } from './support/db.ts';
-import { T0, testApp } from './support/app.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { localChanges } from '../../src/cache/changes.ts';
+import { fixedClock } from '../../src/clock.ts';
+import type { DatabaseHandle } from '../../src/db/connect.ts';
+import { insertIncident, insertUpdate } from '../../src/db/queries/incidents.ts';
+import { nodeCompress } from '../../src/entry/node.ts';
+import { databaseReadiness } from '../../src/routes/health.ts';
+import { freshDatabase } from '../support/db.ts';
+import { T0, testApp } from '../support/app.ts';
 
 // feedparser ships no types; it is a CommonJS Transform stream.
 const FeedParser = createRequire(import.meta.url)('feedparser') as new () => FeedParserStream;
@@ -31,12 +31,13 @@ let handle: DatabaseHandle;
 let t: Awaited<ReturnType<typeof testApp>>;
 let admin: string;
 
-beforeAll(async () => {
+// Every test starts from an empty database and builds the feed it reads.
+beforeEach(async () => {
   handle = await freshDatabase();
   t = await testApp(handle);
   admin = await t.token(['admin']);
 });
-afterAll(async () => handle.close());
+afterEach(async () => handle.close());
 
 async function open(body: Record<string, unknown>): Promise<{ id: number; updateId: number }> {
   const r = await t.call('POST', '/api/v1/incidents', { token: admin, body });
@@ -135,12 +136,34 @@ function channelOf(parsed: Parsed) {
 
 const item = (title: string, incidentId: number, updateId: number, iso: string, rfc822: string, html: string): Expected => ({ title, incidentId, updateId, at: iso, rfc822, html });
 
-describe('GET /feed.rss', () => {
-  let a: { id: number; updateId: number };
-  let b: { id: number; updateId: number };
-  let expected: Expected[] = [];
-  const WEIRD = `Zürich — 東京 ✓ <edge> & "quotes" 'single' ]]> done`;
+const WEIRD = `Zürich — 東京 ✓ <edge> & "quotes" 'single' ]]> done`;
 
+/**
+ * Incident `a` (production) and incident `b` (development, titled WEIRD), their updates posted at
+ * 12:00 but backdated out of insertion order, and one update of `a` (`wrong`) hidden. Returns them
+ * with the feed items they make, newest first; the clock is left at 12:00.
+ */
+async function twoIncidents() {
+  t.clock.set(at(2 * HOUR)); // 12:00
+  const a = await open({ title: 'Database failover', message: 'Writes are failing on the **primary**.\n\n<script>alert(1)</script>', statuses: { production: 'red' }, at: at(0) });
+  const b = await open({ title: WEIRD, message: 'See [runbook](https://example.com/rb?a=1&b=2) & <b onclick="x()">bold</b>', statuses: { development: 'yellow' }, at: at(45 * MIN) });
+  const a2 = await post(a.id, { state: 'identified', message: 'Failover to the replica is under way.', at: at(30 * MIN) });
+  const b2 = await post(b.id, { state: 'monitoring', message: 'A fix is *deployed*; watching.' });
+  const a3 = await post(a.id, { state: 'monitoring', message: 'Replica promoted.\nLatency is back to normal.', at: at(HOUR) });
+  const wrong = await post(a.id, { state: 'identified', message: 'Posted to the wrong incident.', at: at(70 * MIN) });
+  const hidden = await t.call('POST', `/api/v1/incidents/${a.id}/updates/${wrong}/hide`, { token: admin, body: { reason: 'wrong incident' } });
+  expect(hidden.status).toBe(200);
+  const expected = [
+    item(`${WEIRD} — Monitoring`, b.id, b2, '2026-03-01T12:00:00.000Z', 'Sun, 01 Mar 2026 12:00:00 GMT', '<p>A fix is <em>deployed</em>; watching.</p>'),
+    item('Database failover — Monitoring', a.id, a3, '2026-03-01T11:00:00.000Z', 'Sun, 01 Mar 2026 11:00:00 GMT', '<p>Replica promoted.<br>Latency is back to normal.</p>'),
+    item(`${WEIRD} — Investigating`, b.id, b.updateId, '2026-03-01T10:45:00.000Z', 'Sun, 01 Mar 2026 10:45:00 GMT', '<p>See <a rel="nofollow noopener noreferrer" href="https://example.com/rb?a=1&amp;b=2">runbook</a> &amp; &lt;b onclick=&quot;x()&quot;&gt;bold&lt;/b&gt;</p>'),
+    item('Database failover — Identified', a.id, a2, '2026-03-01T10:30:00.000Z', 'Sun, 01 Mar 2026 10:30:00 GMT', '<p>Failover to the replica is under way.</p>'),
+    item('Database failover — Investigating', a.id, a.updateId, '2026-03-01T10:00:00.000Z', 'Sun, 01 Mar 2026 10:00:00 GMT', '<p>Writes are failing on the <strong>primary</strong>.</p>\n<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>'),
+  ];
+  return { a, b, wrong, expected };
+}
+
+describe('GET /feed.rss', () => {
   it('when nothing has happened yet, the feed is an empty RSS 2.0 channel that describes itself', async () => {
     const f = await feed();
     expect(f.headers.get('content-type')).toBe('application/rss+xml; charset=utf-8');
@@ -173,23 +196,7 @@ describe('GET /feed.rss', () => {
   });
 
   it('when updates are backdated out of insertion order and one is hidden, the feed lists every visible update newest first by its time, every field exact', async () => {
-    t.clock.set(at(2 * HOUR)); // 12:00
-    a = await open({ title: 'Database failover', message: 'Writes are failing on the **primary**.\n\n<script>alert(1)</script>', statuses: { production: 'red' }, at: at(0) });
-    b = await open({ title: WEIRD, message: 'See [runbook](https://example.com/rb?a=1&b=2) & <b onclick="x()">bold</b>', statuses: { development: 'yellow' }, at: at(45 * MIN) });
-    const a2 = await post(a.id, { state: 'identified', message: 'Failover to the replica is under way.', at: at(30 * MIN) });
-    const b2 = await post(b.id, { state: 'monitoring', message: 'A fix is *deployed*; watching.' });
-    const a3 = await post(a.id, { state: 'monitoring', message: 'Replica promoted.\nLatency is back to normal.', at: at(HOUR) });
-    const wrong = await post(a.id, { state: 'identified', message: 'Posted to the wrong incident.', at: at(70 * MIN) });
-    const hidden = await t.call('POST', `/api/v1/incidents/${a.id}/updates/${wrong}/hide`, { token: admin, body: { reason: 'wrong incident' } });
-    expect(hidden.status).toBe(200);
-
-    expected = [
-      item(`${WEIRD} — Monitoring`, b.id, b2, '2026-03-01T12:00:00.000Z', 'Sun, 01 Mar 2026 12:00:00 GMT', '<p>A fix is <em>deployed</em>; watching.</p>'),
-      item('Database failover — Monitoring', a.id, a3, '2026-03-01T11:00:00.000Z', 'Sun, 01 Mar 2026 11:00:00 GMT', '<p>Replica promoted.<br>Latency is back to normal.</p>'),
-      item(`${WEIRD} — Investigating`, b.id, b.updateId, '2026-03-01T10:45:00.000Z', 'Sun, 01 Mar 2026 10:45:00 GMT', '<p>See <a rel="nofollow noopener noreferrer" href="https://example.com/rb?a=1&amp;b=2">runbook</a> &amp; &lt;b onclick=&quot;x()&quot;&gt;bold&lt;/b&gt;</p>'),
-      item('Database failover — Identified', a.id, a2, '2026-03-01T10:30:00.000Z', 'Sun, 01 Mar 2026 10:30:00 GMT', '<p>Failover to the replica is under way.</p>'),
-      item('Database failover — Investigating', a.id, a.updateId, '2026-03-01T10:00:00.000Z', 'Sun, 01 Mar 2026 10:00:00 GMT', '<p>Writes are failing on the <strong>primary</strong>.</p>\n<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>'),
-    ];
+    const { wrong, expected } = await twoIncidents();
     const f = await feed();
     expectItems(f, expected);
     expect(f.xml).not.toContain('wrong incident');
@@ -201,16 +208,18 @@ describe('GET /feed.rss', () => {
   });
 
   it('when an update is posted, it is the first item on the very next request', async () => {
+    const { b, expected: before } = await twoIncidents();
     await feed(); // the current feed is rendered and cached
     t.clock.set(at(2 * HOUR + 10 * MIN));
     const b3 = await post(b.id, { state: 'resolved', message: 'All clear.' });
-    expected = [item(`${WEIRD} — Resolved`, b.id, b3, '2026-03-01T12:10:00.000Z', 'Sun, 01 Mar 2026 12:10:00 GMT', '<p>All clear.</p>'), ...expected];
+    const expected = [item(`${WEIRD} — Resolved`, b.id, b3, '2026-03-01T12:10:00.000Z', 'Sun, 01 Mar 2026 12:10:00 GMT', '<p>All clear.</p>'), ...before];
     const f = await feed();
     expectItems(f, expected);
     expect(channelOf(f).rss.lastBuildDate).toBe('Sun, 01 Mar 2026 12:10:00 GMT');
   });
 
   it('when a reader sends the ETag it has, it gets 304 until an update changes the feed', async () => {
+    const { a, expected: before } = await twoIncidents();
     const first = await t.app.request('/feed.rss');
     const etag = first.headers.get('etag')!;
     expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
@@ -228,7 +237,7 @@ describe('GET /feed.rss', () => {
 
     t.clock.set(at(2 * HOUR + 15 * MIN));
     const a4 = await post(a.id, { state: 'resolved', message: 'Writes are back.', at: at(2 * HOUR + 12 * MIN) });
-    expected = [item('Database failover — Resolved', a.id, a4, '2026-03-01T12:12:00.000Z', 'Sun, 01 Mar 2026 12:12:00 GMT', '<p>Writes are back.</p>'), ...expected];
+    const expected = [item('Database failover — Resolved', a.id, a4, '2026-03-01T12:12:00.000Z', 'Sun, 01 Mar 2026 12:12:00 GMT', '<p>Writes are back.</p>'), ...before];
     const changed = await t.app.request('/feed.rss', { headers: { 'If-None-Match': etag } });
     expect(changed.status).toBe(200);
     expect(changed.headers.get('etag')).not.toBe(etag);
@@ -236,6 +245,7 @@ describe('GET /feed.rss', () => {
   });
 
   it('when a reader accepts gzip, another instance sends the same feed gzipped, under the gzip ETag of that feed', async () => {
+    await twoIncidents();
     const identity = await t.app.request('/feed.rss');
     const xml = await identity.text();
     expect(identity.headers.get('content-encoding')).toBeNull();
@@ -266,6 +276,7 @@ describe('GET /feed.rss', () => {
   });
 
   it('when a title is edited and an unrelated update is posted, every earlier item keeps its guid and link', async () => {
+    const { a, expected: items } = await twoIncidents();
     const before = await feed();
     const guids = before.rss.items.map((i) => i.guid);
     expect(new Set(guids).size).toBe(guids.length);
@@ -273,9 +284,9 @@ describe('GET /feed.rss', () => {
     const edited = await t.call('PATCH', `/api/v1/incidents/${a.id}`, { token: admin, body: { title: 'Primary database failover' } });
     expect(edited.status).toBe(200);
     const c = await open({ title: 'CDN blip', message: 'Some assets were slow.' });
-    expected = [
+    const expected = [
       item('CDN blip — Investigating', c.id, c.updateId, '2026-03-01T13:00:00.000Z', 'Sun, 01 Mar 2026 13:00:00 GMT', '<p>Some assets were slow.</p>'),
-      ...expected.map((e) => (e.incidentId === a.id ? { ...e, title: e.title.replace('Database failover', 'Primary database failover') } : e)),
+      ...items.map((e) => (e.incidentId === a.id ? { ...e, title: e.title.replace('Database failover', 'Primary database failover') } : e)),
     ];
     const after = await feed();
     expectItems(after, expected);
@@ -284,13 +295,19 @@ describe('GET /feed.rss', () => {
   });
 
   it('when ?environment= names an environment, only incidents that named it are in the feed, and other parameters are ignored', async () => {
+    const { a, b, expected: before } = await twoIncidents();
+    t.clock.set(at(2 * HOUR + 10 * MIN)); // 12:10: development's newest update
+    const b3 = await post(b.id, { state: 'resolved', message: 'All clear.' });
     t.clock.set(at(4 * HOUR)); // 14:00
     // Named development only in an update that was then hidden: not a development incident.
     const e = await open({ title: 'Slow deploys', message: 'Deploys are slow.', statuses: { production: 'yellow' } });
     const mistaken = await post(e.id, { message: 'Development too.', statuses: { development: 'red' } });
     expect((await t.call('POST', `/api/v1/incidents/${e.id}/updates/${mistaken}/hide`, { token: admin, body: { reason: 'it was not' } })).status).toBe(200);
-    const e1 = item('Slow deploys — Investigating', e.id, e.updateId, '2026-03-01T14:00:00.000Z', 'Sun, 01 Mar 2026 14:00:00 GMT', '<p>Deploys are slow.</p>');
-    expected = [e1, ...expected];
+    const expected = [
+      item('Slow deploys — Investigating', e.id, e.updateId, '2026-03-01T14:00:00.000Z', 'Sun, 01 Mar 2026 14:00:00 GMT', '<p>Deploys are slow.</p>'),
+      item(`${WEIRD} — Resolved`, b.id, b3, '2026-03-01T12:10:00.000Z', 'Sun, 01 Mar 2026 12:10:00 GMT', '<p>All clear.</p>'),
+      ...before,
+    ];
 
     const dev = await feed('/feed.rss?environment=development');
     expectItems(dev, expected.filter((x) => x.incidentId === b.id));
@@ -351,6 +368,7 @@ describe('GET /feed.rss', () => {
   });
 
   it('when a maintenance update is in the feed, its state reads in words', async () => {
+    const { expected: before } = await twoIncidents();
     t.clock.set(at(5 * HOUR)); // 15:00
     const now = new Date(at(5 * HOUR));
     const m = await insertIncident(handle.db, {
@@ -358,20 +376,20 @@ describe('GET /feed.rss', () => {
       scheduled_for: now, scheduled_until: null, required_by: null, postmortem: null, postmortem_updated_at: null, postmortem_published_at: null,
     });
     const u = await insertUpdate(handle.db, { incident_id: m.id, at: now, created_at: now, state: 'in_progress', message: 'Upgrading to Postgres 16.', statuses: { production: 'blue' }, modes: {}, author: 'test' });
-    expected = [item('Database upgrade — In progress', m.id, u.id, '2026-03-01T15:00:00.000Z', 'Sun, 01 Mar 2026 15:00:00 GMT', '<p>Upgrading to Postgres 16.</p>'), ...expected];
+    const expected = [item('Database upgrade — In progress', m.id, u.id, '2026-03-01T15:00:00.000Z', 'Sun, 01 Mar 2026 15:00:00 GMT', '<p>Upgrading to Postgres 16.</p>'), ...before];
     // Written below the services, so no change notification: a fresh instance reads it.
     expectItems(await feed('/feed.rss', instance(at(5 * HOUR))), expected);
   });
 
   it('when a title or message holds a control character XML cannot carry, the feed stays well-formed without it', async () => {
+    const { expected: before } = await twoIncidents();
     t.clock.set(at(6 * HOUR)); // 16:00
     const bell = await open({ title: 'Bell\u0007 ringing', message: 'Beep\u0001 beep \u{1F514}' });
-    expected = [item('Bell ringing — Investigating', bell.id, bell.updateId, '2026-03-01T16:00:00.000Z', 'Sun, 01 Mar 2026 16:00:00 GMT', '<p>Beep beep \u{1F514}</p>'), ...expected];
-    expectItems(await feed(), expected);
+    expectItems(await feed(), [item('Bell ringing — Investigating', bell.id, bell.updateId, '2026-03-01T16:00:00.000Z', 'Sun, 01 Mar 2026 16:00:00 GMT', '<p>Beep beep \u{1F514}</p>'), ...before]);
   });
 
   it('when a title holds markup, the item title is plain text (no CDATA; "&", "<", ">" as references) that a text reader reads as typed', async () => {
-    t.clock.set(at(6 * HOUR + MIN)); // 16:01, before the next test's flood
+    t.clock.set(at(6 * HOUR + MIN)); // 16:01
     const typed = `<script>alert(1)</script> & <b>bold</b> <edge> "q"`;
     const m = await open({ title: typed, message: 'Looking.' });
     const f = await feed();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, logLine } from '../src/log.ts';
-import { freshDatabase } from './support/db.ts';
-import { testApp } from './support/app.ts';
-import { consoleClient } from './support/console.ts';
-import { parseLogfmt } from './support/logfmt.ts';
+import { createLogger, logLine } from '../../src/log.ts';
+import { freshDatabase } from '../support/db.ts';
+import { testApp } from '../support/app.ts';
+import { consoleClient } from '../support/console.ts';
+import { parseLogfmt } from '../support/logfmt.ts';
 
 /** src/log.ts: Herald's one log format, checked with a strict logfmt parser. */
 describe('log lines', () => {

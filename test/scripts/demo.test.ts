@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo, type DemoSummary } from '../scripts/demo.ts';
-import { parseConfig } from '../src/config.ts';
-import { connectPGlite, type DatabaseHandle } from '../src/db/connect.ts';
-import { auditOf } from '../src/db/queries/audit.ts';
-import { countIncidents, listIncidents } from '../src/db/queries/incidents.ts';
-import { modeHistory } from '../src/db/queries/modes.ts';
-import { buildPublicData } from '../src/services/public-data.ts';
-import { incidentById } from '../src/services/read-model.ts';
-import { freshDatabase } from './support/db.ts';
+import { seedDemo, type DemoSummary } from '../../scripts/demo.ts';
+import { parseConfig } from '../../src/config.ts';
+import { connectPGlite, type DatabaseHandle } from '../../src/db/connect.ts';
+import { auditOf } from '../../src/db/queries/audit.ts';
+import { countIncidents, listIncidents } from '../../src/db/queries/incidents.ts';
+import { modeHistory } from '../../src/db/queries/modes.ts';
+import { buildPublicData } from '../../src/services/public-data.ts';
+import { incidentById } from '../../src/services/read-model.ts';
+import { freshDatabase } from '../support/db.ts';
 
 /** A fixed "now": the demo's days below are counted back from 2026-05-20 (UTC). */
 const NOW = new Date('2026-05-20T09:30:00.000Z');
@@ -175,7 +175,7 @@ describe('the demo history (seedDemo)', () => {
   });
 });
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX_CLI = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 /** Runs `tsx scripts/demo.ts ARGS` as `npm run demo` does, in a clean environment. */

@@ -11,7 +11,7 @@ import {
   promptAnswer,
   rewriteCommand,
   unmapActual,
-} from '../scripts/readme-check-lib.ts';
+} from '../../scripts/readme-check-lib.ts';
 
 const fence = '```';
 

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type Config } from '../src/config.ts';
-import type { DatabaseHandle } from '../src/db/connect.ts';
-import { startServer, type RunningServer } from '../src/entry/node.ts';
-import { seedToken } from './support/seed.ts';
-import { backendName, freshDatabase } from './support/db.ts';
+import { parseConfig, type Config } from '../../src/config.ts';
+import type { DatabaseHandle } from '../../src/db/connect.ts';
+import { startServer, type RunningServer } from '../../src/entry/node.ts';
+import { seedToken } from '../support/seed.ts';
+import { backendName, freshDatabase } from '../support/db.ts';
 
 /**
  * The real `heroku status` command (@heroku-cli/plugin-status, an oclif v1 command) pointed at a
@@ -13,7 +13,7 @@ import { backendName, freshDatabase } from './support/db.ts';
  * CLI would run it: it must read Herald's /api/v4/current-status and print it.
  */
 
-const runner = fileURLToPath(new URL('./support/run-heroku-status.cjs', import.meta.url));
+const runner = fileURLToPath(new URL('../support/run-heroku-status.cjs', import.meta.url));
 
 interface Run {
   code: number | null;

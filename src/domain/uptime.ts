@@ -42,7 +42,8 @@ export function dailyBars(segments: readonly StatusSegment[], environment: strin
       redSeconds: Math.floor(red / 1000),
       yellowSeconds: Math.floor(union('yellow') / 1000),
       blueSeconds: Math.floor(union('blue') / 1000),
-      uptime: Math.floor(((span - red) / span) * 10000) / 100,
+      // whole milliseconds times 10 000, divided once: an exact share (31% red) floors to itself
+      uptime: Math.floor(((span - red) * 10000) / span) / 100,
     });
   }
   return bars;
@@ -52,7 +53,7 @@ export function dailyBars(segments: readonly StatusSegment[], environment: strin
 export function rangeUptime(bars: readonly DayBar[], now: Date): number {
   const total = bars.reduce((sum, b, i) => sum + (i === bars.length - 1 ? now.getTime() - utcDay(now.getTime()) : DAY), 0);
   const red = bars.reduce((sum, b) => sum + b.redSeconds * 1000, 0);
-  return total <= 0 ? 100 : Math.floor(((total - red) / total) * 10000) / 100;
+  return total <= 0 ? 100 : Math.floor(((total - red) * 10000) / total) / 100;
 }
 
 function unionLength(spans: readonly { from: number; to: number }[]): number {

@@ -43,7 +43,9 @@ const sanitizer = new FilterXSS({
   safeAttrValue(tag, name, value, cssFilter) {
     // http(s), mailto, same page, same site; "//host" and "/\\host" leave the site, so not those
     if (tag === 'a' && name === 'href' && (!/^(https?:|mailto:|#|\/(?![/\\]))/i.test(value.trim()) || value.includes('\\'))) return '';
-    return safeAttrValue(tag, name, value, cssFilter);
+    // xss knows schemes in lower case only: HTTPS://… is the same link as https://…
+    const scheme = tag === 'a' && name === 'href' ? value.trim().replace(/^[a-z]+:/i, (s) => s.toLowerCase()) : value;
+    return safeAttrValue(tag, name, scheme, cssFilter);
   },
 });
 

@@ -158,12 +158,9 @@ describe('daily bars: rounding', () => {
     expect(uptimes([seg('red', t('02', '10:00'), t('02', '10:45'))], t('03', '12:00'))[1]).toBe(96.87);
   });
 
-  // BUG (reported, src/ left alone): the uptime is floored from a float, so a share that is exactly
-  // two decimals can come out 0.01 low. 7 h 26 min 24 s red is 31% of a day, uptime 69% exactly;
-  // ((86 400 000 − 26 784 000) / 86 400 000) × 10 000 = 6899.999… in floating point, floored to
-  // 68.99. 18 of the 86 401 whole-second red totals in a day are hit (e.g. 4 h 26 min 24 s: 81.49
-  // for 81.5). `it.fails` keeps the suite green while the bug is there; once fixed, make it `it`.
-  it.fails('when exactly 31% of a day was red (7 h 26 min 24 s), its uptime is 69%, not 68.99%', () => {
+  // Floored from a float, ((86 400 000 − 26 784 000) / 86 400 000) × 10 000 = 6899.999… gave
+  // 68.99; 18 of the 86 401 whole-second red totals in a day came out 0.01 low like this.
+  it('when exactly 31% of a day was red (7 h 26 min 24 s), its uptime is 69%, not 68.99%', () => {
     const bars = bars3([seg('red', t('02', '10:00'), t('02', '17:26', '24'))], t('03', '12:00'));
     expect(bars[1]).toMatchObject({ redSeconds: 26_784, uptime: 69 });
   });

@@ -1,7 +1,7 @@
 // The pure half of `npm run check:readme` (scripts/check-readme.ts): finding the README's
 // ```console examples, rewriting their commands for a throwaway setting, and comparing the output
 // Herald printed with the output the README shows, by shape rather than by value.
-// No I/O here, so test/readme-check.test.ts can test it alone.
+// No I/O here, so test/scripts/readme-check.test.ts can test it alone.
 
 /** What an HTML comment `<!-- readme-check: … -->` right before a fenced block asks for. */
 export type Directive =

@@ -51,8 +51,6 @@ export function utcInput(value: string): string | undefined {
   return s;
 }
 
-/** The reverse: an ISO instant as a `datetime-local` value in UTC. */
-export const localUtc = (iso: string | null | undefined) => (iso ? iso.slice(0, 16) : '');
 
 /** Problems by field name, for showing each beside its field. */
 export function errorsOf(problems: readonly FieldProblem[]): Errors {

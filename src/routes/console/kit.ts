@@ -51,7 +51,6 @@ export function utcInput(value: string): string | undefined {
   return s;
 }
 
-
 /** Problems by field name, for showing each beside its field. */
 export function errorsOf(problems: readonly FieldProblem[]): Errors {
   const out: Record<string, string[]> = {};

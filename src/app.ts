@@ -8,7 +8,7 @@ import { AppError, errorBody } from './errors.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { logLine } from './log.ts';
 import { buildPublicData, type PublicData } from './services/public-data.ts';
-import type { Compressor } from './routes/cached.ts';
+import { cachedAnswers, type AnswerRecorder, type Compressor } from './routes/cached.ts';
 import type { Deps } from './services/deps.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { herokuRoutes } from './routes/heroku.ts';
@@ -34,6 +34,8 @@ export interface AppDeps extends Deps {
    * differs from the last one seen. If reading it fails, the request goes on with what is cached.
    */
   readonly publicVersion?: () => Promise<string>;
+  /** Takes every answer served from the snapshot, with its final headers (Node's fast path). */
+  readonly answers?: AnswerRecorder;
 }
 
 /**
@@ -82,6 +84,16 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
   const snapshot = publicSnapshot(deps);
   deps.changes.subscribe((kind) => snapshot.invalidate(kind));
+  if (deps.answers) {
+    const answers = deps.answers;
+    answers.attach(snapshot);
+    // Outermost, so it sees the response as it leaves: every other middleware has had its say.
+    app.use('*', async function recordAnswer(c, next) {
+      await next();
+      const answer = cachedAnswers.get(c.req.raw);
+      if (answer) answers.record(c.env, answer, c.res);
+    });
+  }
   if (deps.publicVersion) {
     const publicVersion = deps.publicVersion;
     let seen: string | undefined;

@@ -188,6 +188,22 @@ export class Snapshot<T> {
     return this.#view();
   }
 
+  /**
+   * The response made for `key` from the current data, when a request may have it right now:
+   * no announced write is being waited for, and it was made from this very version and
+   * staleness. Starts a background rebuild when one is due, as `current` does. Synchronous: the
+   * Node fast path asks this before any Request object exists.
+   */
+  peek(key: string): { rendered: Rendered; state: SnapshotState<T> } | undefined {
+    if (!this.#state || (this.#builtFor < this.#required && this.#worthWaiting)) return undefined;
+    this.#kick();
+    const entry = this.#rendered.get(key);
+    if (!entry?.settled) return undefined;
+    const state = this.#view();
+    if (entry.version !== state.version || entry.stale !== (state.staleSince !== null)) return undefined;
+    return { rendered: entry.settled, state };
+  }
+
   /** The state as requests see it: stale while a rebuild fails or an announced write is missing. */
   #view(): SnapshotState<T> {
     const state = this.#state!;

@@ -2,10 +2,12 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../app.ts';
 import { CHANGES_CHANNEL, localChanges } from '../cache/changes.ts';
 import type { Compressor } from '../routes/cached.ts';
+import { FastPath } from './fast-path.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
 import { connectPGlite, connectPostgres, type DatabaseHandle } from '../db/connect.ts';
@@ -89,6 +91,8 @@ export async function openDatabase(config: Config): Promise<DatabaseHandle> {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** Answers snapshot hits before the Hono app (its `served` counts them). */
+  readonly fastPath: FastPath;
   close(): Promise<void>;
 }
 
@@ -117,7 +121,8 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   await syncEnvironments(handle.db, config.environments);
   const changes = localChanges();
   const deps = { db: handle.db, clock: options.clock ?? systemClock, config, changes, ...(handle.commitOutcome ? { commitOutcome: handle.commitOutcome } : {}) };
-  const app = createApp({ ...deps, log: write, compress: nodeCompress, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
+  const fast = new FastPath(nodeCompress);
+  const app = createApp({ ...deps, log: write, compress: nodeCompress, answers: fast, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
   // Other instances' writes arrive as NOTIFY; a lost connection means changes may have been missed.
   const stopListening = await handle.listen(CHANGES_CHANNEL, () => changes.notify(), (error) => {
     if (error) log.warn('change notifications lost; reconnecting');
@@ -141,7 +146,19 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   const timer = setInterval(tick, SCHEDULER_INTERVAL_MS);
   timer.unref();
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, ...(options.hostname ? { hostname: options.hostname } : {}) }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        ...(options.hostname ? { hostname: options.hostname } : {}),
+        // Snapshot hits are answered before @hono/node-server builds a Request (fast-path.ts).
+        createServer: ((serverOptions: object, listener: (req: IncomingMessage, res: ServerResponse) => void) =>
+          createServer(serverOptions, (req, res) => {
+            if (!fast.serve(req, res)) listener(req, res);
+          })) as typeof createServer,
+      },
+      () => resolve(s),
+    );
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -153,6 +170,7 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    fastPath: fast,
     close: async () => {
       clearInterval(timer);
       await ticking;

@@ -31,17 +31,17 @@ async function etagOf(bytes: Uint8Array): Promise<string> {
  * compressed (a 304 never compresses), and instances agree on it. That rests on one compressor
  * giving one output for one input, as node:zlib does for a given Node build.
  */
-function etagFor(identity: string, encoding: 'br' | 'gzip' | undefined): string {
+export function etagFor(identity: string, encoding: 'br' | 'gzip' | undefined): string {
   return encoding ? `${identity.slice(0, -1)}-${encoding}"` : identity;
 }
 
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+export function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
   if (ifNoneMatch.trim() === '*') return true;
   return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-function pickEncoding(accept: string | undefined, compress: Compressor | undefined): 'br' | 'gzip' | undefined {
+export function pickEncoding(accept: string | undefined, compress: Compressor | undefined): 'br' | 'gzip' | undefined {
   if (!compress || !accept) return undefined;
   const offered = new Map<string, number>();
   for (const part of accept.toLowerCase().split(',')) {
@@ -51,6 +51,36 @@ function pickEncoding(accept: string | undefined, compress: Compressor | undefin
   }
   const ok = (e: string) => (offered.get(e) ?? offered.get('*') ?? 0) > 0;
   return ok('br') ? 'br' : ok('gzip') ? 'gzip' : undefined;
+}
+
+/** Bodies this small go uncompressed: the coding would cost more than it saves. */
+export const COMPRESS_ABOVE_BYTES = 512;
+
+/** The coding a request gets for `rendered`, given its Accept-Encoding. */
+export function encodingFor(rendered: Rendered, acceptEncoding: string | undefined, compress: Compressor | undefined): 'br' | 'gzip' | undefined {
+  return rendered.body.byteLength > COMPRESS_ABOVE_BYTES ? pickEncoding(acceptEncoding, compress) : undefined;
+}
+
+/**
+ * What `sendCached` answered a request with, by request: the Node fast path
+ * (src/entry/fast-path.ts) records it with the final headers and replays it while it is current.
+ */
+export interface CachedAnswer {
+  readonly key: string;
+  readonly rendered: Rendered;
+  readonly staleSince: Date | null;
+  readonly encoding: 'br' | 'gzip' | undefined;
+  readonly notModified: boolean;
+  /** The bytes sent (encoded when `encoding` is set); empty for a 304. */
+  readonly body: Uint8Array;
+}
+export const cachedAnswers = new WeakMap<Request, CachedAnswer>();
+
+/** Takes each cached answer with the final response the app made of it (Node's fast path). */
+export interface AnswerRecorder {
+  attach(snapshot: PublicSnapshot): void;
+  /** `env` is the runtime's (on Node, @hono/node-server's `{ incoming, outgoing }`). */
+  record(env: unknown, answer: CachedAnswer, res: Response): void;
 }
 
 /**
@@ -70,8 +100,7 @@ export async function sendCached(
     const body = new TextEncoder().encode(made.body);
     return { body, type: made.type, status: made.status ?? 200, etag: await etagOf(body) };
   });
-  const accepted = pickEncoding(c.req.header('accept-encoding'), compress);
-  const encoding = rendered.body.byteLength > 512 ? accepted : undefined;
+  const encoding = encodingFor(rendered, c.req.header('accept-encoding'), compress);
   const etag = etagFor(rendered.etag, encoding);
   const headers = new Headers({
     'Content-Type': rendered.type,
@@ -82,6 +111,7 @@ export async function sendCached(
   });
   if (rendered.status === 200 && matches(c.req.header('if-none-match'), etag)) {
     headers.delete('Content-Type');
+    cachedAnswers.set(c.req.raw, { key, rendered, staleSince: state.staleSince, encoding, notModified: true, body: new Uint8Array(0) });
     return new Response(null, { status: 304, headers });
   }
   let body: Uint8Array = rendered.body;
@@ -95,5 +125,6 @@ export async function sendCached(
     headers.set('Content-Encoding', encoding);
   }
   headers.set('Content-Length', String(body.byteLength));
+  cachedAnswers.set(c.req.raw, { key, rendered, staleSince: state.staleSince, encoding, notModified: false, body });
   return new Response(c.req.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: rendered.status, headers });
 }

@@ -1,24 +1,30 @@
 /**
- * `npm run bench`: Herald's public hot paths against a bare node:http server sending the same bytes.
+ * `npm run bench`: Herald's public hot paths against a bare node:http server sending the same
+ * bytes, its memory on both backends, and two instances on one Postgres.
  *
  * - Herald runs as `herald serve` in a child process, on a fresh embedded database in a temp dir,
  *   seeded through the HTTP API with a token: open incidents with several Markdown updates, and
  *   about three months of resolved history (some with postmortems).
- * - Each route is fetched from Herald with and without `Accept-Encoding: gzip, br`; the exact
- *   status, headers and body bytes (compressed when Herald compressed) are recorded, and a bare
- *   node:http server in another child process replays them. Both are checked to answer the same
- *   bytes before any load.
+ * - Each cached public route is fetched from Herald with and without `Accept-Encoding: gzip, br`;
+ *   the exact status, headers and body bytes are recorded, and a bare node:http server in another
+ *   child process replays them. Both are checked to answer the same bytes before any load.
  * - autocannon runs in this process (so on 2 cores: one for the server, one for the load), one
- *   target at a time, Herald then bare for each route and encoding.
+ *   target at a time, Herald and bare taking turns in BENCH_ROUNDS slices (so background load on
+ *   a shared machine falls on both alike); before each slice the script waits up to
+ *   BENCH_QUIET_WAIT s for the machine to be quiet, and it reports how much CPU other processes
+ *   took during each run.
+ * - Memory: the server's RSS right after its first start and after the load, on the embedded
+ *   database and on Postgres (a database made on BENCH_DATABASE_URL's server, dropped after).
+ * - Two instances on one Postgres: BENCH_INSTANCE_UPDATES updates posted to one, each timed until
+ *   the other serves it (scripts/bench/instances.ts).
  *
- * Targets: status page ≥ 0.8 × the bare server's req/s, p99 under 10 ms.
- * Each target is warmed up, then Herald and bare take turns in BENCH_ROUNDS slices (so background
- * load on a shared machine falls on both alike); before each slice the script waits up to
- * BENCH_QUIET_WAIT s for the machine to be quiet, and it reports how much CPU other processes
- * took during each run.
+ * Targets: every cached route ≥ 0.9 × the bare server's req/s with p99 ≤ 1.5 × bare's, compressed
+ * and not; RSS < 120 MB on Postgres and < 250 MB embedded; the second instance shows an update
+ * with p99 < 100 ms. A summary at the end gives each verdict.
  *
  * Knobs: BENCH_DURATION (measured s per target, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (50),
- * BENCH_ROUNDS (2), BENCH_QUIET_WAIT (s, 30), BENCH_KEEP=1 keeps the temp dir.
+ * BENCH_ROUNDS (2), BENCH_QUIET_WAIT (s, 30), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres),
+ * BENCH_INSTANCE_UPDATES (100), BENCH_PROFILE=0 skips the CPU profile, BENCH_KEEP=1 keeps the temp dir.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -26,7 +32,8 @@ import path from 'node:path';
 import { replayable, startBare, type Fixture } from './bench/bare-server.ts';
 import { header, jsonRequest, rawGet, type RawResponse } from './bench/http.ts';
 import { load, loadInterleaved, type LoadResult } from './bench/load.ts';
-import { freePort, killChildrenOnSignals, memoryKb, runHerald, startHerald } from './bench/processes.ts';
+import { measureInstances, TARGET_INSTANCES_P99_MS, withDatabase } from './bench/instances.ts';
+import { freePort, killChildrenOnSignals, memoryKb, runHerald, startHerald, type Child } from './bench/processes.ts';
 import { summarizeProfile, type CpuProfile } from './bench/profile.ts';
 import { int, kib, machineLine, mib, ms, say, table } from './bench/report.ts';
 
@@ -35,14 +42,27 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const QUIET_WAIT = Number(process.env.BENCH_QUIET_WAIT ?? 30);
-const TARGET_RATIO = 0.8;
-const TARGET_P99 = 10;
+const TARGET_RATIO = 0.9;
+/** Herald's p99 at most this many times the bare server's. */
+const TARGET_P99_FACTOR = 1.5;
+const TARGET_RSS_POSTGRES_MB = 120;
+const TARGET_RSS_EMBEDDED_MB = 250;
+/** Postgres for the memory and two-instance runs: a database is made there and dropped after. */
+const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const INSTANCE_UPDATES = Number(process.env.BENCH_INSTANCE_UPDATES ?? 100);
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+const HTML_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+const JSON_ACCEPT = 'application/json';
+/** Every cached public route; `:open` is the first open incident's id, known once seeded. */
 const ROUTES = [
-  { path: '/', accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8', statusPage: true },
-  { path: '/api/v4/current-status', accept: 'application/json', statusPage: false },
-  { path: '/feed.rss', accept: 'application/rss+xml, application/xml;q=0.9, */*;q=0.8', statusPage: false },
+  { path: '/', accept: HTML_ACCEPT },
+  { path: '/incidents/:open', accept: HTML_ACCEPT },
+  { path: '/history', accept: HTML_ACCEPT },
+  { path: '/feed.rss', accept: 'application/rss+xml, application/xml;q=0.9, */*;q=0.8' },
+  { path: '/api/v1/status', accept: JSON_ACCEPT },
+  { path: '/api/v1/platform', accept: JSON_ACCEPT },
+  { path: '/api/v4/current-status', accept: JSON_ACCEPT },
 ] as const;
 const ENCODINGS = [
   { label: 'gzip, br', acceptEncoding: 'gzip, br' },
@@ -121,6 +141,8 @@ interface Seeded {
   readonly incidents: number;
   readonly updates: number;
   readonly open: number;
+  /** The first open incident's id. */
+  readonly openId: number;
 }
 
 async function seed(base: string, token: string): Promise<Seeded> {
@@ -172,6 +194,7 @@ async function seed(base: string, token: string): Promise<Seeded> {
     { title: 'Delayed build logs', component: 'Build pipeline', region: 'us-east', statuses: { development: 'yellow' }, modes: {}, states: ['investigating', 'identified', 'identified', 'monitoring'] },
     { title: 'Intermittent dashboard timeouts', component: 'Dashboard', region: 'ap-southeast', statuses: { production: 'yellow' }, modes: {}, states: ['investigating', 'investigating', 'identified', 'monitoring', 'monitoring'] },
   ];
+  let openId = 0;
   for (const [n, o] of open.entries()) {
     let t = now - (3 - n) * HOUR - o.states.length * 20 * MINUTE;
     const created = await post('/api/v1/incidents', {
@@ -181,6 +204,7 @@ async function seed(base: string, token: string): Promise<Seeded> {
       ...(Object.keys(o.modes).length ? { modes: o.modes } : {}),
       at: iso(t),
     });
+    openId ||= created.id as number;
     incidents++;
     updates++;
     for (const state of o.states.slice(1)) {
@@ -189,7 +213,7 @@ async function seed(base: string, token: string): Promise<Seeded> {
       updates++;
     }
   }
-  return { incidents, updates, open: open.length };
+  return { incidents, updates, open: open.length, openId };
 }
 
 // ---- the run ------------------------------------------------------------------------------------
@@ -202,7 +226,14 @@ interface Row {
   readonly herald?: LoadResult;
   readonly bare?: LoadResult;
   readonly skipped?: string;
-  readonly statusPage: boolean;
+}
+
+/** One line of the summary: what was measured against which target. */
+interface Verdict {
+  readonly what: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly ok: boolean;
 }
 
 function sameResponse(a: RawResponse, b: RawResponse): string | null {
@@ -213,11 +244,22 @@ function sameResponse(a: RawResponse, b: RawResponse): string | null {
   return null;
 }
 
+const meetsThroughput = (row: Row) => !!row.herald && !!row.bare && row.herald.rps / row.bare.rps >= TARGET_RATIO && row.herald.p99 <= TARGET_P99_FACTOR * row.bare.p99;
+
+/** A first GET of every route, then a few seconds of load on each: the server's RSS after. */
+async function exercise(server: Child, routes: readonly { path: string; accept: string }[], seconds: number): Promise<void> {
+  for (const r of routes) {
+    for (const e of ENCODINGS) await load(server.url + r.path, requestHeaders(r.accept, e.acceptEncoding), { connections: CONNECTIONS, duration: seconds, warmup: 0, pid: server.pid });
+  }
+}
+
 async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-bench-'));
   const heraldPort = await freePort();
   const env = { PORT: String(heraldPort), HERALD_DATA_DIR: path.join(dir, 'data'), PUBLIC_URL: `http://127.0.0.1:${heraldPort}` };
+  const verdicts: Verdict[] = [];
   say('# Herald vs a bare node:http server sending the same bytes');
+  say(`run of ${new Date().toISOString().slice(0, 10)}`);
   say(machineLine());
   say(`load: autocannon in this process, ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s measured per target in ${ROUNDS} slices alternating Herald / bare; servers each in their own process`);
   say();
@@ -227,15 +269,18 @@ async function main() {
   if (created.code !== 0) throw new Error(`token:create failed: ${created.stderr}`);
   const token = created.stdout.trim();
   const herald = await startHerald(env);
-  say(`herald: embedded database in ${dir} (token + start: ${((performance.now() - t) / 1000).toFixed(1)} s), pid ${herald.pid}`);
+  await rawGet(`${herald.url}/`);
+  const memStart = memoryKb(herald.pid);
+  say(`herald: embedded database in ${dir} (token + start: ${((performance.now() - t) / 1000).toFixed(1)} s), pid ${herald.pid}, RSS ${mib(memStart.rss)} after its first GET /`);
   t = performance.now();
   const seeded = await seed(herald.url, token);
   say(`seeded through the API in ${((performance.now() - t) / 1000).toFixed(1)} s: ${seeded.incidents} incidents (${seeded.open} open), ${seeded.updates} updates`);
+  const routes = ROUTES.map((r) => ({ ...r, path: r.path.replace(':open', String(seeded.openId)) }));
 
   // Record what Herald answers, byte for byte, for each route and encoding.
   const fixtures: Fixture[] = [];
   const recorded = new Map<string, RawResponse>();
-  for (const r of ROUTES) {
+  for (const r of routes) {
     for (const e of ENCODINGS) {
       const headers = requestHeaders(r.accept, e.acceptEncoding);
       const first = await rawGet(herald.url + r.path, headers); // may rebuild / compress
@@ -250,7 +295,7 @@ async function main() {
   const bare = await startBare(fixturesFile, await freePort());
 
   // The bare server must answer exactly what Herald answered (but for Date).
-  for (const r of ROUTES) {
+  for (const r of routes) {
     for (const e of ENCODINGS) {
       const h = recorded.get(`${r.path}\n${e.acceptEncoding}`)!;
       const b = await rawGet(bare.url + r.path, requestHeaders(r.accept, e.acceptEncoding));
@@ -262,12 +307,12 @@ async function main() {
   say();
 
   const rows: Row[] = [];
-  for (const r of ROUTES) {
+  for (const r of routes) {
     for (const e of ENCODINGS) {
       const rec = recorded.get(`${r.path}\n${e.acceptEncoding}`)!;
-      const base = { route: r.path, encoding: e.label, bytes: rec.body.length, contentEncoding: header(rec, 'content-encoding') ?? 'identity', statusPage: r.statusPage };
+      const base = { route: r.path, encoding: e.label, bytes: rec.body.length, contentEncoding: header(rec, 'content-encoding') ?? 'identity' };
       if (rec.status !== 200) {
-        rows.push({ ...base, skipped: `HTTP ${rec.status}${rec.status === 404 ? ' (not served yet)' : ''}: not loaded` });
+        rows.push({ ...base, skipped: `HTTP ${rec.status}: not loaded` });
         continue;
       }
       const headers = requestHeaders(r.accept, e.acceptEncoding);
@@ -287,57 +332,107 @@ async function main() {
   say('## Throughput and latency (latencies exact, from every response)');
   say(
     table(
-      ['route', 'Accept-Encoding', 'body', 'Herald req/s', 'p50 ms', 'p99 ms', 'bare req/s', 'p50 ms', 'p99 ms', 'Herald/bare', 'verdict'],
+      ['route', 'Accept-Encoding', 'body', 'Herald req/s', 'p50 ms', 'p99 ms', 'bare req/s', 'p50 ms', 'p99 ms', 'Herald/bare', 'p99 / bare', 'verdict'],
       rows.map((row) => {
         const body = `${kib(row.bytes)} ${row.contentEncoding === 'identity' ? '' : row.contentEncoding}`.trim();
-        if (!row.herald || !row.bare) return [row.route, row.encoding, body, row.skipped ?? '', '', '', '', '', '', '', ''];
+        if (!row.herald || !row.bare) return [row.route, row.encoding, body, row.skipped ?? '', '', '', '', '', '', '', '', 'MISSES'];
         const ratio = row.herald.rps / row.bare.rps;
-        const ok = ratio >= TARGET_RATIO && row.herald.p99 < TARGET_P99;
-        const verdict = row.statusPage ? (ok ? 'meets' : `MISSES ${ratio < TARGET_RATIO ? `ratio<${TARGET_RATIO}` : ''}${ratio < TARGET_RATIO && row.herald.p99 >= TARGET_P99 ? ', ' : ''}${row.herald.p99 >= TARGET_P99 ? `p99≥${TARGET_P99}` : ''}`) : ok ? '(meets)' : '(misses)';
-        return [row.route, row.encoding, body, int(row.herald.rps), ms(row.herald.p50), ms(row.herald.p99), int(row.bare.rps), ms(row.bare.p50), ms(row.bare.p99), ratio.toFixed(2), verdict];
+        const p99Factor = row.herald.p99 / row.bare.p99;
+        const misses = [ratio < TARGET_RATIO ? `ratio < ${TARGET_RATIO}` : '', p99Factor > TARGET_P99_FACTOR ? `p99 > ${TARGET_P99_FACTOR}× bare` : ''].filter(Boolean);
+        return [row.route, row.encoding, body, int(row.herald.rps), ms(row.herald.p50), ms(row.herald.p99), int(row.bare.rps), ms(row.bare.p50), ms(row.bare.p99), ratio.toFixed(2), `${p99Factor.toFixed(2)}×`, misses.length ? `MISSES ${misses.join(', ')}` : 'meets'];
       }),
     ),
   );
-  say(`targets: status page (/) ≥ ${TARGET_RATIO} × bare req/s and p99 < ${TARGET_P99} ms; other routes shown against the same bar in parentheses`);
+  say(`targets: every route ≥ ${TARGET_RATIO} × bare req/s and p99 ≤ ${TARGET_P99_FACTOR} × bare's p99`);
+  const measuredRows = rows.filter((row) => row.herald && row.bare);
+  const ratios = measuredRows.map((row) => row.herald!.rps / row.bare!.rps);
+  verdicts.push({
+    what: `cached routes (${rows.length} route × coding pairs)`,
+    measured: `${rows.filter(meetsThroughput).length} of ${rows.length} meet; req/s ratio ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, p99 ${Math.min(...measuredRows.map((r) => r.herald!.p99 / r.bare!.p99)).toFixed(2)}–${Math.max(...measuredRows.map((r) => r.herald!.p99 / r.bare!.p99)).toFixed(2)}× bare`,
+    target: `≥ ${TARGET_RATIO} × bare, p99 ≤ ${TARGET_P99_FACTOR}×`,
+    ok: rows.every(meetsThroughput),
+  });
   say();
   say('## Where the time goes (CPU of each server process during its measured run)');
   say(
     table(
       ['route', 'Accept-Encoding', 'Herald CPU', 'µs/req', 'bare CPU', 'µs/req', 'Herald max ms', 'loader CPU (H / b)', 'others CPU (H / b)', 'errors / non-2xx (H / b)'],
-      rows
-        .filter((row) => row.herald && row.bare)
-        .map((row) => {
-          const h = row.herald!;
-          const b = row.bare!;
-          return [
-            row.route,
-            row.encoding,
-            `${h.serverCpu.toFixed(0)} %`,
-            h.cpuUsPerReq.toFixed(0),
-            `${b.serverCpu.toFixed(0)} %`,
-            b.cpuUsPerReq.toFixed(0),
-            ms(h.max),
-            `${h.loaderCpu.toFixed(0)} % / ${b.loaderCpu.toFixed(0)} %`,
-            `${h.othersCpu.toFixed(0)} % / ${b.othersCpu.toFixed(0)} %`,
-            `${h.errors}/${h.non2xx} / ${b.errors}/${b.non2xx}`,
-          ];
-        }),
+      measuredRows.map((row) => {
+        const h = row.herald!;
+        const b = row.bare!;
+        return [
+          row.route,
+          row.encoding,
+          `${h.serverCpu.toFixed(0)} %`,
+          h.cpuUsPerReq.toFixed(0),
+          `${b.serverCpu.toFixed(0)} %`,
+          b.cpuUsPerReq.toFixed(0),
+          ms(h.max),
+          `${h.loaderCpu.toFixed(0)} % / ${b.loaderCpu.toFixed(0)} %`,
+          `${h.othersCpu.toFixed(0)} % / ${b.othersCpu.toFixed(0)} %`,
+          `${h.errors}/${h.non2xx} / ${b.errors}/${b.non2xx}`,
+        ];
+      }),
     ),
   );
   say('CPU is % of one core (2 cores = 200 %); µs/req = server CPU time / requests served (independent of how hard the loader pushed);');
   say('others = CPU used meanwhile by every other process on the machine (other sessions\' tests, Postgres, …) and steal: above ~20 % the run was disturbed.');
-  const mem = memoryKb(herald.pid);
-  say(`herald RSS after the runs: ${mib(mem.rss)} (peak ${mib(mem.peak)}) on the embedded database (PGlite inside the process)`);
   say();
 
+  const memory: string[][] = [];
+  const memoryRow = (backend: string, start: { rss: number }, after: { rss: number; peak: number }, target: number) => {
+    const ok = start.rss < target * 1024 && after.peak < target * 1024;
+    memory.push([backend, mib(start.rss), mib(after.rss), mib(after.peak), `< ${target} MB`, ok ? 'meets' : 'MISSES']);
+    verdicts.push({ what: `server RSS, ${backend}`, measured: `${mib(start.rss)} after start, peak ${mib(after.peak)} under load`, target: `< ${target} MB`, ok });
+  };
+  memoryRow('embedded (PGlite in the process)', memStart, memoryKb(herald.pid), TARGET_RSS_EMBEDDED_MB);
   await Promise.all([herald.stop(), bare.stop()]);
 
-  // Where Herald's CPU goes per request: the same server under --cpu-prof, each served route in turn.
+  // The same server on Postgres: its RSS right after start, and after the same routes under load.
+  await withDatabase(ADMIN_URL, `herald_bench_memory_${process.pid}`, async (url) => {
+    const port = await freePort();
+    const pgEnv = { PORT: String(port), DATABASE_URL: url, PUBLIC_URL: `http://127.0.0.1:${port}` };
+    const made = await runHerald(['token:create', '--name', 'bench', '--scopes', 'admin'], pgEnv);
+    if (made.code !== 0) throw new Error(`token:create failed: ${made.stderr}`);
+    const server = await startHerald(pgEnv);
+    try {
+      await rawGet(`${server.url}/`);
+      const start = memoryKb(server.pid);
+      const pgSeeded = await seed(server.url, made.stdout.trim());
+      await exercise(server, ROUTES.map((r) => ({ ...r, path: r.path.replace(':open', String(pgSeeded.openId)) })), 3);
+      memoryRow('Postgres', start, memoryKb(server.pid), TARGET_RSS_POSTGRES_MB);
+    } finally {
+      await server.stop();
+    }
+  });
+  say('## Memory (VmRSS of the herald serve process)');
+  say(table(['backend', 'after first GET /', 'after the load', 'peak (VmHWM)', 'target', 'verdict'], memory));
+  say(`the embedded row is the run above; the Postgres row is the same seed and routes, ${3} s of load per route and coding, on a database made for it`);
+  say();
+
+  say(`## Two instances on one Postgres (${INSTANCE_UPDATES} updates)`);
+  const instances = await withDatabase(ADMIN_URL, `herald_bench_instances_${process.pid}`, (url) => measureInstances(url, { updates: INSTANCE_UPDATES, connections: 10 }));
+  say(instances.report);
+  verdicts.push({ what: 'an update posted to one instance, served by the other', measured: `p99 ${ms(instances.p99)} ms (p50 ${ms(instances.p50)}, max ${ms(instances.max)}); first GET had it ${instances.firstTry} / ${instances.updates}`, target: `p99 < ${TARGET_INSTANCES_P99_MS} ms`, ok: instances.p99 < TARGET_INSTANCES_P99_MS });
+  say();
+
+  if (process.env.BENCH_PROFILE !== '0') await profileRoutes(env, routes, recorded, rows, dir);
+
+  say('## Summary');
+  say(table(['what', 'measured', 'target', 'verdict'], verdicts.map((v) => [v.what, v.measured, v.target, v.ok ? 'meets' : 'MISSES'])));
+  say(machineLine());
+
+  if (process.env.BENCH_KEEP === '1') say(`kept ${dir}`);
+  else await rm(dir, { recursive: true, force: true });
+}
+
+/** Where Herald's CPU goes per request: the same server under --cpu-prof, each route in turn. */
+async function profileRoutes(env: Record<string, string>, routes: readonly { path: string; accept: string }[], recorded: Map<string, RawResponse>, rows: readonly Row[], dir: string) {
   const profDir = path.join(dir, 'profile');
   const profiled = await startHerald(env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250']);
   const seconds = Math.max(3, Math.round(DURATION / 2));
   const windows: { route: string; start: number; end: number; result: LoadResult }[] = [];
-  for (const route of ROUTES) {
+  for (const route of routes) {
     if (recorded.get(`${route.path}\n${ENCODINGS[0].acceptEncoding}`)?.status !== 200) continue;
     const headers = requestHeaders(route.accept, ENCODINGS[0].acceptEncoding);
     await load(profiled.url + route.path, headers, { connections: CONNECTIONS, duration: 2, warmup: 0, pid: profiled.pid });
@@ -348,37 +443,34 @@ async function main() {
   await profiled.stop();
   const exited = performance.now();
   const file = (await readdir(profDir)).find((f) => f.endsWith('.cpuprofile'));
-  if (file) {
-    const profile = JSON.parse(await readFile(path.join(profDir, file), 'utf8')) as CpuProfile;
-    // The profile's clock ends when the process exits: place each load window on it from there.
-    const at = (t: number) => profile.endTime - (exited - t) * 1000;
-    const summaries = windows.map((w) => summarizeProfile(profile, w.result.requests / 1000, { from: at(w.start), to: at(w.end) }));
-    say(`## Herald's CPU per request by route (gzip, br), from one --cpu-prof run, ${seconds} s per route (profiling slows it a little)`);
-    const categories = [...new Set(summaries.flatMap((sm) => sm.categories.map(([k]) => k)))];
-    const total = (i: number) => summaries[i]!.categories.filter(([k]) => !/^\(idle/.test(k)).reduce((sum, [, v]) => sum + v, 0);
-    say(
-      table(
-        ['µs per request (self time)', ...windows.map((w) => w.route)],
-        [
-          ...categories.map((k) => [k, ...summaries.map((sm) => (sm.categories.find(([c]) => c === k)?.[1] ?? 0).toFixed(1))]),
-          ['total on the JS thread (without idle)', ...summaries.map((_, i) => total(i).toFixed(1))],
-          ['req/s while profiled', ...windows.map((w) => int(w.result.rps))],
-        ],
-      ),
-    );
-    for (const [i, w] of windows.entries()) {
-      say();
-      say(table([`top functions on ${w.route} (self time)`, 'µs per request'], summaries[i]!.top.map(([k, v]) => [k.slice(0, 120), v.toFixed(1)])));
-    }
-    const bareUs = rows.find((r) => r.route === '/' && r.encoding === ENCODINGS[0].label)?.bare?.cpuUsPerReq;
-    say(`for comparison, the bare server spent ${bareUs?.toFixed(0) ?? '?'} µs of CPU per request in total on / (all of it node:http, sockets and the kernel).`);
-  } else {
+  if (!file) {
     say('(no CPU profile was written)');
+    return;
   }
+  const profile = JSON.parse(await readFile(path.join(profDir, file), 'utf8')) as CpuProfile;
+  // The profile's clock ends when the process exits: place each load window on it from there.
+  const at = (t: number) => profile.endTime - (exited - t) * 1000;
+  const summaries = windows.map((w) => summarizeProfile(profile, w.result.requests / 1000, { from: at(w.start), to: at(w.end) }));
+  say(`## Herald's CPU per request by route (gzip, br), from one --cpu-prof run, ${seconds} s per route (profiling slows it a little)`);
+  const categories = [...new Set(summaries.flatMap((sm) => sm.categories.map(([k]) => k)))];
+  const total = (i: number) => summaries[i]!.categories.filter(([k]) => !/^\(idle/.test(k)).reduce((sum, [, v]) => sum + v, 0);
+  say(
+    table(
+      ['µs per request (self time)', ...windows.map((w) => w.route)],
+      [
+        ...categories.map((k) => [k, ...summaries.map((sm) => (sm.categories.find(([c]) => c === k)?.[1] ?? 0).toFixed(1))]),
+        ['total on the JS thread (without idle)', ...summaries.map((_, i) => total(i).toFixed(1))],
+        ['req/s while profiled', ...windows.map((w) => int(w.result.rps))],
+      ],
+    ),
+  );
+  for (const [i, w] of windows.entries()) {
+    say();
+    say(table([`top functions on ${w.route} (self time)`, 'µs per request'], summaries[i]!.top.map(([k, v]) => [k.slice(0, 120), v.toFixed(1)])));
+  }
+  const bareUs = rows.find((r) => r.route === '/' && r.encoding === ENCODINGS[0].label)?.bare?.cpuUsPerReq;
+  say(`for comparison, the bare server spent ${bareUs?.toFixed(0) ?? '?'} µs of CPU per request in total on / (all of it node:http, sockets and the kernel).`);
   say();
-
-  if (process.env.BENCH_KEEP === '1') say(`kept ${dir}`);
-  else await rm(dir, { recursive: true, force: true });
 }
 
 killChildrenOnSignals();

@@ -118,6 +118,23 @@ describe('the Node fast path', () => {
     expect(cases).toBe(ROUTES().length * CODINGS.length * 2);
   });
 
+  it('answers a GET from what a HEAD recorded with the bytes the app sends for that GET', async () => {
+    for (const path of ['/', '/feed.rss', '/api/v1/status']) {
+      for (const coding of ['', 'br']) {
+        const headers: Record<string, string> = coding ? { 'accept-encoding': coding } : {};
+        server.fastPath.clear();
+        const viaApp = await raw(path, 'GET', headers);
+        server.fastPath.clear();
+        await raw(path, 'HEAD', headers);
+        const served = server.fastPath.served;
+        const viaFast = await raw(path, 'GET', headers);
+        expect(server.fastPath.served, path).toBe(served + 1);
+        expect(viaFast.headers, path).toEqual(viaApp.headers);
+        expect(viaFast.body.equals(viaApp.body), path).toBe(true);
+      }
+    }
+  });
+
   it('answers If-None-Match like the app: 304 for the ETag of the coding it would send, 200 otherwise', async () => {
     for (const path of ['/', '/api/v4/current-status', '/feed.rss', `/incidents/${incidentId}`]) {
       for (const coding of ['', 'br', 'gzip']) {

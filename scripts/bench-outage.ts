@@ -30,7 +30,7 @@
  *
  * Everything it starts is ended on every way out: Herald (SIGTERM, then SIGKILL; on Ctrl-C
  * killChildrenOnSignals SIGKILLs it), the cluster (thawed first, then stopped), the cluster's
- * temp dir. Herald is one process (bin/herald.js loads tsx in process), so killing its pid ends it.
+ * temp dir. Herald is one process (bin/herald.js imports the built dist/cli.js in process), so killing its pid ends it.
  *
  * Knobs: BENCH_CONNECTIONS (8), BENCH_PHASE_SECONDS (8), BENCH_FREEZE_AT (built | write).
  */

@@ -1,7 +1,10 @@
 /** CPU profiles (V8 .cpuprofile, or the inspector's Profiler.stop) read as self time by category and by function. */
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 export interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number } }[];
   startTime: number;
   endTime: number;
   samples: number[];
@@ -29,6 +32,26 @@ const CATEGORIES: [RegExp, string][] = [
   [/^$/, 'V8 builtins / native'],
 ];
 
+const maps = new Map<string, SourceMap | undefined>();
+
+/**
+ * `herald serve` runs the bundles in dist/: a frame there is named by the source it came from
+ * (its .js.map, which bin/build.js writes), so that it falls in the categories above.
+ */
+function original(frame: { url: string; lineNumber: number; columnNumber?: number }): { url: string; lineNumber: number } {
+  if (!/\/dist\/[^/]+\.js$/.test(frame.url)) return frame;
+  if (!maps.has(frame.url)) {
+    try {
+      maps.set(frame.url, new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(frame.url)}.map`, 'utf8'))));
+    } catch {
+      maps.set(frame.url, undefined);
+    }
+  }
+  const entry = maps.get(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber ?? 0);
+  if (!entry || !('originalSource' in entry)) return frame;
+  return { url: new URL(entry.originalSource, frame.url).href, lineNumber: entry.originalLine };
+}
+
 export interface ProfileSummary {
   /** Sampled time in the window, ms. */
   readonly totalMs: number;
@@ -55,7 +78,8 @@ export function summarizeProfile(profile: CpuProfile, per = 1, window?: { from: 
   const categories = new Map<string, number>();
   const functions = new Map<string, number>();
   for (const [id, msSelf] of self) {
-    const { functionName, url, lineNumber } = byNode.get(id)!.callFrame;
+    const { functionName } = byNode.get(id)!.callFrame;
+    const { url, lineNumber } = original(byNode.get(id)!.callFrame);
     const special = /^\((idle|program|garbage collector|root)\)$/.test(functionName);
     // An in-process Profiler.stop runs (and is sampled) in "dispatch", the inspector's native entry point.
     const profiler = functionName === 'dispatch' && !url;

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
+import { ROOT } from '../root.ts';
 import { runScript } from './run-script.ts';
 import type { Database } from './schema.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('migrations/', ROOT));
 
 export interface Migration {
   readonly name: string;

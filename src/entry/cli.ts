@@ -5,6 +5,7 @@ import { clientUsage, commandHelp, isClientCommand, noAppsProblem, suggestComman
 import { runClientCommand } from '../cli/run.ts';
 import { tokenCreateWay } from '../cli/token-target.ts';
 import { ConfigError, parseConfig } from '../config.ts';
+import { ROOT } from '../root.ts';
 import { SCOPES } from '../services/deps.ts';
 // The server, the migrator and the gate are imported when their command runs: a client command
 // (incident:update in the middle of an outage) should not pay for loading them.
@@ -47,7 +48,7 @@ class UsageError extends Error {}
 
 /** `herald/0.1.0 linux-x64 node-v20.19.0`, as `heroku --version` reads: enough for a bug report. */
 async function version(): Promise<string> {
-  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(await readFile(new URL('package.json', ROOT), 'utf8')) as { version: string };
   return `herald/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`;
 }
 

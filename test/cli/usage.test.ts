@@ -106,7 +106,7 @@ describe('herald CLI: help, usage errors, unreachable server', () => {
     expect(unknownCommand.code).toBe(2);
     expect(unknownCommand.lines[0]).toBe('herald: unknown command "incident:frobnicate"');
 
-    // The rest of the command-line checks, in this process (the same code, without tsx start-up each).
+    // The rest of the command-line checks, in this process (the same code, without a process start-up each).
     const cases: [string[], string][] = [
       [['incident:list', '--url', 'ftp://example.com'], 'herald: --url must be an absolute http(s) URL (got "ftp://example.com")'],
       [['incident:update', 'abc', '--message', 'x'], 'herald: ID must be a positive number (got "abc")'],

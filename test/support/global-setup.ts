@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { build, isFresh } from '../../bin/build.js';
 import { connectPGlite } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrator.ts';
 
@@ -12,10 +13,14 @@ declare module 'vitest' {
 }
 
 /**
+ * Tests that spawn `herald` run the compiled dist/ (bin/herald.js builds it when stale): it is
+ * built here once, so no test's timing includes a build and parallel spawns find it ready.
+ *
  * PGlite takes seconds to initialise from nothing and half a second to load a data directory,
  * so the suite migrates one embedded database once and every test file loads a copy of it.
  */
 export default async function setup(project: TestProject) {
+  if (!isFresh()) await build();
   const dir = await mkdtemp(join(tmpdir(), 'herald-test-'));
   const file = join(dir, 'migrated.tar.gz');
   const handle = await connectPGlite();

@@ -150,7 +150,7 @@ async function startOnce(kind: StartKind, dataDir: string, burstSize: number): P
     const afterFirst200 = memoryKb(pid);
     await burst(server.url, burstSize);
     const afterBurst = memoryKb(pid);
-    const copied = /msg="created the embedded database from the template".* ms=(\d+)/.exec(server.stderr());
+    const copied = /msg="created the embedded database from the template".* duration=(\d+)ms/.exec(server.stderr());
     return { ms, afterFirst200, afterBurst, ...(copied ? { copyMs: Number(copied[1]) } : {}) };
   } finally {
     await server?.stop();

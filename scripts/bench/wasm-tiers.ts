@@ -10,7 +10,7 @@
  *      `herald prepare` does);
  *   2. in another (as `herald serve` after the copy: no initdb in it), open that directory;
  *   3. writes through the use cases (test/support/seed.ts): 36 resolved incidents over 88 days with
- *      3 to 5 updates each and 3 open ones, as `npm run bench` seeds them (about 190 writes);
+ *      2 to 4 updates each and 3 open ones, much as `npm run bench` seeds them (about 150 writes);
  *   4. `buildPublicData` (src/services/public-data.ts: what every announced write costs the
  *      public pages) BUILDS times in a row;
  *
@@ -158,7 +158,7 @@ async function run(mode: (typeof MODES)[number]): Promise<Run> {
 async function main() {
   say('# The embedded database under Liftoff only vs V8 default wasm tiering');
   say(machineLine());
-  say(`each run: initdb + migrations in one process; in another: open, ~190 writes through the use cases, buildPublicData × ${BUILDS}; ${ROUNDS} rounds, modes alternating, each run its own process`);
+  say(`each run: initdb + migrations in one process; in another: open, ~150 writes through the use cases, buildPublicData × ${BUILDS}; ${ROUNDS} rounds, modes alternating, each run its own process`);
   const runs: Run[] = [];
   for (let r = 0; r < ROUNDS; r++) for (const m of MODES) runs.push(await run(m));
   say();

@@ -28,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import type { Config } from '../config.ts';
@@ -75,14 +75,16 @@ let baselineOnly = false;
  * the embedded database (`openDatabase` without DATABASE_URL, `herald prepare`): a process on
  * Postgres runs no wasm.
  *
- * What it buys, opening a migrated data dir (node 20, 2 cores): RSS 121 MB instead of 156 MB
- * right after the open, and more later, since TurboFan compiles the hot functions again in the
- * background (the code and the compiler's memory stay: 276-307 MB against 250 MB after ~190
- * writes and 300 rebuilds of the public data); the open takes 243 ms instead of 370 ms, and
- * initdb (`herald prepare`) 2.9-5.2 s instead of 5.7-7.8 s. What it costs: once TurboFan would
- * have warmed up, a rebuild of the public data (`buildPublicData`, run once per announced write,
- * never per request) takes about 11.3 ms instead of 8.8 ms; writes take the same (about 10 ms).
- * `npx tsx scripts/bench/wasm-tiers.ts` measures both; docs/ARCHITECTURE.md has the figures.
+ * Decided on these figures (node 20, 2 cores shared with other work). Opening a migrated data dir
+ * in a bare node process: RSS 121 MB instead of 156 MB, in 243 ms instead of 370 ms; TurboFan
+ * would then compile the hot functions again in the background, and its code and the compiler's
+ * memory stay. `npx tsx scripts/bench/wasm-tiers.ts` (3 rounds each, load average ~5), Liftoff
+ * only against the default: initdb 2.3-3.0 s against 3.3-4.7 s; an open 328-441 ms against
+ * 572-737 ms; writes through the use cases, p50 5.7-10.0 ms against 10.2-12.5 ms; a warm rebuild
+ * of the public data (`buildPublicData`, p50 of the last 100 of 300) 8.3-9.6 ms against
+ * 7.9-12.6 ms; RSS after ~150 writes and 300 rebuilds 242-248 MB against 301-329 MB. What TurboFan
+ * would save is at most a few ms per rebuild, and a rebuild runs once per announced write, never
+ * per request; on two cores its background compiles cost the writes more than that.
  */
 export function useBaselineWasmCompiler(): void {
   if (baselineOnly) return;
@@ -236,8 +238,8 @@ export async function ensureDatabase(config: Config, log: Logger): Promise<'exis
   await rm(staging, { recursive: true, force: true });
   log.info(resumed ? 'finished creating the embedded database from the template (a start before was cut short)' : 'created the embedded database from the template', {
     dir,
-    template: templatePath(config),
-    ms: Math.round(performance.now() - started),
+    template: shown(templatePath(config)),
+    duration: `${Math.round(performance.now() - started)}ms`,
   });
   return 'copied';
 }
@@ -267,6 +269,12 @@ async function copyTree(from: string, to: string): Promise<void> {
 }
 
 // ---- the template ---------------------------------------------------------------------------------
+
+/** A path inside the checkout as relative to it (the same in every clone), else as it is. */
+export function shown(path: string): string {
+  const inside = relative(HERALD_ROOT, path);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
+}
 
 /** PGlite's version, read from its package.json: the template's key. */
 export function pgliteVersion(): string {
@@ -333,12 +341,12 @@ async function usableTemplate(config: Config, log: Logger): Promise<{ data: stri
   const migrations = await loadMigrations();
   const state = await readTemplate(dir, migrations);
   if (state.usable) return { data: join(dir, 'data') };
-  log.info('making the embedded database template first (herald prepare, in a child process)', { template: dir, why: state.why });
+  log.info('making the embedded database template first (herald prepare, in a child process)', { template: shown(dir), why: state.why });
   const child = await runPrepare(config);
   const after = await readTemplate(dir, migrations);
   if (child.code === 0 && after.usable) return { data: join(dir, 'data') };
   log.warn('could not make the embedded database template; initialising the database in this process instead (slower, and the memory stays taken until a restart)', {
-    template: dir,
+    template: shown(dir),
     exit: child.code ?? child.signal,
     error: child.stderr.trim().split('\n').slice(-3).join(' / ') || undefined,
   });

@@ -85,7 +85,7 @@ describe('herald serve on an empty data dir', () => {
     }
     expect(messages(server).slice(0, 2)).toEqual(['created the embedded database from the template', 'listening']);
     const created = parseLogfmt(server.stderr().split('\n')[0]!);
-    expect(created).toMatchObject({ dir: dataDir, template, ms: expect.stringMatching(/^\d+$/) });
+    expect(created).toMatchObject({ dir: dataDir, template, duration: expect.stringMatching(/^\d+ms$/) });
     expect(peak).toBeLessThan(NO_INITDB_PEAK_KB);
     expect(readFileSync(join(dataDir, 'PG_VERSION'), 'utf8')).toBe(readFileSync(join(template, 'data', 'PG_VERSION'), 'utf8'));
     expect(existsSync(join(dataDir, '.herald-init'))).toBe(false);

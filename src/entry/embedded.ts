@@ -58,6 +58,8 @@ const PG_VERSION = 'PG_VERSION';
 const STAGING = '.herald-init';
 /** Written into the staging dir once the copy is whole: from then on its entries are moved in. */
 const COPIED = '.herald-copied';
+/** What Postgres keeps at the top of a data directory. */
+const POSTGRES_ENTRY = /^(?:base|global|pg_[\w.]+|postgresql(?:\.auto)?\.conf|postmaster\.(?:pid|opts)|PG_VERSION)$/;
 /** Beside the template's database: which PGlite made it and which migrations it holds. */
 const MANIFEST = 'template.json';
 
@@ -211,11 +213,12 @@ export async function ensureDatabase(config: Config, log: Logger): Promise<'exis
   const started = performance.now();
   const resumed = existsSync(join(staging, COPIED));
   if (!resumed) {
+    // Part of a database (an initdb cut short, files put there by hand) is nobody's to overwrite.
+    const clash = (await readdir(dir)).filter((name) => POSTGRES_ENTRY.test(name)).sort();
+    if (clash.length) throw new DataDirNotEmpty(dir, clash);
     await rm(staging, { recursive: true, force: true }); // a copy cut short, if any: never used
     const template = await usableTemplate(config, log);
     if (!template) return 'initdb';
-    const clash = (await readdir(template.data)).filter((name) => existsSync(join(dir, name)));
-    if (clash.length) throw new DataDirNotEmpty(dir, clash);
     try {
       await copyTree(template.data, staging);
     } catch (error) {

@@ -118,6 +118,27 @@ describe('herald serve on an empty data dir', () => {
     expect(await readdir(empty)).toEqual([`pglite-${pgliteVersion()}`]);
   }, SLOW);
 
+  it('when no template can be made (HERALD_TEMPLATE_DIR is a file), it says so and lets PGlite initialise the database in its own process', async () => {
+    const notADir = join(root, 'a-file');
+    await writeFile(notADir, '');
+    const dataDir = newDataDir();
+    const server = await serve(dataDir, notADir);
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    const lines = server.stderr().trim().split('\n').map(parseLogfmt);
+    expect(lines.map((l) => l.msg).slice(0, 4)).toEqual([
+      'making the embedded database template first (herald prepare, in a child process)',
+      'could not make the embedded database template; initialising the database in this process instead (slower, and the memory stays taken until a restart)',
+      'migrated',
+      'listening',
+    ]);
+    expect(lines[1]).toMatchObject({ level: 'warn', exit: '1', error: expect.stringContaining('EEXIST') });
+    expect(await recorded(dataDir)).toHaveLength(migrationCount);
+  }, SLOW);
+
   it('a copy cut short (a staging dir with no mark of completion) is thrown away and copied again, never used', async () => {
     const dataDir = newDataDir();
     await mkdir(join(dataDir, '.herald-init', 'base'), { recursive: true });

@@ -10,6 +10,11 @@ export interface Config {
   readonly port: number;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /**
+   * Where `herald prepare` keeps the initialised, migrated embedded database that a first start
+   * copies into an empty data dir (default: node_modules/.cache/herald in the checkout).
+   */
+  readonly templateDir: string | undefined;
   readonly publicUrl: string;
   readonly name: string;
   readonly environments: readonly EnvironmentConfig[];
@@ -90,6 +95,7 @@ const schema = z.object({
     .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), 'must be a postgres:// or postgresql:// URL')
     .optional(),
   HERALD_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  HERALD_TEMPLATE_DIR: z.string().optional(),
   PUBLIC_URL: absoluteHttpUrl.optional(),
   HERALD_NAME: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').default('Herald'),
   HERALD_ENVIRONMENTS: environmentList.default([
@@ -126,6 +132,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.HERALD_DATA_DIR,
+    templateDir: e.HERALD_TEMPLATE_DIR,
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     name: e.HERALD_NAME,
     environments: e.HERALD_ENVIRONMENTS,

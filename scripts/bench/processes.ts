@@ -4,6 +4,8 @@
  *
  * Every child is tracked: on exit this process SIGKILLs the ones still running, and a script
  * that calls `killChildrenOnSignals()` does the same on Ctrl-C / SIGTERM (exit code 130).
+ * A child started with `{ group: true }` leads a process group of its own (`npm start` and the
+ * server it runs), and it is signalled as a group: stopped, killed, waited for.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -32,24 +34,56 @@ export function freePort(): Promise<number> {
 const children = new Set<ChildProcess>();
 /** Children being stopped on purpose: their exit is not news. */
 const stopping = new WeakSet<ChildProcess>();
+/** Children that lead a process group of their own, and the groups still to be killed on exit. */
+const leaders = new WeakSet<ChildProcess>();
+const groups = new Set<number>();
 
-function spawnTracked(argv: readonly string[], env: Record<string, string>, stdout: 'pipe' | 'ignore'): ChildProcess {
+export interface SpawnOptions {
+  /** Its own process group, signalled whole (the default signals the child alone). */
+  readonly group?: boolean;
+}
+
+function spawnTracked(argv: readonly string[], env: Record<string, string>, stdout: 'pipe' | 'ignore', options: SpawnOptions = {}): ChildProcess {
   const child = spawn(process.execPath, argv, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', ...env },
     stdio: ['ignore', stdout, 'pipe'],
+    detached: options.group === true,
   });
   children.add(child);
+  if (options.group && child.pid) {
+    leaders.add(child);
+    groups.add(child.pid);
+  }
   child.on('exit', () => children.delete(child));
   return child;
 }
 
-/** Kills (by pid) every child this process started and has not stopped yet. */
+/** Sends `signal` to the child, or to its whole group; false if nothing was there to get it. */
+function signal(child: ChildProcess, sig: NodeJS.Signals | 0): boolean {
+  if (!leaders.has(child)) return sig === 0 ? child.exitCode === null && child.signalCode === null : child.kill(sig);
+  try {
+    process.kill(-child.pid!, sig);
+    return true;
+  } catch {
+    return false; // ESRCH: the group is empty
+  }
+}
+
+/** Kills (by pid, or by process group) every child this process started and has not stopped yet. */
 export function killChildren(): void {
   for (const c of children) {
     stopping.add(c);
     c.kill('SIGKILL');
   }
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already empty
+    }
+  }
+  groups.clear();
 }
 process.on('exit', killChildren);
 
@@ -66,19 +100,32 @@ export function killChildrenOnSignals(): void {
   }
 }
 
-/** SIGTERM, then SIGKILL after 10 s; resolves once it has exited. */
+/**
+ * SIGTERM, then SIGKILL after 10 s; resolves once it has exited. A group leader's whole group
+ * gets the signals, and it resolves once the group is empty.
+ */
 function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise<void>((resolve) => {
-      stopping.add(child);
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
+  return async () => {
+    stopping.add(child);
+    const deadline = Date.now() + 10_000;
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => signal(child, 'SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        signal(child, 'SIGTERM');
       });
-      child.kill('SIGTERM');
-    });
+    }
+    if (!leaders.has(child)) return;
+    // The leader (npm) is gone; what it started may still be closing the database.
+    while (signal(child, 0)) {
+      if (Date.now() > deadline) signal(child, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    groups.delete(child.pid!);
+  };
 }
 
 // ---- servers ------------------------------------------------------------------------------------
@@ -106,8 +153,8 @@ export interface Readiness {
 }
 
 /** `node ARGV` as a server on 127.0.0.1; resolves once it says it is ready. */
-export async function startNode(name: string, argv: readonly string[], env: Record<string, string>, ready: Readiness): Promise<Child> {
-  const child = spawnTracked(argv, env, ready.on === 'stderr' ? 'ignore' : 'pipe');
+export async function startNode(name: string, argv: readonly string[], env: Record<string, string>, ready: Readiness, options: SpawnOptions = {}): Promise<Child> {
+  const child = spawnTracked(argv, env, ready.on === 'stderr' ? 'ignore' : 'pipe', options);
   let log = '';
   const keep = (d: Buffer) => {
     log += d;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clientUsage, commandHelp, isClientCommand, noAppsProblem, suggestCommand, topicHelp } from '../cli/registry.ts';
 import { runClientCommand } from '../cli/run.ts';
@@ -15,6 +16,10 @@ const USAGE = `Usage: herald <command> [options]
 Commands on this machine's configuration:
   serve                                   start the server (same as npm start)
   migrate                                 apply pending database migrations
+  prepare                                 make the embedded database's template (initdb and the
+                                          migrations, in node_modules/.cache/herald or
+                                          HERALD_TEMPLATE_DIR) that a first start copies into an
+                                          empty data dir; npm install runs it
   token:create --name NAME --scopes LIST [--local | --remote]
                                           create an API token; prints only the secret, and on
                                           stderr a one-time link to sign in to the web console
@@ -153,6 +158,19 @@ async function migrateCommand(): Promise<void> {
   }
 }
 
+/** `herald prepare`: reads only HERALD_TEMPLATE_DIR (npm install runs it, whatever else is set). */
+async function prepareCommand(): Promise<void> {
+  const { prepareTemplate } = await import('./embedded.ts');
+  const report = await prepareTemplate(parseConfig({ HERALD_TEMPLATE_DIR: process.env.HERALD_TEMPLATE_DIR }));
+  const inside = relative(process.cwd(), report.dir);
+  const where = inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : report.dir;
+  err(
+    report.made
+      ? `Prepared the embedded database template in ${where} (initdb and ${report.migrations} migrations, ${(report.ms / 1000).toFixed(1)} s).`
+      : `The embedded database template in ${where} is up to date (${report.migrations} migrations).`,
+  );
+}
+
 /** A yes/no setting from the environment, spelt as HERALD_TRUST_PROXY is: true, false, 1 or 0 (unset: false). */
 function trueOrFalse(name: string, raw: string | undefined): boolean {
   if (raw === undefined || raw === '') return false;
@@ -222,11 +240,25 @@ export async function main(argv: string[]): Promise<number> {
   if (command !== 'token:create' && isClientCommand(command, rest)) return runClientCommand(command!, rest);
   try {
     switch (command) {
-      case 'serve':
-        await (await import('./node.ts')).serveFromEnv(process.env);
+      case 'serve': {
+        // The embedded database is opened (on a first start, copied from the template first)
+        // while the server's modules load: each takes some hundreds of ms, and on two cores they
+        // overlap. Its failure (the data dir is locked) is reported when the server awaits it.
+        const config = parseConfig(process.env);
+        let opening;
+        if (!config.databaseUrl) {
+          const [{ openDatabase }, { createLogger }] = await Promise.all([import('./embedded.ts'), import('../log.ts')]);
+          opening = openDatabase(config, { log: createLogger((line) => void process.stderr.write(`${line}\n`)) });
+          opening.catch(() => {});
+        }
+        await (await import('./node.ts')).serveFromEnv(process.env, opening ? { opening } : {});
         return -1; // keeps running
+      }
       case 'migrate':
         await migrateCommand();
+        return 0;
+      case 'prepare':
+        await prepareCommand();
         return 0;
       case 'token:create':
         return await tokenCreate(rest);

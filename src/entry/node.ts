@@ -1,5 +1,3 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,7 +8,7 @@ import type { Compressor } from '../routes/cached.ts';
 import { FastPath } from './fast-path.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
-import { connectPGlite, connectPostgres, type DatabaseHandle } from '../db/connect.ts';
+import { connectPostgres, type DatabaseHandle } from '../db/connect.ts';
 import { loadMigrations, migrate, pendingMigrations, type Migration, type MigrationReport } from '../db/migrator.ts';
 import { syncEnvironments } from '../db/queries/environments.ts';
 import { createLogger } from '../log.ts';
@@ -18,6 +16,9 @@ import { databaseReadiness } from '../routes/health.ts';
 import { absoluteUrl } from '../services/sessions.ts';
 import { offerSetup } from '../services/setup.ts';
 import { schedulerTick } from '../services/scheduler.ts';
+import { openDatabase } from './embedded.ts';
+
+export { DataDirLocked, DataDirNotEmpty, openDatabase } from './embedded.ts';
 
 /** How often each instance offers to run the maintenance scheduler (one acts at a time). */
 const SCHEDULER_INTERVAL_MS = 10_000;
@@ -31,62 +32,6 @@ const gz = promisify(gzip);
 /** Made once per page version, so a middle setting: most of the size win, little of the time. */
 export const nodeCompress: Compressor = async (data, encoding) =>
   new Uint8Array(encoding === 'br' ? await brotli(data, { params: { [zlib.BROTLI_PARAM_QUALITY]: 6 } }) : await gz(data, { level: 6 }));
-
-/** The embedded database is held by another live process (a running server, usually). */
-export class DataDirLocked extends Error {
-  override readonly name = 'DataDirLocked';
-  constructor(
-    readonly dir: string,
-    readonly pid: number,
-  ) {
-    super(`the embedded database in ${dir} is in use by another Herald process (pid ${pid}); stop it first, or go through the running server (e.g. herald token:create --remote)`);
-  }
-}
-
-/**
- * The embedded database belongs to one process at a time (two PGlite instances on one directory
- * would corrupt it): a lock file holds the owner's pid; a lock whose process is gone is taken over.
- */
-async function lockDataDir(dir: string): Promise<() => Promise<void>> {
-  const file = join(dir, 'herald.lock');
-  for (;;) {
-    try {
-      await writeFile(file, String(process.pid), { flag: 'wx' });
-      return () => rm(file, { force: true });
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST') throw error;
-      const pid = Number(await readFile(file, 'utf8').catch(() => ''));
-      let alive = false;
-      try {
-        alive = pid > 0 && pid !== process.pid && process.kill(pid, 0);
-      } catch {
-        alive = false;
-      }
-      if (alive) throw new DataDirLocked(dir, pid);
-      await rm(file, { force: true });
-    }
-  }
-}
-
-/** Opens the configured database: Postgres when DATABASE_URL is set, else PGlite in the data dir. */
-export async function openDatabase(config: Config): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return connectPostgres(config.databaseUrl);
-  await mkdir(config.dataDir, { recursive: true });
-  const unlock = await lockDataDir(config.dataDir);
-  try {
-    const handle = await connectPGlite({ dataDir: config.dataDir });
-    return {
-      ...handle,
-      close: async () => {
-        await handle.close();
-        await unlock();
-      },
-    };
-  } catch (error) {
-    await unlock();
-    throw error;
-  }
-}
 
 export interface RunningServer {
   readonly url: string;
@@ -112,9 +57,15 @@ export async function migrateDatabase(config: Config, handle: DatabaseHandle | u
   }
 }
 
-/** Migrates, then serves Herald over HTTP until closed. */
-export async function startServer(config: Config, options: { clock?: Clock; handle?: DatabaseHandle; hostname?: string } = {}): Promise<RunningServer> {
-  const handle = options.handle ?? (await openDatabase(config));
+/**
+ * Migrates, then serves Herald over HTTP until closed. The database: `handle` (a test's, left
+ * open on close), else `opening` (an `openDatabase` the caller started early), else opened here.
+ */
+export async function startServer(
+  config: Config,
+  options: { clock?: Clock; handle?: DatabaseHandle; opening?: Promise<DatabaseHandle>; hostname?: string } = {},
+): Promise<RunningServer> {
+  const handle = options.handle ?? (await (options.opening ?? openDatabase(config, { log })));
   const migrations = await loadMigrations();
   const report = await migrateDatabase(config, options.handle || handle.backend === 'pglite' ? handle : undefined, migrations);
   if (report.applied.length) log.info('migrated', { applied: report.applied.join(',') });
@@ -196,11 +147,11 @@ export function guardProcess(): void {
   process.on('unhandledRejection', survive('rejection'));
 }
 
-/** `herald serve`: start, and stop cleanly on SIGINT / SIGTERM. */
-export async function serveFromEnv(env: Record<string, string | undefined>): Promise<void> {
+/** `herald serve`: start, and stop cleanly on SIGINT / SIGTERM. `opening`: as startServer's. */
+export async function serveFromEnv(env: Record<string, string | undefined>, options: { opening?: Promise<DatabaseHandle> } = {}): Promise<void> {
   guardProcess();
   const config = parseConfig(env);
-  const running = await startServer(config);
+  const running = await startServer(config, options.opening ? { opening: options.opening } : {});
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

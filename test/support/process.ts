@@ -20,12 +20,12 @@ export function runHerald(args: string[], env: Record<string, string>, input?: s
 /** Starts `herald serve` and resolves once it logs that it listens. */
 export async function startHerald(
   env: Record<string, string>,
-  options: { cwd?: string } = {},
+  options: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<{ child: ChildProcess; url: string; stderr: () => string; stop(): Promise<number | null> }> {
   const child = spawn(process.execPath, [HERALD_BIN, 'serve'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`herald serve did not start:\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`herald serve did not start:\n${stderr}`)), options.timeoutMs ?? 30_000);
     child.stderr!.on('data', (d) => {
       stderr += d;
       const m = /msg=listening url=(\S+)/.exec(stderr);

@@ -7,7 +7,7 @@ import { Snapshot } from './cache/snapshot.ts';
 import { AppError, errorBody } from './errors.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { logLine } from './log.ts';
-import { buildPublicData, type PublicData } from './services/public-data.ts';
+import { PublicDataBuilder, type PublicData } from './services/public-data.ts';
 import type { Compressor } from './routes/cached.ts';
 import type { Deps } from './services/deps.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
@@ -59,7 +59,9 @@ const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith
  */
 function publicSnapshot(deps: AppDeps): Snapshot<PublicData> {
   let failing = false;
-  const build = () => buildPublicData(deps.db, deps.config, deps.clock.now());
+  // Incremental: after the first build, only the incidents changed since the last one are read.
+  const builder = new PublicDataBuilder(deps.db, deps.config);
+  const build = () => builder.build(deps.clock.now());
   // A pooled connection the server closed while it sat idle fails at once and is then dropped:
   // one more try gets a live one (a database that is really down fails that one as fast).
   const closedWhileIdle = (error: unknown) => error instanceof Error && /Connection terminated unexpectedly|terminating connection/.test(error.message);

@@ -8,13 +8,13 @@ import { AppError, errorBody } from './errors.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { logLine } from './log.ts';
 import { PublicDataBuilder, type PublicData } from './services/public-data.ts';
-import type { Compressor } from './routes/cached.ts';
+import { warmRendering, type Compressor } from './routes/cached.ts';
 import type { Deps } from './services/deps.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { herokuRoutes } from './routes/heroku.ts';
 import { BODY_LIMIT_BYTES } from './routes/http.ts';
 import { incidentRoutes } from './routes/incidents.ts';
-import { errorHtml, pageRoutes } from './routes/pages.tsx';
+import { errorHtml, pageRoutes, samplePage } from './routes/pages.tsx';
 import { feedRoutes } from './routes/feed.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
@@ -171,5 +171,17 @@ export function createApp(deps: AppDeps) {
   app.route('/console', consoleRoutes(deps));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));
   app.route('/', pageRoutes(deps, snapshot, deps.compress));
-  return app;
+  return Object.assign(app, {
+    /**
+     * Builds the public data now rather than for the first visitor (a server starting up): the
+     * first build reads the whole 90-day window and opens the pool's connections. Loads what
+     * making a page loads on first use, too (WebCrypto, brotli, the renderers); the pages
+     * themselves are made when first asked for. True when the data was built; a failure is
+     * left for the snapshot to retry when a page asks.
+     */
+    warmUp: async (): Promise<boolean> => {
+      const [built] = await Promise.all([snapshot.refresh(), warmRendering(() => samplePage(deps), deps.compress)]);
+      return built;
+    },
+  });
 }

@@ -225,24 +225,28 @@ export interface StatusSegment {
  */
 export function statusSegments(kind: Kind, entries: readonly TimelineEntry[], now: Date): StatusSegment[] {
   const sorted = inTimelineOrder(entries);
-  const out: StatusSegment[] = [];
+  const out: { environment: string; status: Exclude<Status, 'green'>; from: number; to: number }[] = [];
   const latest = new Map<string, number>(); // environment → index in `out` of its latest stretch
   let statuses: Readonly<Record<string, Status>> = {};
+  let impaired: [string, Exclude<Status, 'green'>][] = []; // the non-green ones of `statuses`
   for (let i = 0; i < sorted.length; i++) {
     const u = sorted[i]!;
     // most updates name no environment: they keep what the previous one said
-    statuses = isClosing(u.state) ? {} : hasAny(u.statuses) ? { ...statuses, ...u.statuses } : statuses;
-    if (!isActive(kind, u.state)) continue;
+    const after = isClosing(u.state) ? {} : hasAny(u.statuses) ? { ...statuses, ...u.statuses } : statuses;
+    if (after !== statuses) {
+      statuses = after;
+      impaired = Object.entries(statuses).filter((e): e is [string, Exclude<Status, 'green'>] => e[1] !== 'green');
+    }
+    if (impaired.length === 0 || !isActive(kind, u.state)) continue;
     const from = u.at.getTime();
     const next = sorted[i + 1];
     const to = next ? next.at.getTime() : Math.max(now.getTime(), from);
     if (to <= from) continue;
-    for (const [environment, status] of Object.entries(statuses)) {
-      if (status === 'green') continue;
+    for (const [environment, status] of impaired) {
       const index = latest.get(environment);
       const prev = index === undefined ? undefined : out[index];
-      if (prev && index !== undefined && prev.to === from && prev.status === status) {
-        out[index] = { ...prev, to }; // nothing changed for this environment: extend the stretch
+      if (prev && prev.to === from && prev.status === status) {
+        prev.to = to; // nothing changed for this environment: extend the stretch
       } else {
         latest.set(environment, out.length);
         out.push({ environment, status, from, to });

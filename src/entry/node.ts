@@ -17,6 +17,9 @@ import { absoluteUrl } from '../services/sessions.ts';
 import { offerSetup } from '../services/setup.ts';
 import { schedulerTick } from '../services/scheduler.ts';
 
+/** How long start-up waits for the first build of the public data before it opens the port anyway. */
+const WARM_UP_MAX_MS = 2_000;
+
 /** How often each instance offers to run the maintenance scheduler (one acts at a time). */
 const SCHEDULER_INTERVAL_MS = 10_000;
 
@@ -140,12 +143,22 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   tick();
   const timer = setInterval(tick, SCHEDULER_INTERVAL_MS);
   timer.unref();
+  // The first visitor after a deploy should not wait for the first build of the public data (the
+  // whole 90-day window, the pool's first connections): it is made before the port opens. A
+  // database that does not answer in time is not waited for; the snapshot retries on demand.
+  const warming = performance.now();
+  const warm = await Promise.race([app.warmUp(), new Promise<false>((resolve) => setTimeout(resolve, WARM_UP_MAX_MS, false).unref())]);
+  const warmMs = Math.round(performance.now() - warming);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, ...(options.hostname ? { hostname: options.hostname } : {}) }, () => resolve(s));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info('listening', { url: `http://localhost:${port}`, database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres' });
+  log.info('listening', {
+    url: `http://localhost:${port}`,
+    database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres',
+    public_data: warm ? `built in ${warmMs} ms` : `not built yet (${warmMs} ms)`,
+  });
   // First run: no token yet, so the way in is a one-time link, printed here on purpose (its secret
   // is the point of the line). It stops working once any token exists.
   const setupPath = await offerSetup(handle.db, deps.clock.now());

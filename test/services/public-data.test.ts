@@ -272,6 +272,19 @@ describe(`the incremental public data build equals a full build (${backendName})
     expect(data.platform.find((r) => r.role === 'web')?.mode).not.toBe('maintenance');
   });
 
+  it('when more incidents changed than the builder reads one by one (a bulk import), it makes a full build', async () => {
+    const builder = new PublicDataBuilder(db, config, { maxChanged: 2 });
+    await builder.build(clock.now());
+    tick();
+    for (const n of [1, 2, 3]) await open({ title: `Imported ${n}`, message: 'Imported.', at: ago(n * DAY) });
+    tick();
+    const data = await builder.build(clock.now());
+    expect(builder.lastBuild?.kind).toBe('full');
+    expect(data).toEqual(await buildPublicData(db, config, clock.now()));
+    tick();
+    await expectSameAsFull(builder, 0);
+  });
+
   it('when writes come from another instance (another builder, no notice), the next build has them', async () => {
     const here = await builtBefore();
     const there = await builtBefore();

@@ -120,8 +120,8 @@ export function incidentsByIds(db: Db, ids: readonly number[]): Promise<Incident
   return db.selectFrom('incidents').selectAll().where('id', 'in', ids).execute();
 }
 
-/** One visible update as `closedTimelinesSince` gives it: [at (ISO 8601), id, state, statuses]. */
-export type TimelinePoint = readonly [at: string, id: number, state: State, statuses: Readonly<Record<string, string>>];
+/** One visible update as `closedTimelinesSince` gives it: [at (ms since the epoch), id, state, statuses]. */
+export type TimelinePoint = readonly [at: number, id: number, state: State, statuses: Readonly<Record<string, string>>];
 
 export interface ClosedTimeline {
   readonly id: number;
@@ -135,12 +135,13 @@ export interface ClosedTimeline {
  * Closed incidents and maintenance whose end falls at or after `since`, each with what the 90-day
  * bars need of its visible updates and nothing more (no messages, modes or authors): one row per
  * incident, the timeline aggregated as JSON, which costs a fraction of one row per update with
- * its timestamps parsed by the driver.
+ * its timestamps parsed by the driver. `at` comes as whole milliseconds, as a Date holds it (cut
+ * to the millisecond first, so the float's last bit can never round it to the neighbour).
  */
 export async function closedTimelinesSince(db: Db, since: Date): Promise<ClosedTimeline[]> {
   const r = await sql<ClosedTimeline>`
     select i.id, i.kind, i.resolved_at,
-      (select json_agg(json_build_array(u.at, u.id, u.state, u.statuses) order by u.at, u.id)
+      (select json_agg(json_build_array(round(date_part('epoch', date_trunc('milliseconds', u.at)) * 1000), u.id, u.state, u.statuses) order by u.at, u.id)
          from incident_updates u where u.incident_id = i.id and u.hidden_at is null) as timeline
     from incidents i where i.resolved_at >= ${since}`.execute(db);
   return r.rows;

@@ -57,10 +57,8 @@ const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith
  * The snapshot of what public pages show, built from the database. A failing rebuild is logged
  * when it starts failing and when it recovers, not on every retry.
  */
-function publicSnapshot(deps: AppDeps): Snapshot<PublicData> {
+function publicSnapshot(deps: AppDeps, builder: PublicDataBuilder): Snapshot<PublicData> {
   let failing = false;
-  // Incremental: after the first build, only the incidents changed since the last one are read.
-  const builder = new PublicDataBuilder(deps.db, deps.config);
   const build = () => builder.build(deps.clock.now());
   // A pooled connection the server closed while it sat idle fails at once and is then dropped:
   // one more try gets a live one (a database that is really down fails that one as fast).
@@ -82,8 +80,14 @@ function publicSnapshot(deps: AppDeps): Snapshot<PublicData> {
 /** The whole HTTP surface as one Hono app. Knows nothing of Node or Workers: deps bring the world in. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
-  const snapshot = publicSnapshot(deps);
-  deps.changes.subscribe((kind) => snapshot.invalidate(kind));
+  // Incremental: after the first build, only the incidents changed since the last one are read.
+  // After a gap in notifications the next build reads everything, whatever happened meanwhile.
+  const builder = new PublicDataBuilder(deps.db, deps.config);
+  const snapshot = publicSnapshot(deps, builder);
+  deps.changes.subscribe((kind) => {
+    if (kind === 'gap') builder.reset();
+    snapshot.invalidate(kind);
+  });
   if (deps.publicVersion) {
     const publicVersion = deps.publicVersion;
     let seen: string | undefined;

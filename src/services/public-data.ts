@@ -115,14 +115,17 @@ function held(row: IncidentRow, updates: readonly UpdateRow[], now: Date): Held 
  *
  * A build that fails leaves what the previous one kept, so the next one covers both. Builds may
  * overlap (the snapshot gives up on one that hangs and starts another): what a build keeps is
- * taken only if nothing newer was kept meanwhile. A clock that goes back, or more changed
- * incidents than `maxChanged` (a bulk import), makes a full build.
+ * taken only if nothing newer was kept meanwhile. A clock that goes back, more changed incidents
+ * than `maxChanged` (a bulk import), a transaction id lower than the last mark (another
+ * database), or a `reset` makes a full build.
  */
 export class PublicDataBuilder {
   readonly #db: Kysely<Database>;
   readonly #config: Config;
   readonly #maxChanged: number;
   #kept: Kept | undefined;
+  /** Counts resets: a build keeps what it read only if none happened while it ran. */
+  #generation = 0;
   #last: BuildStats | undefined;
 
   constructor(db: Kysely<Database>, config: Config, options: { readonly maxChanged?: number } = {}) {
@@ -136,16 +139,22 @@ export class PublicDataBuilder {
     return this.#last;
   }
 
-  /** Forgets what earlier builds kept: the next build reads everything. */
+  /**
+   * Forgets what earlier builds kept, and what builds running now will keep: the next build
+   * reads everything. For when changes may have happened out of sight of the marks (the
+   * notification connection was lost: a failover, a restore may lie behind it).
+   */
   reset(): void {
     this.#kept = undefined;
+    this.#generation++;
   }
 
   async build(now: Date): Promise<PublicData> {
     const before = this.#kept;
+    const generation = this.#generation;
     const start = windowStart(now);
     const { kept, data, stats } = before && start >= before.windowStart ? await this.#incremental(before, now, start) : await this.#full(now, start);
-    if (this.#kept === before) this.#kept = kept;
+    if (this.#kept === before && this.#generation === generation) this.#kept = kept;
     this.#last = stats;
     return data;
   }
@@ -180,7 +189,8 @@ export class PublicDataBuilder {
   async #incremental(before: Kept, now: Date, start: number): Promise<Built> {
     const db = this.#db;
     const [changes, [overrides, latestChanges]] = await Promise.all([q.changesSince(db, before.xmin), this.#modes()]);
-    if (changes.ids.length > this.#maxChanged) return this.#full(now, start);
+    // A mark lower than the last one: another database (restored from a dump) answers now.
+    if (changes.ids.length > this.#maxChanged || BigInt(changes.xmin) < BigInt(before.xmin)) return this.#full(now, start);
     const heldNow = new Map(before.held);
     // The window moved on (midnight): incidents that ended before its first day leave the bars.
     if (start > before.windowStart) for (const [id, h] of heldNow) if (!h.open && h.resolvedAt < start) heldNow.delete(id);

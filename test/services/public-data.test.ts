@@ -285,6 +285,21 @@ describe(`the incremental public data build equals a full build (${backendName})
     await expectSameAsFull(builder, 0);
   });
 
+  it('when reset (notifications were lost: a failover or a restore may lie behind it), the next build reads everything, and a build running then keeps nothing', async () => {
+    const builder = await builtBefore();
+    builder.reset();
+    tick();
+    await builder.build(clock.now());
+    expect(builder.lastBuild?.kind).toBe('full');
+    const running = builder.build(clock.now());
+    builder.reset();
+    await running;
+    tick();
+    const data = await builder.build(clock.now());
+    expect(builder.lastBuild?.kind).toBe('full');
+    expect(data).toEqual(await buildPublicData(db, config, clock.now()));
+  });
+
   it('when writes come from another instance (another builder, no notice), the next build has them', async () => {
     const here = await builtBefore();
     const there = await builtBefore();

@@ -180,12 +180,15 @@ export function createApp(deps: AppDeps) {
      * Builds the public data now rather than for the first visitor (a server starting up): the
      * first build reads the whole 90-day window and opens the pool's connections. Loads what
      * making a page loads on first use, too (WebCrypto, brotli, the renderers); the pages
-     * themselves are made when first asked for. True when the data was built; a failure is
-     * left for the snapshot to retry when a page asks.
+     * themselves are made when first asked for. Resolves to how long the build took (ms), or
+     * undefined if it failed: a failure is left for the snapshot to retry when a page asks.
      */
-    warmUp: async (): Promise<boolean> => {
-      const [built] = await Promise.all([snapshot.refresh(), warmRendering(() => samplePage(deps), deps.compress)]);
-      return built;
+    warmUp: async (): Promise<number | undefined> => {
+      const started = performance.now();
+      const built = await snapshot.refresh();
+      const took = performance.now() - started;
+      await warmRendering(() => samplePage(deps), deps.compress);
+      return built ? took : undefined;
     },
   });
 }

@@ -127,7 +127,13 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
     else log.info('change notifications back');
     changes.notify('gap');
   });
-  // The scheduler starts and completes maintenance on time; at start-up it catches up once.
+  // The first visitor after a deploy should not wait for the first build of the public data (the
+  // whole 90-day window, the pool's first connections): it is made before the port opens. A
+  // database that does not answer in time is not waited for; the snapshot retries on demand.
+  const warming = performance.now();
+  const builtIn = await Promise.race([app.warmUp(), new Promise<undefined>((resolve) => void setTimeout(() => resolve(undefined), WARM_UP_MAX_MS).unref())]);
+  // The scheduler starts and completes maintenance on time; at start-up it catches up once (after
+  // the first build, which then has the process to itself: the scheduler's writes rebuild anyway).
   let ticking: Promise<void> = Promise.resolve();
   const tick = () => {
     ticking = schedulerTick(deps).then(
@@ -143,12 +149,6 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   tick();
   const timer = setInterval(tick, SCHEDULER_INTERVAL_MS);
   timer.unref();
-  // The first visitor after a deploy should not wait for the first build of the public data (the
-  // whole 90-day window, the pool's first connections): it is made before the port opens. A
-  // database that does not answer in time is not waited for; the snapshot retries on demand.
-  const warming = performance.now();
-  const warm = await Promise.race([app.warmUp(), new Promise<false>((resolve) => setTimeout(resolve, WARM_UP_MAX_MS, false).unref())]);
-  const warmMs = Math.round(performance.now() - warming);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, ...(options.hostname ? { hostname: options.hostname } : {}) }, () => resolve(s));
   });
@@ -157,7 +157,7 @@ export async function startServer(config: Config, options: { clock?: Clock; hand
   log.info('listening', {
     url: `http://localhost:${port}`,
     database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres',
-    public_data: warm ? `built in ${warmMs} ms` : `not built yet (${warmMs} ms)`,
+    public_data: builtIn !== undefined ? `built in ${Math.round(builtIn)} ms` : `not built yet (${Math.round(performance.now() - warming)} ms)`,
   });
   // First run: no token yet, so the way in is a one-time link, printed here on purpose (its secret
   // is the point of the line). It stops working once any token exists.

@@ -167,20 +167,25 @@ export class PublicDataBuilder {
     const db = this.#db;
     // The mark first: whatever is read after it is at least as new.
     const { xmin } = await q.changesSince(db, null);
-    const [openRows, closed, recentRows, last, feed, [overrides, latestChanges]] = await Promise.all([
-      q.openIncidents(db),
-      q.closedTimelinesSince(db, new Date(start)),
-      q.listIncidents(db, { limit: RECENT_ITEMS, state: 'closed', kind: 'incident' }),
-      q.lastChange(db),
-      q.latestUpdates(db, FEED_ITEMS),
-      this.#modes(),
-    ]);
-    const updates = groupByIncident(await q.visibleUpdatesOf(db, [...new Set([...openRows, ...recentRows].map((r) => r.id))]));
-    const heldNow = new Map<number, Held>();
+    // The window's timelines are the one large read: on a connection of their own, and turned
+    // into stretches as soon as they arrive, while the small reads follow one another on a
+    // second connection (a cold pool opens two connections, not eight).
+    const window = q.closedTimelinesSince(db, new Date(start)).then((closed) =>
+      closed.map((c): [number, Held] => [c.id, { open: false, kind: c.kind, resolvedAt: c.resolved_at.getTime(), segments: statusSegments(c.kind, c.timeline.map(timelineEntry), now) }]),
+    );
+    const small = (async () => {
+      const openRows = await q.openIncidents(db);
+      const recentRows = await q.listIncidents(db, { limit: RECENT_ITEMS, state: 'closed', kind: 'incident' });
+      const updates = groupByIncident(await q.visibleUpdatesOf(db, [...new Set([...openRows, ...recentRows].map((r) => r.id))]));
+      const last = await q.lastChange(db);
+      const feed = await q.latestUpdates(db, FEED_ITEMS);
+      const [overrides, latestChanges] = [await m.activeOverrides(db), await m.latestModeChanges(db, this.#config.roles)];
+      return { openRows, recentRows, updates, last, feed, overrides, latestChanges };
+    })();
+    // A failure of either fails the build (Promise.all observes both, so neither goes unhandled).
+    const [closed, { openRows, recentRows, updates, last, feed, overrides, latestChanges }] = await Promise.all([window, small]);
+    const heldNow = new Map<number, Held>(closed);
     for (const row of openRows) heldNow.set(row.id, held(row, updates.get(row.id) ?? [], now));
-    for (const c of closed) {
-      heldNow.set(c.id, { open: false, kind: c.kind, resolvedAt: c.resolved_at.getTime(), segments: statusSegments(c.kind, c.timeline.map(timelineEntry), now) });
-    }
     const listed: Listed = { recent: recentRows.map((row) => incidentView(this.#config, row, updates.get(row.id) ?? [], now)), last, feed };
     const kept: Kept = { xmin, windowStart: start, held: heldNow, listed };
     return { kept, data: this.#assemble(kept, overrides, latestChanges, now), stats: { kind: 'full', read: heldNow.size + recentRows.length, held: heldNow.size } };

@@ -7,14 +7,14 @@ import { Snapshot } from './cache/snapshot.ts';
 import { AppError, errorBody } from './errors.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { logLine } from './log.ts';
-import { buildPublicData, type PublicData } from './services/public-data.ts';
-import { cachedAnswers, type AnswerRecorder, type Compressor } from './routes/cached.ts';
+import { PublicDataBuilder, type PublicData } from './services/public-data.ts';
+import { cachedAnswers, warmRendering, type AnswerRecorder, type Compressor } from './routes/cached.ts';
 import type { Deps } from './services/deps.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { herokuRoutes } from './routes/heroku.ts';
 import { BODY_LIMIT_BYTES } from './routes/http.ts';
 import { incidentRoutes } from './routes/incidents.ts';
-import { errorHtml, pageRoutes } from './routes/pages.tsx';
+import { errorHtml, pageRoutes, samplePage } from './routes/pages.tsx';
 import { feedRoutes } from './routes/feed.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
@@ -59,9 +59,9 @@ const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith
  * The snapshot of what public pages show, built from the database. A failing rebuild is logged
  * when it starts failing and when it recovers, not on every retry.
  */
-function publicSnapshot(deps: AppDeps): Snapshot<PublicData> {
+function publicSnapshot(deps: AppDeps, builder: PublicDataBuilder): Snapshot<PublicData> {
   let failing = false;
-  const build = () => buildPublicData(deps.db, deps.config, deps.clock.now());
+  const build = () => builder.build(deps.clock.now());
   // A pooled connection the server closed while it sat idle fails at once and is then dropped:
   // one more try gets a live one (a database that is really down fails that one as fast).
   const closedWhileIdle = (error: unknown) => error instanceof Error && /Connection terminated unexpectedly|terminating connection/.test(error.message);
@@ -82,8 +82,14 @@ function publicSnapshot(deps: AppDeps): Snapshot<PublicData> {
 /** The whole HTTP surface as one Hono app. Knows nothing of Node or Workers: deps bring the world in. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
-  const snapshot = publicSnapshot(deps);
-  deps.changes.subscribe((kind) => snapshot.invalidate(kind));
+  // Incremental: after the first build, only the incidents changed since the last one are read.
+  // After a gap in notifications the next build reads everything, whatever happened meanwhile.
+  const builder = new PublicDataBuilder(deps.db, deps.config);
+  const snapshot = publicSnapshot(deps, builder);
+  deps.changes.subscribe((kind) => {
+    if (kind === 'gap') builder.reset();
+    snapshot.invalidate(kind);
+  });
   if (deps.answers) {
     const answers = deps.answers;
     answers.attach(snapshot);
@@ -181,5 +187,20 @@ export function createApp(deps: AppDeps) {
   app.route('/console', consoleRoutes(deps));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));
   app.route('/', pageRoutes(deps, snapshot, deps.compress));
-  return app;
+  return Object.assign(app, {
+    /**
+     * Builds the public data now rather than for the first visitor (a server starting up): the
+     * first build reads the whole 90-day window and opens the pool's connections. Loads what
+     * making a page loads on first use, too (WebCrypto, brotli, the renderers); the pages
+     * themselves are made when first asked for. Resolves to how long the build took (ms), or
+     * undefined if it failed: a failure is left for the snapshot to retry when a page asks.
+     */
+    warmUp: async (): Promise<number | undefined> => {
+      const started = performance.now();
+      const built = await snapshot.refresh();
+      const took = performance.now() - started;
+      await warmRendering(() => samplePage(deps), deps.compress);
+      return built ? took : undefined;
+    },
+  });
 }

@@ -47,6 +47,13 @@ export interface IncidentUpdatesTable {
   hidden_reason: string | null;
 }
 
+/** Which transaction last changed each incident (kept by triggers: migrations/0009). */
+export interface IncidentChangesTable {
+  incident_id: number;
+  /** xid8, read as text. */
+  changed_xid: string;
+}
+
 export interface ApiTokensTable {
   id: Generated<number>;
   key_id: string;
@@ -154,6 +161,7 @@ export interface Database {
   environments: EnvironmentsTable;
   incidents: IncidentsTable;
   incident_updates: IncidentUpdatesTable;
+  incident_changes: IncidentChangesTable;
   api_tokens: ApiTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   audit_log: AuditLogTable;

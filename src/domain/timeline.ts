@@ -48,6 +48,12 @@ export function byTime(a: TimelineEntry, b: TimelineEntry): number {
   return a.at.getTime() - b.at.getTime() || a.id - b.id;
 }
 
+/** The entries in timeline order: as given when they already are (as queries return them), else a sorted copy. */
+function inTimelineOrder(entries: readonly TimelineEntry[]): readonly TimelineEntry[] {
+  for (let i = 1; i < entries.length; i++) if (byTime(entries[i - 1]!, entries[i]!) > 0) return [...entries].sort(byTime);
+  return entries;
+}
+
 const MAINTENANCE_NEXT: Record<string, readonly string[]> = {
   scheduled: ['scheduled', 'in_progress', 'cancelled'],
   in_progress: ['in_progress', 'verifying', 'completed', 'cancelled'],
@@ -104,7 +110,7 @@ const zeroModes = () => ({ read_only: 0, maintenance: 0 });
  * full unless its reopening update says otherwise.
  */
 export function replay(kind: Kind, entries: readonly TimelineEntry[], now: Date): Replay {
-  const sorted = [...entries].sort(byTime);
+  const sorted = inTimelineOrder(entries);
   const first = sorted[0];
   if (!first) throw new Error('an event has at least one update');
   const statusTime: Record<string, Record<'yellow' | 'red' | 'blue', number>> = {};
@@ -200,6 +206,11 @@ export function scopeOfImpact(r: Replay, environments: readonly string[], roles:
   };
 }
 
+function hasAny(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
 /** A stretch of time during which an event held one environment at one non-green status. */
 export interface StatusSegment {
   readonly environment: string;
@@ -213,24 +224,29 @@ export interface StatusSegment {
  * `replay` (what the 90-day bars and per-day uptime are built from).
  */
 export function statusSegments(kind: Kind, entries: readonly TimelineEntry[], now: Date): StatusSegment[] {
-  const sorted = [...entries].sort(byTime);
-  const out: StatusSegment[] = [];
+  const sorted = inTimelineOrder(entries);
+  const out: { environment: string; status: Exclude<Status, 'green'>; from: number; to: number }[] = [];
   const latest = new Map<string, number>(); // environment → index in `out` of its latest stretch
-  let statuses: Record<string, Status> = {};
+  let statuses: Readonly<Record<string, Status>> = {};
+  let impaired: [string, Exclude<Status, 'green'>][] = []; // the non-green ones of `statuses`
   for (let i = 0; i < sorted.length; i++) {
     const u = sorted[i]!;
-    statuses = isClosing(u.state) ? {} : { ...statuses, ...u.statuses };
-    if (!isActive(kind, u.state)) continue;
+    // most updates name no environment: they keep what the previous one said
+    const after = isClosing(u.state) ? {} : hasAny(u.statuses) ? { ...statuses, ...u.statuses } : statuses;
+    if (after !== statuses) {
+      statuses = after;
+      impaired = Object.entries(statuses).filter((e): e is [string, Exclude<Status, 'green'>] => e[1] !== 'green');
+    }
+    if (impaired.length === 0 || !isActive(kind, u.state)) continue;
     const from = u.at.getTime();
     const next = sorted[i + 1];
     const to = next ? next.at.getTime() : Math.max(now.getTime(), from);
     if (to <= from) continue;
-    for (const [environment, status] of Object.entries(statuses)) {
-      if (status === 'green') continue;
+    for (const [environment, status] of impaired) {
       const index = latest.get(environment);
       const prev = index === undefined ? undefined : out[index];
-      if (prev && index !== undefined && prev.to === from && prev.status === status) {
-        out[index] = { ...prev, to }; // nothing changed for this environment: extend the stretch
+      if (prev && prev.to === from && prev.status === status) {
+        prev.to = to; // nothing changed for this environment: extend the stretch
       } else {
         latest.set(environment, out.length);
         out.push({ environment, status, from, to });

@@ -24,19 +24,33 @@ export function utcDay(t: number): number {
  * One bar per UTC day for `days` days ending today, for one environment. Overlapping red
  * stretches from several incidents count once: red minutes are the union of red time. A day's
  * uptime is measured against the part of it that has passed.
+ *
+ * Each stretch is put in the days it touches, clipped to them, so the cost is one pass over the
+ * stretches plus one per day, however many days and stretches there are.
  */
 export function dailyBars(segments: readonly StatusSegment[], environment: string, now: Date, days = 90): DayBar[] {
-  const today = utcDay(now.getTime());
+  const nowMs = now.getTime();
+  const today = utcDay(nowMs);
   const first = today - (days - 1) * DAY;
-  const mine = segments.filter((s) => s.environment === environment && s.to > first);
-  const bars: DayBar[] = [];
-  for (let d = first; d <= today; d += DAY) {
-    const end = Math.min(d + DAY, now.getTime());
-    const inDay = mine.filter((s) => s.from < end && s.to > d).map((s) => ({ ...s, from: Math.max(s.from, d), to: Math.min(s.to, end) }));
+  const inDays: { status: Exclude<Status, 'green'>; from: number; to: number }[][] = Array.from({ length: days }, () => []);
+  for (const s of segments) {
+    if (s.environment !== environment || s.to <= first) continue;
+    // the days d with s.from < end(d) and s.to > d, where end(d) = min(d + DAY, now)
+    const last = Math.min(days - 1, Math.ceil((s.to - first) / DAY) - 1);
+    for (let i = Math.max(0, Math.floor((s.from - first) / DAY)); i <= last; i++) {
+      const d = first + i * DAY;
+      const end = Math.min(d + DAY, nowMs);
+      if (s.from >= end) continue;
+      inDays[i]!.push({ status: s.status, from: Math.max(s.from, d), to: Math.min(s.to, end) });
+    }
+  }
+  return inDays.map((inDay, i) => {
+    const d = first + i * DAY;
+    const end = Math.min(d + DAY, nowMs);
     const union = (status: Status) => unionLength(inDay.filter((s) => s.status === status));
     const red = union('red');
     const span = Math.max(end - d, 1);
-    bars.push({
+    return {
       date: new Date(d).toISOString().slice(0, 10),
       status: worstStatus(inDay.map((s) => s.status)),
       redSeconds: Math.floor(red / 1000),
@@ -44,9 +58,8 @@ export function dailyBars(segments: readonly StatusSegment[], environment: strin
       blueSeconds: Math.floor(union('blue') / 1000),
       // whole milliseconds times 10 000, divided once: an exact share (31% red) floors to itself
       uptime: Math.floor(((span - red) * 10000) / span) / 100,
-    });
-  }
-  return bars;
+    };
+  });
 }
 
 /** Uptime over the whole range, from red time (union across incidents). */

@@ -20,6 +20,9 @@ import { openDatabase } from './embedded.ts';
 
 export { DataDirLocked, DataDirNotEmpty, openDatabase } from './embedded.ts';
 
+/** How long start-up waits for the first build of the public data before it opens the port anyway. */
+const WARM_UP_MAX_MS = 2_000;
+
 /** How often each instance offers to run the maintenance scheduler (one acts at a time). */
 const SCHEDULER_INTERVAL_MS = 10_000;
 
@@ -80,7 +83,13 @@ export async function startServer(
     else log.info('change notifications back');
     changes.notify('gap');
   });
-  // The scheduler starts and completes maintenance on time; at start-up it catches up once.
+  // The first visitor after a deploy should not wait for the first build of the public data (the
+  // whole 90-day window, the pool's first connections): it is made before the port opens. A
+  // database that does not answer in time is not waited for; the snapshot retries on demand.
+  const warming = performance.now();
+  const builtIn = await Promise.race([app.warmUp(), new Promise<undefined>((resolve) => void setTimeout(() => resolve(undefined), WARM_UP_MAX_MS).unref())]);
+  // The scheduler starts and completes maintenance on time; at start-up it catches up once (after
+  // the first build, which then has the process to itself: the scheduler's writes rebuild anyway).
   let ticking: Promise<void> = Promise.resolve();
   const tick = () => {
     ticking = schedulerTick(deps).then(
@@ -113,7 +122,11 @@ export async function startServer(
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info('listening', { url: `http://localhost:${port}`, database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres' });
+  log.info('listening', {
+    url: `http://localhost:${port}`,
+    database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres',
+    public_data: builtIn !== undefined ? `built in ${Math.round(builtIn)} ms` : `not built yet (${Math.round(performance.now() - warming)} ms)`,
+  });
   // First run: no token yet, so the way in is a one-time link, printed here on purpose (its secret
   // is the point of the line). It stops working once any token exists.
   const setupPath = await offerSetup(handle.db, deps.clock.now());

@@ -49,8 +49,34 @@ const sanitizer = new FilterXSS({
   },
 });
 
-export function renderMarkdown(source: string): string {
+function render(source: string): string {
   const clean = sanitizer.process(marked.parse(source) as string);
   // Every surviving tag was written by the sanitizer, so "<a " here is always a real link.
   return clean.replace(/<a /g, '<a rel="nofollow noopener noreferrer" ');
+}
+
+/**
+ * Recently rendered sources and their HTML, most recent last, up to about `KEEP_CHARS` characters
+ * in all. A page is made again whenever anything changes (each posted update), and almost every
+ * message on it is one that was rendered for the version before.
+ */
+const rendered = new Map<string, string>();
+const KEEP_CHARS = 2_000_000;
+let keptChars = 0;
+
+export function renderMarkdown(source: string): string {
+  let html = rendered.get(source);
+  if (html === undefined) {
+    html = render(source);
+    keptChars += source.length + html.length;
+  } else {
+    rendered.delete(source);
+  }
+  rendered.set(source, html);
+  while (keptChars > KEEP_CHARS && rendered.size > 1) {
+    const [oldest, its] = rendered.entries().next().value!;
+    rendered.delete(oldest);
+    keptChars -= oldest.length + its.length;
+  }
+  return html;
 }

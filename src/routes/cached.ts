@@ -25,6 +25,16 @@ async function etagOf(bytes: Uint8Array): Promise<string> {
 }
 
 /**
+ * Loads and compiles, ahead of the first visitor, what making a response would otherwise do on
+ * the visitor's time: WebCrypto (loaded on first use), the compressors, and whatever makes
+ * `sample` (the page layout, the Markdown renderer). Nothing is cached or served from it.
+ */
+export async function warmRendering(sample: () => string, compress?: Compressor): Promise<void> {
+  const body = new TextEncoder().encode(sample());
+  await Promise.all([etagOf(body), compress?.(body, 'br'), compress?.(body, 'gzip')]);
+}
+
+/**
  * A strong ETag names one sequence of bytes, so each coding of a body has its own: the identity
  * body's hash, and that hash with the coding appended for the compressed forms. Derived from the
  * identity hash (not hashed again), so it costs nothing per request, is known before the body is

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import * as q from '../db/queries/incidents.ts';
+import { renderMarkdown } from '../render/markdown.ts';
 import { incidentById, incidentViews } from '../services/read-model.ts';
 import type { Deps } from '../services/deps.ts';
 import { ASSETS } from '../../templates/assets.ts';
@@ -26,6 +27,11 @@ export function errorHtml(deps: Deps, status: number): string {
       ? { title: 'Page not found', message: 'There is nothing at this address. The incident may have a different number, or the link is mistyped.' }
       : { title: 'Something went wrong', message: 'This page could not be shown just now. It has been logged; please try again in a moment.' };
   return doctype(<ErrorPage meta={meta} status={status} {...words} />);
+}
+
+/** A page of the parts public pages are made of (layout, Markdown), to warm them up with: never served. */
+export function samplePage(deps: Deps): string {
+  return errorHtml(deps, 404) + renderMarkdown('We are **investigating** errors in `eu-west`:\n\n- see [the runbook](https://status.example.com/runbook)\n\n> retry later');
 }
 
 /** The public HTML pages, served from the snapshot. */

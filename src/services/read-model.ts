@@ -61,7 +61,7 @@ export function toEntry(u: UpdateRow): TimelineEntry {
   return { id: u.id, at: u.at, state: u.state, statuses: u.statuses as Record<string, Status>, modes: u.modes as Record<string, Mode> };
 }
 
-function updateView(u: UpdateRow): UpdateView {
+export function updateView(u: UpdateRow): UpdateView {
   return {
     id: u.id,
     at: u.at.toISOString(),
@@ -92,7 +92,15 @@ export async function incidentViews(db: Db, config: Config, rows: readonly Incid
 }
 
 export function incidentView(config: Config, row: IncidentRow, updates: readonly UpdateRow[], now: Date): IncidentView {
-  const r = replay(row.kind, updates.map(toEntry), now);
+  return incidentViewOf(config, row, updates.map(toEntry), updates.map(updateView).reverse(), now);
+}
+
+/**
+ * The view from a timeline already turned into entries and update views (newest first): what
+ * changes with `now` (state durations) is derived again, the rest is taken as given.
+ */
+export function incidentViewOf(config: Config, row: IncidentRow, entries: readonly TimelineEntry[], updates: readonly UpdateView[], now: Date): IncidentView {
+  const r = replay(row.kind, entries, now);
   return {
     id: row.id,
     kind: row.kind,
@@ -109,7 +117,7 @@ export function incidentView(config: Config, row: IncidentRow, updates: readonly
     statuses: r.statuses,
     modes: r.modes,
     scope_of_impact: scopeOfImpact(r, config.environments.map((e) => e.slug), config.roles),
-    updates: updates.map(updateView).reverse(),
+    updates,
     postmortem:
       row.postmortem !== null && row.postmortem_published_at !== null
         ? { markdown: row.postmortem, published_at: row.postmortem_published_at.toISOString() }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { statusSegments, type StatusSegment, type TimelineEntry } from '../../src/domain/timeline.ts';
 import { dailyBars, rangeUptime, utcDay } from '../../src/domain/uptime.ts';
 import type { State, Status } from '../../src/domain/vocabulary.ts';
+import { referenceDailyBars } from '../support/reference-bars.ts';
 
 /**
  * The 90-day bars and their uptime (src/domain/uptime.ts): a day's uptime is the share of it not
@@ -227,5 +228,31 @@ describe('from incident timelines to bars', () => {
     const at12 = new Date(t('03', '12:00'));
     expect(dailyBars(statusSegments('incident', entries, at10), 'production', at10, 1)[0]).toMatchObject({ redSeconds: 3600, uptime: 90 }); // 9/10
     expect(dailyBars(statusSegments('incident', entries, at12), 'production', at12, 1)[0]).toMatchObject({ redSeconds: 3 * 3600, uptime: 75 }); // 9/12
+  });
+});
+
+describe('daily bars: one pass over the stretches, the same bars as day by day', () => {
+  /** A small deterministic generator (mulberry32), so a failure names its seed. */
+  const random = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  const statuses = ['red', 'yellow', 'blue'] as const;
+
+  it('when stretches of every length fall anywhere (before the range, across days and midnights, into the future), each day equals the definition', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = random(seed);
+      const now = t('03', '00:00') + Math.floor(r() * 3 * DAY);
+      const days = 1 + Math.floor(r() * 6);
+      const segments: StatusSegment[] = Array.from({ length: Math.floor(r() * 30) }, () => {
+        // whole days, midnights, minutes and odd milliseconds
+        const from = now - Math.floor(r() * (days + 2) * DAY) + (r() < 0.2 ? -(now % DAY) : 0);
+        const length = r() < 0.3 ? Math.floor(r() * 3) * DAY : 1 + Math.floor(r() * 2 * DAY);
+        return seg(statuses[Math.floor(r() * 3)]!, from, from + length, r() < 0.8 ? 'production' : 'development');
+      });
+      expect(dailyBars(segments, 'production', new Date(now), days), `seed ${seed}`).toEqual(referenceDailyBars(segments, 'production', new Date(now), days));
+    }
   });
 });

@@ -114,6 +114,8 @@ describe('herald on the embedded database', () => {
         await new Promise((r) => setTimeout(r, 300));
         const lines = second.stderr().trim().split('\n').map(parseLogfmt);
         expect(lines.map((l) => l.msg)).toEqual(['listening']);
+        // the public data was built before the port opened: the first visitor does not wait for it
+        expect(lines[0]!.public_data).toMatch(/^built in \d+ ms$/);
       } finally {
         expect(await second.stop()).toBe(0);
       }

@@ -143,3 +143,14 @@ describe('the Markdown a status update needs', () => {
     );
   });
 });
+
+describe('renders are remembered by source', () => {
+  it('when a source is rendered again, even after more than the remembered budget went by, the HTML is the same', () => {
+    const first = renderMarkdown('A **remembered** [link](https://example.com/a).');
+    expect(renderMarkdown('A **remembered** [link](https://example.com/a).')).toBe(first);
+    // 120 sources of 20,000 characters: more than the 2 M characters kept, so the first is let go
+    for (let i = 0; i < 120; i++) expect(renderMarkdown(`${i} ${'word '.repeat(4_000)}`)).toMatch(new RegExp(`^<p>${i} word`));
+    expect(renderMarkdown('A **remembered** [link](https://example.com/a).')).toBe(first);
+    expect(first).toBe(`<p>A <strong>remembered</strong> <a ${REL} href="https://example.com/a">link</a>.</p>\n`);
+  });
+});

@@ -110,9 +110,65 @@ export async function countIncidents(db: Db): Promise<number> {
   return r.rows[0]?.n ?? 0;
 }
 
-/** Closed incidents and maintenance whose end falls at or after `since` (for the 90-day bars). */
+/** Closed incidents and maintenance whose end falls at or after `since`, newest first. */
 export function closedSince(db: Db, since: Date): Promise<IncidentRow[]> {
   return db.selectFrom('incidents').selectAll().where('resolved_at', '>=', since).orderBy('started_at', 'desc').execute();
+}
+
+export function incidentsByIds(db: Db, ids: readonly number[]): Promise<IncidentRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('incidents').selectAll().where('id', 'in', ids).execute();
+}
+
+/** One visible update as `closedTimelinesSince` gives it: [at (ms since the epoch), id, state, statuses]. */
+export type TimelinePoint = readonly [at: number, id: number, state: State, statuses: Readonly<Record<string, string>>];
+
+export interface ClosedTimeline {
+  readonly id: number;
+  readonly kind: 'incident' | 'maintenance';
+  readonly resolved_at: Date;
+  /** The visible updates in timeline order (`at`, then id); every closed incident has one at least. */
+  readonly timeline: readonly TimelinePoint[];
+}
+
+/**
+ * Closed incidents and maintenance whose end falls at or after `since`, each with what the 90-day
+ * bars need of its visible updates and nothing more (no messages, modes or authors): one row per
+ * incident, the timeline aggregated as JSON, which costs a fraction of one row per update with
+ * its timestamps parsed by the driver. `at` comes as whole milliseconds, as a Date holds it (cut
+ * to the millisecond first, so the float's last bit can never round it to the neighbour).
+ */
+export async function closedTimelinesSince(db: Db, since: Date): Promise<ClosedTimeline[]> {
+  const r = await sql<ClosedTimeline>`
+    select i.id, i.kind, i.resolved_at,
+      (select json_agg(json_build_array(round(date_part('epoch', date_trunc('milliseconds', u.at)) * 1000), u.id, u.state, u.statuses) order by u.at, u.id)
+         from incident_updates u where u.incident_id = i.id and u.hidden_at is null) as timeline
+    from incidents i where i.resolved_at >= ${since}`.execute(db);
+  return r.rows;
+}
+
+export interface Changes {
+  /** The oldest transaction still running when the question was asked: the next `since`. */
+  readonly xmin: string;
+  /** Incidents changed by transaction `since` or a later one (none when `since` is null). */
+  readonly ids: readonly number[];
+}
+
+/**
+ * Which incidents changed since an earlier call (incident_changes, kept by triggers), and the
+ * mark to ask with next time. Read in one statement, so under one snapshot: a transaction not
+ * visible to it was still running then (its id is at least `xmin`) or had not begun (its id
+ * is higher), so the next call names every incident it changes, whenever it commits. Whatever
+ * is read after this statement is at least as new as what it saw.
+ */
+export async function changesSince(db: Db, since: string | null): Promise<Changes> {
+  const ids =
+    since === null
+      ? sql<unknown>`'[]'::json`
+      : sql<unknown>`(select coalesce(json_agg(incident_id), '[]'::json) from incident_changes where changed_xid >= ${since}::xid8)`;
+  const r = await sql<{ xmin: string; ids: number[] }>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin, ${ids} as ids`.execute(db);
+  const row = r.rows[0]!;
+  return { xmin: row.xmin, ids: row.ids };
 }
 
 /** The newest change to any incident: what "last updated" on the public pages means. */

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
@@ -228,6 +229,20 @@ async function gateCommand(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+/**
+ * A server's garbage is short-lived and per request, and its hot path (the fast path) allocates
+ * next to nothing: V8's defaults would still grow the young generation to 16 MB semi-spaces and
+ * the old one by large steps under a burst of writes, and keep the pages. Measured on Postgres
+ * (bench seeding 180 updates through the API, then every cached route under load; 2026-12-01):
+ * peak RSS 151 MB with the defaults, 127 MB with the semi-spaces kept at their first size, 95 MB
+ * with optimize-for-size as well, and cached req/s and CPU per request the same within the noise
+ * of the run. Both flags take effect when set at run time (the heap's maximum sizes would not).
+ */
+function leanHeap(): void {
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  v8.setFlagsFromString('--optimize-for-size');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== undefined && rest.some((a) => a === '--help' || a === '-h')) {
@@ -241,6 +256,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve': {
+        leanHeap();
         // The embedded database is opened (on a first start, copied from the template first)
         // while the server's modules load: each takes some hundreds of ms, and on two cores they
         // overlap. Its failure (the data dir is locked) is reported when the server awaits it.

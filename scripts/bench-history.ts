@@ -24,8 +24,8 @@
  * takes the ones a kept run left (migrated to the current schema). Every process the bench
  * starts is stopped at the end, and killed on Ctrl-C.
  * Knobs: BENCH_INCIDENTS (100000), BENCH_RECENT (incidents closed in the last 90 days, 1000),
- * BENCH_UPDATES (posted updates timed, 50), BENCH_DURATION (measured s per database, 10),
- * BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (50), BENCH_ROUNDS (2: the measured seconds alternate
+ * BENCH_UPDATES (posted updates timed, 100), BENCH_DURATION (measured s per database, 10),
+ * BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (50), BENCH_ROUNDS (4: the measured seconds alternate
  * empty / big in that many slices), BENCH_QUIET_WAIT (s, 30: before each slice, wait up to that
  * long for the machine to be quiet).
  */
@@ -60,9 +60,9 @@ const RECENT = Number(process.env.BENCH_RECENT ?? 1_000);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const QUIET_WAIT = Number(process.env.BENCH_QUIET_WAIT ?? 30);
-const UPDATES = Number(process.env.BENCH_UPDATES ?? 50);
+const UPDATES = Number(process.env.BENCH_UPDATES ?? 100);
 const OPEN = 5; // 3 incidents, 1 running maintenance, 1 scheduled maintenance
 
 const TARGET_WARM_MS = 50;

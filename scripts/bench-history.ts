@@ -828,6 +828,7 @@ async function main() {
       warmup: WARMUP,
       rounds: ROUNDS,
       quietWait: QUIET_WAIT,
+      abba: true, // empty, big, big, empty, …: neither always goes first
       onSlice: (i, round) => process.stderr.write(`round ${round + 1}: loading / on ${i === 0 ? 'empty' : 'big'}\n`),
     },
   )) as [LoadResult, LoadResult];
@@ -865,7 +866,7 @@ async function main() {
   say('first GET / = what the first visitor after a deploy waits for: the page rendered and compressed in that cold process;');
   say('after a posted update = POST /api/v1/incidents/:id/updates, then GET / (20 times; the empty database has nothing to post to: NOTIFY instead): the incremental rebuild, render and compression a committer\'s next page load waits for. Server CPU is read from /proc in 10 ms ticks.');
   say();
-  say(`## Cached throughput of / (browser headers, gzip/br), ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s in ${ROUNDS} slices alternating empty / big`);
+  say(`## Cached throughput of / (browser headers, gzip/br), ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s in ${ROUNDS} slices each, empty / big taking turns (AB BA …)`);
   const loadRow = (label: string, r: LoadResult) => [label, int(r.rps), ms(r.p50), ms(r.p99), ms(r.max), `${r.serverCpu.toFixed(0)} %`, r.cpuUsPerReq.toFixed(0), `${r.loaderCpu.toFixed(0)} %`, `${r.othersCpu.toFixed(0)} %`, `${r.errors}/${r.non2xx}`];
   const loadHead = ['database', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU', 'µs/req', 'loader CPU', 'others CPU', 'errors/non-2xx'];
   say(table(loadHead, [loadRow('empty', loadEmpty), loadRow('big', loadBig)]));

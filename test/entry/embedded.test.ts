@@ -49,6 +49,17 @@ async function serve(dataDir: string, templateDir = templates) {
 
 type Server = Awaited<ReturnType<typeof serve>>;
 
+/** Starts herald serve on `dataDir`, checks it gets ready (/readyz 200), and stops it cleanly. */
+async function serveUntilReady(dataDir: string): Promise<Server> {
+  const server = await serve(dataDir);
+  try {
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+  } finally {
+    expect(await server.stop()).toBe(0);
+  }
+  return server;
+}
+
 /** VmHWM of the server process, in kB. */
 function peakKb(server: Server): number {
   return Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]);
@@ -144,12 +155,7 @@ describe('herald serve on an empty data dir', () => {
     await mkdir(join(dataDir, '.herald-init', 'base'), { recursive: true });
     await writeFile(join(dataDir, '.herald-init', 'PG_VERSION'), 'not a version\n');
     await writeFile(join(dataDir, '.herald-init', 'base', 'half'), '');
-    const server = await serve(dataDir);
-    try {
-      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    } finally {
-      expect(await server.stop()).toBe(0);
-    }
+    const server = await serveUntilReady(dataDir);
     expect(messages(server)[0]).toBe('created the embedded database from the template');
     expect(readFileSync(join(dataDir, 'PG_VERSION'), 'utf8')).toBe(readFileSync(join(template, 'data', 'PG_VERSION'), 'utf8'));
     expect(existsSync(join(dataDir, 'base', 'half'))).toBe(false);
@@ -163,12 +169,7 @@ describe('herald serve on an empty data dir', () => {
     await writeFile(join(staging, '.herald-copied'), '');
     const entries = (await readdir(staging)).filter((e) => e !== 'PG_VERSION' && e !== '.herald-copied');
     for (const e of entries.slice(0, Math.ceil(entries.length / 2))) await rename(join(staging, e), join(dataDir, e));
-    const server = await serve(dataDir);
-    try {
-      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    } finally {
-      expect(await server.stop()).toBe(0);
-    }
+    const server = await serveUntilReady(dataDir);
     expect(messages(server)[0]).toBe('finished creating the embedded database from the template (a start before was cut short)');
     expect(existsSync(staging)).toBe(false);
     expect(await recorded(dataDir)).toHaveLength(migrationCount);
@@ -178,12 +179,7 @@ describe('herald serve on an empty data dir', () => {
     const dataDir = newDataDir();
     await mkdir(join(dataDir, 'lost+found'), { recursive: true });
     await writeFile(join(dataDir, '.gitkeep'), 'keep me\n');
-    const server = await serve(dataDir);
-    try {
-      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    } finally {
-      expect(await server.stop()).toBe(0);
-    }
+    const server = await serveUntilReady(dataDir);
     expect(messages(server)[0]).toBe('created the embedded database from the template');
     expect(readFileSync(join(dataDir, '.gitkeep'), 'utf8')).toBe('keep me\n');
     expect(existsSync(join(dataDir, 'lost+found'))).toBe(true);

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { Snapshot } from './cache/snapshot.ts';
+import { type Late, NotYet, Snapshot } from './cache/snapshot.ts';
 import { AppError, errorBody } from './errors.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { logLine } from './log.ts';
@@ -76,7 +76,27 @@ function publicSnapshot(deps: AppDeps, builder: PublicDataBuilder): Snapshot<Pub
       failing = true;
       throw error;
     }
-  }, { clock: deps.clock });
+  }, { clock: deps.clock, onLate: lateLogger(deps) });
+}
+
+/**
+ * Logs why a visitor got older data than asked for (see Snapshot's onLate), at most one line per
+ * reason every 10 s: under load this could otherwise be one line per request.
+ */
+function lateLogger(deps: AppDeps): (late: Late) => void {
+  const loggedAt = new Map<string, number>();
+  return (late) => {
+    if (late.reason === 'page not made' && late.error instanceof NotYet) return; // a slow database: the rebuild's own lines say so
+    const at = performance.now();
+    if (at - (loggedAt.get(late.reason) ?? -Infinity) < 10_000) return;
+    loggedAt.set(late.reason, at);
+    if (late.reason === 'page not made') {
+      const error = late.error instanceof Error ? `${late.error.name}: ${late.error.message}` : String(late.error);
+      deps.log(logLine('warn', 'a public page could not be made; serving the last one, marked stale', { key: late.key, error }));
+    } else {
+      deps.log(logLine('warn', 'a write is not in the public data yet; serving the data before it, marked stale', { waited_ms: late.waitedMs, rebuilding: late.rebuilding }));
+    }
+  };
 }
 
 /** The whole HTTP surface as one Hono app. Knows nothing of Node or Workers: deps bring the world in. */

@@ -6,6 +6,12 @@ import type { ChangeKind } from './snapshot.ts';
  * and a lost or regained notification connection as `notify('gap')`.
  */
 export interface Changes {
+  /**
+   * This process's name on the notification channel: its writes NOTIFY with it, so the listener
+   * can tell its own (already told locally, after the commit) from other instances'. Heard
+   * again as a new write, its own would make readers wait for a second rebuild of the same data.
+   */
+  readonly origin: string;
   notify(kind?: ChangeKind): void;
   subscribe(listener: (kind: ChangeKind) => void): () => void;
 }
@@ -13,6 +19,7 @@ export interface Changes {
 export function localChanges(): Changes {
   const listeners = new Set<(kind: ChangeKind) => void>();
   return {
+    origin: crypto.randomUUID(),
     notify(kind = 'write') {
       for (const l of listeners) l(kind);
     },

@@ -57,7 +57,16 @@ export interface SnapshotOptions {
   readonly renderWaitMs: number;
   /** How many rendered responses to keep (incident pages, history pages, feed variants). */
   readonly maxEntries: number;
+  /**
+   * Told when a request is served older data than it should get, and why: a write's rebuild took
+   * longer than `waitMs`, or making a response failed and the last one made was served instead.
+   */
+  readonly onLate?: (late: Late) => void;
 }
+
+export type Late =
+  | { readonly reason: 'write not rebuilt in time'; readonly waitedMs: number; readonly rebuilding: boolean }
+  | { readonly reason: 'page not made'; readonly key: string; readonly error: unknown };
 
 const DEFAULTS: Omit<SnapshotOptions, 'clock'> = {
   maxAgeMs: 30_000,
@@ -165,6 +174,10 @@ export class Snapshot<T> {
    * announced (a write that committed says the database answers; a failure says it stopped).
    */
   async current(): Promise<SnapshotState<T>> {
+    // What this request is owed: the writes announced before it began. One announced while it
+    // waits (another commander's, or this very write heard again as a NOTIFY) is the next
+    // request's business: the data may lack it and still be fresh for this one.
+    const owed = this.#required;
     if (!this.#state) {
       // No data to fall back on: wait for a first build (someone else's, or our own).
       while (!this.#state) {
@@ -172,20 +185,23 @@ export class Snapshot<T> {
         await (this.#rebuilding ?? this.#rebuild());
         if (!this.#state && this.#failures > failedBefore) throw this.#lastError ?? new Error('the public data could not be built');
       }
-      return this.#view();
+      return this.#view(owed);
     }
-    if (this.#builtFor < this.#required && this.#worthWaiting && this.#requiredAt !== undefined) {
+    if (this.#builtFor < owed && this.#worthWaiting && this.#requiredAt !== undefined) {
       const deadline = this.#requiredAt + this.#options.waitMs;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
       });
-      await Promise.race([this.#catchUp(this.#required), timedOut]);
+      await Promise.race([this.#catchUp(owed), timedOut]);
       clearTimeout(timer);
+      if (this.#builtFor < owed && this.#worthWaiting && this.#requiredAt !== undefined) {
+        this.#options.onLate?.({ reason: 'write not rebuilt in time', waitedMs: Math.round(performance.now() - this.#requiredAt), rebuilding: this.#rebuilding !== undefined });
+      }
     } else {
       this.#kick();
     }
-    return this.#view();
+    return this.#view(owed);
   }
 
   /**
@@ -204,10 +220,10 @@ export class Snapshot<T> {
     return { rendered: entry.settled, state };
   }
 
-  /** The state as requests see it: stale while a rebuild fails or an announced write is missing. */
-  #view(): SnapshotState<T> {
+  /** The state as a request owed the writes up to `owed` sees it: stale while a rebuild fails or one of those writes is missing. */
+  #view(owed = this.#required): SnapshotState<T> {
     const state = this.#state!;
-    const staleSince = this.#failedSince ?? (this.#builtFor < this.#required ? this.#requiredSince : null);
+    const staleSince = this.#failedSince ?? (this.#builtFor < owed ? this.#requiredSince : null);
     return staleSince === state.staleSince ? state : { ...state, staleSince };
   }
 
@@ -347,6 +363,7 @@ export class Snapshot<T> {
       return { rendered: await entry.value, state };
     } catch (error) {
       const previous = this.#made.get(key);
+      if (previous) this.#options.onLate?.({ reason: 'page not made', key, error });
       if (previous) return { rendered: previous, state: stale ? state : { ...state, staleSince: this.#options.clock.now() } };
       if (error instanceof NotYet) {
         await error.ready; // no page to fall back on: wait for the data after all, then make it

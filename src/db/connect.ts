@@ -12,7 +12,7 @@ export interface DatabaseHandle {
    * Calls `onNotify` for each NOTIFY on `channel`, and `onGap` whenever notifications may have
    * been missed (the listening connection was lost and is back). Returns a function that stops.
    */
-  listen(channel: string, onNotify: () => void, onGap: (error?: unknown) => void): Promise<() => Promise<void>>;
+  listen(channel: string, onNotify: (payload: string) => void, onGap: (error?: unknown) => void): Promise<() => Promise<void>>;
   /**
    * Asks the server what became of transaction `xid` (from `txid_current()`), on a connection of
    * its own, for up to `withinMs`. Absent on the embedded database, where a commit cannot be lost
@@ -120,7 +120,7 @@ async function listenPostgres(
   pg: typeof import('pg').default,
   url: string,
   channel: string,
-  onNotify: () => void,
+  onNotify: (payload: string) => void,
   onGap: (error?: unknown) => void,
 ): Promise<() => Promise<void>> {
   let stopped = false;
@@ -139,7 +139,7 @@ async function listenPostgres(
   const connect = async (): Promise<void> => {
     if (stopped) return;
     const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, keepAlive: true });
-    c.on('notification', (n) => n.channel === channel && onNotify());
+    c.on('notification', (n) => n.channel === channel && onNotify(n.payload ?? ''));
     c.on('error', () => {});
     c.on('end', () => {
       if (stopped || client !== c) return;

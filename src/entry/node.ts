@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
 import { connectPostgres, type DatabaseHandle } from '../db/connect.ts';
 import { loadMigrations, migrate, pendingMigrations, type Migration, type MigrationReport } from '../db/migrator.ts';
-import { syncEnvironments } from '../db/queries/environments.ts';
+import { seedEnvironments } from '../db/queries/environments.ts';
 import { createLogger } from '../log.ts';
 import { databaseReadiness } from '../routes/health.ts';
 import { absoluteUrl } from '../services/sessions.ts';
@@ -72,13 +72,13 @@ export async function startServer(
   const migrations = await loadMigrations();
   const report = await migrateDatabase(config, options.handle || handle.backend === 'pglite' ? handle : undefined, migrations);
   if (report.applied.length) log.info('migrated', { applied: report.applied.join(',') });
-  await syncEnvironments(handle.db, config.environments);
+  await seedEnvironments(handle.db, config.environments);
   const changes = localChanges();
   const deps = { db: handle.db, clock: options.clock ?? systemClock, config, changes, ...(handle.commitOutcome ? { commitOutcome: handle.commitOutcome } : {}) };
   const fast = new FastPath(nodeCompress);
   const app = createApp({ ...deps, log: write, compress: nodeCompress, answers: fast, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
   // Other instances' writes arrive as NOTIFY; a lost connection means changes may have been missed.
-  const stopListening = await handle.listen(CHANGES_CHANNEL, () => changes.notify(), (error) => {
+  const stopListening = await handle.listen(CHANGES_CHANNEL, (origin) => origin !== changes.origin && changes.notify(), (error) => {
     if (error) log.warn('change notifications lost; reconnecting');
     else log.info('change notifications back');
     changes.notify('gap');

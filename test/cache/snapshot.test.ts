@@ -43,6 +43,33 @@ describe('Snapshot', () => {
     expect((await s.current()).data).toEqual({ n: 2 });
   });
 
+  it('when a write is announced while a request waits for an earlier one (the same write heard again as a NOTIFY), that request gets the data built for the earlier one as fresh, and the next request waits for the newer', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    const gates: (() => void)[] = [];
+    let builds = 0;
+    const s = new Snapshot(
+      async () => {
+        const n = ++builds;
+        if (n > 1) await new Promise<void>((r) => gates.push(r));
+        return { n };
+      },
+      { clock },
+    );
+    await s.current();
+    s.invalidate(); // the write, acknowledged to its client
+    const owed = s.current(); // the client's next page: waits for build 2
+    await new Promise((r) => setTimeout(r, 0));
+    s.invalidate(); // heard again (NOTIFY) while build 2 runs
+    gates.shift()!(); // build 2 finishes; build 3 starts behind it
+    const page = await owed;
+    expect(page.data).toEqual({ n: 2 });
+    expect(page.staleSince).toBeNull();
+    const next = s.current(); // started after the second announcement: owed build 3
+    await new Promise((r) => setTimeout(r, 0));
+    gates.shift()!();
+    expect(await next).toMatchObject({ data: { n: 3 }, staleSince: null });
+  });
+
   it('when the data is older than maxAge, it is served at once and rebuilt behind the request', async () => {
     const clock = fixedClock('2026-01-01T00:00:00Z');
     const c = counter();

@@ -33,8 +33,8 @@ export async function currentTransactionId(db: Db): Promise<string | undefined> 
 }
 
 /** NOTIFY on `channel`, delivered to listeners when (and only if) the transaction commits. */
-export async function notifyOnCommit(db: Db, channel: string): Promise<void> {
-  await sql`select pg_notify(${channel}, '')`.execute(db);
+export async function notifyOnCommit(db: Db, channel: string, payload: string): Promise<void> {
+  await sql`select pg_notify(${channel}, ${payload})`.execute(db);
 }
 
 /** Whether the database answers at all (readiness). */

@@ -37,7 +37,7 @@ import { CHANGES_CHANNEL, localChanges } from '../src/cache/changes.ts';
 import { systemClock } from '../src/clock.ts';
 import { parseConfig } from '../src/config.ts';
 import { migrate } from '../src/db/migrator.ts';
-import { syncEnvironments } from '../src/db/queries/environments.ts';
+import { seedEnvironments } from '../src/db/queries/environments.ts';
 import type { Database } from '../src/db/schema.ts';
 import { nodeCompress } from '../src/entry/node.ts';
 import * as q from '../src/db/queries/incidents.ts';
@@ -124,7 +124,7 @@ async function migrated(name: string): Promise<void> {
   const db = kysely(dbUrl(name));
   try {
     await migrate(db);
-    await syncEnvironments(db, config.environments);
+    await seedEnvironments(db, config.environments);
   } finally {
     await db.destroy();
   }

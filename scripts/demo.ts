@@ -15,7 +15,7 @@ import { localChanges, type Changes } from '../src/cache/changes.ts';
 import { systemClock } from '../src/clock.ts';
 import { ConfigError, parseConfig, type Config } from '../src/config.ts';
 import { migrate } from '../src/db/migrator.ts';
-import { syncEnvironments } from '../src/db/queries/environments.ts';
+import { seedEnvironments } from '../src/db/queries/environments.ts';
 import { countIncidents } from '../src/db/queries/incidents.ts';
 import type { Database } from '../src/db/schema.ts';
 import type { Mode, Status } from '../src/domain/vocabulary.ts';
@@ -79,6 +79,8 @@ export async function seedDemo(db: Db, now: Date, options: { changes?: Changes; 
   let current = now;
   let last = -Infinity;
   const deps: Deps = { db, clock: { now: () => current }, changes: options.changes ?? localChanges(), config: options.config ?? parseConfig({}) };
+  // The environments the history speaks of, as a first start seeds them (none if there are some).
+  await seedEnvironments(db, deps.config.environments);
   /** One use case, as of `at`: one transaction, with the change notification, as the API's. */
   const write = async <T>(at: Date, fn: () => Promise<{ readonly value: T }>): Promise<T> => {
     if (at.getTime() > now.getTime()) throw new Error(`demo: a write at ${at.toISOString()} would be in the future`);
@@ -478,7 +480,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   const handle = await openDatabase(config);
   try {
     await migrate(handle.db);
-    await syncEnvironments(handle.db, config.environments);
     const existing = await countIncidents(handle.db);
     if (existing > 0 && !force) {
       err(

@@ -17,7 +17,14 @@ export interface Config {
   readonly templateDir: string | undefined;
   readonly publicUrl: string;
   readonly name: string;
+  /**
+   * The live environments in page order. Parsed from HERALD_ENVIRONMENTS, which only seeds the
+   * first start; after that they are data, and reads and writes see the database's list
+   * (`withCatalog`).
+   */
   readonly environments: readonly EnvironmentConfig[];
+  /** Retired environments, which history still names (empty until read from the database). */
+  readonly retired?: readonly EnvironmentConfig[];
   readonly roles: readonly string[];
   /** How long a console session lasts from sign-in. */
   readonly sessionHours: number;

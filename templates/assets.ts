@@ -4,10 +4,10 @@
  */
 export const CSS = `
 :root{color-scheme:light dark;--bg:#fff;--fg:#1b1d21;--muted:#57606a;--line:#d0d7de;--card:#f6f8fa;
---green:#116329;--yellow:#7d4e00;--red:#a40e26;--blue:#0a4fa6;--link:#0a4fa6;
---bar-green:#2da44e;--bar-yellow:#d4a72c;--bar-red:#cf222e;--bar-blue:#218bff;--bar-none:#d0d7de}
+--green:#116329;--yellow:#7d4e00;--orange:#953800;--red:#a40e26;--blue:#0a4fa6;--link:#0a4fa6;
+--bar-green:#2da44e;--bar-yellow:#d4a72c;--bar-orange:#e16f24;--bar-red:#cf222e;--bar-blue:#218bff;--bar-none:#d0d7de}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9da7b3;--line:#30363d;--card:#161b22;
---green:#56d364;--yellow:#e3b341;--red:#ff7b72;--blue:#79c0ff;--link:#79c0ff;--bar-none:#30363d}}
+--green:#56d364;--yellow:#e3b341;--orange:#ffa657;--red:#ff7b72;--blue:#79c0ff;--link:#79c0ff;--bar-none:#30363d}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;overflow-wrap:break-word}
 a{color:var(--link)}a:focus-visible,button:focus-visible{outline:3px solid var(--link);outline-offset:2px}
@@ -20,17 +20,17 @@ footer.site{color:var(--muted);font-size:.9rem;border-top:1px solid var(--line);
 h1{font-size:1.6rem;margin:.5rem 0 1rem;line-height:1.25}h2{font-size:1.25rem;margin:2rem 0 .75rem}h3{font-size:1.05rem;margin:0 0 .25rem}
 .muted{color:var(--muted)}
 .notice{border:1px solid var(--line);border-left:6px solid var(--yellow);background:var(--card);padding:.75rem 1rem;border-radius:6px;margin:1rem 0}
-.notice.red{border-left-color:var(--red)}.notice.blue{border-left-color:var(--blue)}
+.notice.orange{border-left-color:var(--orange)}.notice.red{border-left-color:var(--red)}.notice.blue{border-left-color:var(--blue)}
 .summary{font-size:1.15rem;font-weight:600;padding:1rem;border-radius:8px;background:var(--card);border:1px solid var(--line)}
 ul.envs{list-style:none;padding:0;margin:1rem 0;border:1px solid var(--line);border-radius:8px}
 ul.envs>li{padding:.75rem 1rem;border-top:1px solid var(--line)}ul.envs>li:first-child{border-top:0}
 .env-head{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}
 .status{font-weight:600}.status::before{content:"";display:inline-block;width:.75em;height:.75em;border-radius:50%;margin-right:.4em;background:currentColor;vertical-align:-.05em}
-.green{color:var(--green)}.yellow{color:var(--yellow)}.red{color:var(--red)}.blue{color:var(--blue)}
+.green{color:var(--green)}.yellow{color:var(--yellow)}.orange{color:var(--orange)}.red{color:var(--red)}.blue{color:var(--blue)}
 figure.days{margin:0}
 ol.bars{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0 .25rem;height:2rem}
 ol.bars li{flex:1;min-width:1px;border-radius:1px;background:var(--bar-none)}
-ol.bars li.s-green{background:var(--bar-green)}ol.bars li.s-yellow{background:var(--bar-yellow)}ol.bars li.s-red{background:var(--bar-red)}ol.bars li.s-blue{background:var(--bar-blue)}
+ol.bars li.s-green{background:var(--bar-green)}ol.bars li.s-yellow{background:var(--bar-yellow)}ol.bars li.s-orange{background:var(--bar-orange)}ol.bars li.s-red{background:var(--bar-red)}ol.bars li.s-blue{background:var(--bar-blue)}
 .bar-legend{display:flex;justify-content:space-between;font-size:.85rem;color:var(--muted)}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 article.incident{border:1px solid var(--line);border-radius:8px;padding:1rem;margin:.75rem 0}

@@ -25,7 +25,7 @@ export function relative(iso: string, nowIso: string): string {
   return 'just now';
 }
 
-export const STATUS_WORDS = { green: 'Operational', yellow: 'Degraded performance', red: 'Outage', blue: 'Under maintenance' } as const;
+export const STATUS_WORDS = { green: 'Operational', yellow: 'Degraded performance', orange: 'Partial outage', red: 'Outage', blue: 'Under maintenance' } as const;
 export const MODE_WORDS: Record<string, string> = { full: 'fully available', read_only: 'read-only', maintenance: 'in maintenance' };
 
 export function stateWords(state: string): string {

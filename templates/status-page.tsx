@@ -4,7 +4,7 @@ import { Layout } from './layout.tsx';
 import type { PageMeta, StatusPageVM } from './view.ts';
 
 function summary(vm: StatusPageVM): { text: string; colour: string } {
-  const worst = vm.environments.find((e) => e.status === 'red') ?? vm.environments.find((e) => e.status === 'yellow') ?? vm.environments.find((e) => e.status === 'blue');
+  const worst = (['red', 'orange', 'yellow', 'blue'] as const).map((s) => vm.environments.find((e) => e.status === s)).find((e) => e !== undefined);
   if (!worst) return { text: 'All systems operational', colour: 'green' };
   const hit = vm.environments.filter((e) => e.status !== 'green').map((e) => `${e.name}: ${STATUS_WORDS[e.status]}`);
   return { text: hit.join(' · '), colour: worst.status };
@@ -53,6 +53,7 @@ export function StatusPage({ meta, vm }: { meta: PageMeta; vm: StatusPageVM }) {
                         <span class="sr-only">
                           {d.date}: {STATUS_WORDS[d.status]}
                           {d.redSeconds > 0 ? `, ${Math.ceil(d.redSeconds / 60)} minutes of outage` : ''}
+                          {d.orangeSeconds > 0 ? `, ${Math.ceil(d.orangeSeconds / 60)} minutes of partial outage` : ''}
                           {d.yellowSeconds > 0 ? `, ${Math.ceil(d.yellowSeconds / 60)} minutes degraded` : ''}
                           {d.blueSeconds > 0 ? `, ${Math.ceil(d.blueSeconds / 60)} minutes of maintenance` : ''}.
                         </span>

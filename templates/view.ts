@@ -3,7 +3,7 @@ import type { DayBar } from '../src/domain/uptime.ts';
 import type { State } from '../src/domain/vocabulary.ts';
 import type { ScopeOfImpact } from '../src/domain/timeline.ts';
 
-export type StatusColour = 'green' | 'yellow' | 'red' | 'blue';
+export type StatusColour = 'green' | 'yellow' | 'orange' | 'red' | 'blue';
 
 export interface PageMeta {
   readonly siteName: string;

@@ -70,7 +70,7 @@ export const MESSAGE_FLAGS: Flags = {
 /** An incident update's flags but --state, whose help each command words its own way. */
 export const UPDATE_FLAGS: Flags = {
   ...MESSAGE_FLAGS,
-  status: { type: 'string', multiple: true, value: 'ENV=STATUS', help: 'an environment\'s status: green, yellow, red or blue (repeat, or ENV=S,ENV=S)' },
+  status: { type: 'string', multiple: true, value: 'ENV=STATUS', help: 'an environment\'s status: green, yellow, orange, red or blue (repeat, or ENV=S,ENV=S)' },
   mode: { type: 'string', multiple: true, value: 'ROLE=MODE', help: 'a role\'s mode: full, read_only or maintenance (repeat, or ROLE=M,ROLE=M)' },
   at: { type: 'string', value: 'ISO', help: 'when it happened, e.g. 2026-11-21T02:00:00Z (may be backdated, never in the future)' },
 };

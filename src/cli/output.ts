@@ -109,7 +109,7 @@ export class Output {
   }
 }
 
-const STATUS_STYLE: Record<string, Style> = { green: 'green', yellow: 'yellow', red: 'red', blue: 'blue' };
+const STATUS_STYLE: Record<string, Style> = { green: 'green', yellow: 'yellow', orange: 'red', red: 'red', blue: 'blue' };
 const MODE_STYLE: Record<string, Style> = { full: 'green', read_only: 'yellow', maintenance: 'red' };
 const STATE_STYLE: Record<string, Style> = {
   investigating: 'red',

@@ -14,4 +14,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0007_override_until.sql',
   '0008_idempotency_status_unused.sql',
   '0009_incident_changes.sql',
+  '0010_components.sql',
 ];

@@ -9,7 +9,32 @@ export type StatusMap = Readonly<Record<string, string>>;
 export interface EnvironmentsTable {
   slug: string;
   name: string;
+  /** Among the top-level items (groups and ungrouped environments), or within its group. */
   position: number;
+  description: string | null;
+  group_slug: string | null;
+  only_show_if_degraded: Generated<boolean>;
+  showcase: Generated<boolean>;
+  /** A date; read it as text (`start_date::text`): the drivers would make a local-midnight Date of it. */
+  start_date: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  retired_at: Date | null;
+}
+
+export interface EnvironmentGroupsTable {
+  slug: string;
+  name: string;
+  description: string | null;
+  position: number;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  retired_at: Date | null;
+}
+
+export interface HeraldSettingsTable {
+  name: string;
+  value: string;
 }
 
 export interface IncidentsTable {
@@ -28,6 +53,8 @@ export interface IncidentsTable {
   postmortem: string | null;
   postmortem_updated_at: Date | null;
   postmortem_published_at: Date | null;
+  /** Set by a commander; null: derived from the worst status declared. */
+  impact: 'none' | 'minor' | 'major' | 'critical' | null;
   auto_start: Generated<boolean>;
   auto_complete: Generated<boolean>;
   schedule_method: 'explicit' | 'window' | 'run' | null;
@@ -159,6 +186,8 @@ export interface MigrationsTable {
 
 export interface Database {
   environments: EnvironmentsTable;
+  environment_groups: EnvironmentGroupsTable;
+  herald_settings: HeraldSettingsTable;
   incidents: IncidentsTable;
   incident_updates: IncidentUpdatesTable;
   incident_changes: IncidentChangesTable;
@@ -174,6 +203,9 @@ export interface Database {
   signin_failures: SigninFailuresTable;
   herald_keys: HeraldKeysTable;
 }
+
+export type EnvironmentRow = Selectable<EnvironmentsTable>;
+export type EnvironmentGroupRow = Selectable<EnvironmentGroupsTable>;
 
 export type SessionRow = Selectable<ConsoleSessionsTable>;
 

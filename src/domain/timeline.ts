@@ -95,13 +95,13 @@ function addTo<K extends string>(bucket: Record<string, Record<K, number>>, key:
   b[value] += ms;
 }
 
-const zeroStatuses = () => ({ yellow: 0, red: 0, blue: 0 });
+const zeroStatuses = () => ({ yellow: 0, orange: 0, red: 0, blue: 0 });
 const zeroModes = () => ({ read_only: 0, maintenance: 0 });
 
 /**
  * Replays an event's updates in time order and derives everything the timeline implies: its
  * state now, when it started and closed, what it says of each environment and role now, and how
- * long each environment spent yellow / red / blue and each role read_only / maintenance.
+ * long each environment spent yellow / orange / red / blue and each role read_only / maintenance.
  *
  * Rules: an update changes only the environments and roles it names; the others keep what the
  * previous update said (green / full before any). Time counts from each update to the next while
@@ -113,7 +113,7 @@ export function replay(kind: Kind, entries: readonly TimelineEntry[], now: Date)
   const sorted = inTimelineOrder(entries);
   const first = sorted[0];
   if (!first) throw new Error('an event has at least one update');
-  const statusTime: Record<string, Record<'yellow' | 'red' | 'blue', number>> = {};
+  const statusTime: Record<string, Record<Exclude<Status, 'green'>, number>> = {};
   const modeTime: Record<string, Record<'read_only' | 'maintenance', number>> = {};
   let statuses: Record<string, Status> = {};
   let modes: Record<string, Mode> = {};
@@ -161,6 +161,7 @@ export interface ScopeOfImpact {
     readonly impaired_seconds: number;
     readonly impaired: string;
     readonly yellow_seconds: number;
+    readonly orange_seconds: number;
     readonly red_seconds: number;
     readonly blue_seconds: number;
   }[];
@@ -183,12 +184,13 @@ export function scopeOfImpact(r: Replay, environments: readonly string[], roles:
   return {
     environments: environments.map((environment) => {
       const t = r.environments[environment] ?? zeroStatuses();
-      const impaired = t.yellow + t.red + t.blue;
+      const impaired = t.yellow + t.orange + t.red + t.blue;
       return {
         environment,
         impaired_seconds: sec(impaired),
         impaired: formatDuration(impaired),
         yellow_seconds: sec(t.yellow),
+        orange_seconds: sec(t.orange),
         red_seconds: sec(t.red),
         blue_seconds: sec(t.blue),
       };

@@ -9,11 +9,21 @@ export interface DayBar {
   /** The worst status any event gave the environment that day. */
   readonly status: Status;
   readonly redSeconds: number;
+  /** Orange (partial outage) time not also red. */
+  readonly orangeSeconds: number;
   readonly yellowSeconds: number;
   readonly blueSeconds: number;
-  /** Share of the day not red, in percent (of the part of today that has passed). */
+  /**
+   * Share of the day up, in percent (of the part of today that has passed): red time counts as
+   * down, orange time as PARTIAL_WEIGHT down (Statuspage's weighting of a partial outage).
+   */
   readonly uptime: number;
+  /** False for days before the environment's start date: shown empty, not counted in uptime. */
+  readonly tracked: boolean;
 }
+
+/** How much of a partial outage (orange) counts as down time: 30%, as Statuspage counts it. */
+export const PARTIAL_WEIGHT = 0.3;
 
 /** Start of the UTC day holding `t`. */
 export function utcDay(t: number): number {
@@ -28,8 +38,9 @@ export function utcDay(t: number): number {
  * Each stretch is put in the days it touches, clipped to them, so the cost is one pass over the
  * stretches plus one per day, however many days and stretches there are.
  */
-export function dailyBars(segments: readonly StatusSegment[], environment: string, now: Date, days = 90): DayBar[] {
+export function dailyBars(segments: readonly StatusSegment[], environment: string, now: Date, days = 90, startDate: string | null = null): DayBar[] {
   const nowMs = now.getTime();
+  const start = startDate === null ? -Infinity : Date.parse(`${startDate}T00:00:00Z`);
   const today = utcDay(nowMs);
   const first = today - (days - 1) * DAY;
   const inDays: { status: Exclude<Status, 'green'>; from: number; to: number }[][] = Array.from({ length: days }, () => []);
@@ -49,24 +60,27 @@ export function dailyBars(segments: readonly StatusSegment[], environment: strin
     const end = Math.min(d + DAY, nowMs);
     const union = (status: Status) => unionLength(inDay.filter((s) => s.status === status));
     const red = union('red');
+    const orange = unionLength(inDay.filter((s) => s.status === 'red' || s.status === 'orange')) - red;
     const span = Math.max(end - d, 1);
     return {
       date: new Date(d).toISOString().slice(0, 10),
+      tracked: d >= start,
       status: worstStatus(inDay.map((s) => s.status)),
       redSeconds: Math.floor(red / 1000),
+      orangeSeconds: Math.floor(orange / 1000),
       yellowSeconds: Math.floor(union('yellow') / 1000),
       blueSeconds: Math.floor(union('blue') / 1000),
       // whole milliseconds times 10 000, divided once: an exact share (31% red) floors to itself
-      uptime: Math.floor(((span - red) * 10000) / span) / 100,
+      uptime: Math.floor(((span - red - orange * PARTIAL_WEIGHT) * 10000) / span) / 100,
     };
   });
 }
 
 /** Uptime over the whole range, from red time (union across incidents). */
 export function rangeUptime(bars: readonly DayBar[], now: Date): number {
-  const total = bars.reduce((sum, b, i) => sum + (i === bars.length - 1 ? now.getTime() - utcDay(now.getTime()) : DAY), 0);
-  const red = bars.reduce((sum, b) => sum + b.redSeconds * 1000, 0);
-  return total <= 0 ? 100 : Math.floor(((total - red) * 10000) / total) / 100;
+  const total = bars.reduce((sum, b, i) => sum + (!b.tracked ? 0 : i === bars.length - 1 ? now.getTime() - utcDay(now.getTime()) : DAY), 0);
+  const down = bars.reduce((sum, b) => sum + (b.tracked ? (b.redSeconds + b.orangeSeconds * PARTIAL_WEIGHT) * 1000 : 0), 0);
+  return total <= 0 ? 100 : Math.floor(((total - down) * 10000) / total) / 100;
 }
 
 function unionLength(spans: readonly { from: number; to: number }[]): number {

@@ -1,5 +1,9 @@
-/** An environment's colour. Severity rises left to right except blue, which ranks below yellow. */
-export const STATUSES = ['green', 'yellow', 'red', 'blue'] as const;
+/**
+ * An environment's colour: green operational, yellow degraded performance, orange partial outage
+ * (broken for some), red major outage, blue under maintenance. Severity rises left to right
+ * except blue, which ranks below yellow.
+ */
+export const STATUSES = ['green', 'yellow', 'orange', 'red', 'blue'] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** What a role may do. `maintenance` > `read_only` > `full`. */
@@ -15,7 +19,7 @@ export type Kind = 'incident' | 'maintenance';
 export type State = IncidentState | MaintenanceState;
 
 /** The worst status wins when several incidents speak for one environment. */
-const STATUS_SEVERITY: Record<Status, number> = { green: 0, blue: 1, yellow: 2, red: 3 };
+const STATUS_SEVERITY: Record<Status, number> = { green: 0, blue: 1, yellow: 2, orange: 3, red: 4 };
 const MODE_SEVERITY: Record<Mode, number> = { full: 0, read_only: 1, maintenance: 2 };
 
 /** Is `s` one of `kind`'s states? */

@@ -21,7 +21,7 @@ import { localChanges } from '../cache/changes.ts';
 import { systemClock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
 import { MIGRATION_NAMES } from '../db/migration-names.ts';
-import { syncEnvironments } from '../db/queries/environments.ts';
+import { seedEnvironments } from '../db/queries/environments.ts';
 import { workerDatabase, type WorkerDatabase } from '../db/worker-database.ts';
 import { createLogger } from '../log.ts';
 import { databaseReadiness } from '../routes/health.ts';
@@ -90,10 +90,10 @@ function isolateFor(env: WorkerEnv): Isolate {
   });
   const app = createApp({ ...deps, log: write, readiness, publicVersion: () => publicVersion(database) });
   const holder: { isolate?: Isolate } = {};
-  const ready = syncEnvironments(database.db, config.environments).catch((error: unknown) => {
+  const ready = seedEnvironments(database.db, config.environments).catch((error: unknown) => {
     // Not fatal (the database may be down or not migrated yet): tried again on the next request.
     if (isolate === holder.isolate) isolate = undefined;
-    log.warn('environment sync failed', { error: error instanceof Error ? error.message : String(error) });
+    log.warn('environment seeding failed', { error: error instanceof Error ? error.message : String(error) });
   });
   isolate = holder.isolate = { database, deps, app, ready };
   isolateKey = key;

@@ -124,8 +124,9 @@ const updateOf = (view: IncidentView, id: number): UpdateView => view.updates.fi
 /** Opens an incident with its first update. */
 export async function openIncident(deps: Deps, command: Command, body: unknown) {
   const now = deps.clock.now();
-  const input = parseInput(writeSchemas(deps.config, now).createIncident, body, 'incident.invalid_input');
   return inTransaction(deps, command, now, async (w) => {
+    // In the transaction: the environments an update may name are the database's, as of now.
+    const input = parseInput(writeSchemas(w.config, now).createIncident, body, 'incident.invalid_input');
     const at = input.at ?? now;
     const { incident, update, view } = await insertIncident(
       w,
@@ -156,8 +157,8 @@ export async function openIncident(deps: Deps, command: Command, body: unknown) 
  */
 export async function postUpdate(deps: Deps, command: Command, incidentId: number, body: unknown) {
   const now = deps.clock.now();
-  const input = parseInput(writeSchemas(deps.config, now).postUpdate, body, 'incident.invalid_input');
   return inTransaction(deps, command, now, async (w) => {
+    const input = parseInput(writeSchemas(w.config, now).postUpdate, body, 'incident.invalid_input');
     const { update, view } = await appendUpdate(w, await lockIncident(w, incidentId), input);
     return { update: updateOf(view, update.id), incident: view };
   });

@@ -80,8 +80,8 @@ async function planOf(w: Work, input: Pick<ScheduleInput, 'scheduled_for' | 'sch
 /** Announces a maintenance: its first update is `scheduled`, declaring what it will do while it runs. */
 export async function scheduleMaintenance(deps: Deps, command: Command, body: unknown) {
   const now = deps.clock.now();
-  const input = parseInput(writeSchemas(deps.config, now).createMaintenance, body, 'maintenance.invalid_input');
   return inTransaction(deps, command, now, async (w) => {
+    const input = parseInput(writeSchemas(w.config, now).createMaintenance, body, 'maintenance.invalid_input');
     const plan = await planOf(w, input);
     const { incident, update } = await insertIncident(
       w,

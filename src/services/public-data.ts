@@ -3,6 +3,8 @@ import type { Config } from '../config.ts';
 import type { Database, IncidentRow, ModeChangeRow, OverrideRow, UpdateRow } from '../db/schema.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as m from '../db/queries/modes.ts';
+import { loadCatalog } from '../db/queries/environments.ts';
+import { withCatalog, type Catalog } from '../domain/components.ts';
 import { isActive, statusSegments, type StatusSegment, type TimelineEntry } from '../domain/timeline.ts';
 import { dailyBars, rangeUptime, type DayBar } from '../domain/uptime.ts';
 import { worstStatus, type Kind, type Status } from '../domain/vocabulary.ts';
@@ -21,6 +23,8 @@ const MAX_CHANGED = 200;
 export interface EnvironmentBars {
   readonly slug: string;
   readonly name: string;
+  /** The first day counted (YYYY-MM-DD), or null. */
+  readonly start_date: string | null;
   /** Percent of the 90 days not red. */
   readonly uptime: number;
   readonly days: readonly DayBar[];
@@ -28,6 +32,10 @@ export interface EnvironmentBars {
 
 /** Everything the public pages show that does not depend on the request: the snapshot's data. */
 export interface PublicData {
+  /** Every component and group, retired ones included, as this build read them. */
+  readonly catalog: Catalog;
+  /** The Statuspage API's page id (made once, by migration 0010). */
+  readonly pageId: string;
   readonly status: StatusView;
   /** Each role's effective mode, since when, why, until when. */
   readonly platform: readonly RoleMode[];
@@ -67,6 +75,8 @@ interface Listed {
 interface Kept {
   /** From `changesSince`, asked before anything here was read: the next build asks with it. */
   readonly xmin: string;
+  /** The components the kept views were made with: when they change, the next build is a full one. */
+  readonly catalogKey: string;
   readonly windowStart: number;
   /** Every open incident, and every closed one whose end is in the window. */
   readonly held: ReadonlyMap<number, Held>;
@@ -163,6 +173,12 @@ export class PublicDataBuilder {
     return Promise.all([m.activeOverrides(this.#db), m.latestModeChanges(this.#db, this.#config.roles)]);
   }
 
+  /** The components and the page id: small reads, made at every build. */
+  async #components(): Promise<{ catalog: Catalog; pageId: string; key: string }> {
+    const [catalog, pageId] = await Promise.all([loadCatalog(this.#db), pageIdOf(this.#db)]);
+    return { catalog, pageId, key: catalogKey(catalog) };
+  }
+
   async #full(now: Date, start: number): Promise<Built> {
     const db = this.#db;
     // The mark first: whatever is read after it is at least as new.
@@ -174,28 +190,32 @@ export class PublicDataBuilder {
       closed.map((c): [number, Held] => [c.id, { open: false, kind: c.kind, resolvedAt: c.resolved_at.getTime(), segments: statusSegments(c.kind, c.timeline.map(timelineEntry), now) }]),
     );
     const small = (async () => {
+      const components = await this.#components();
       const openRows = await q.openIncidents(db);
       const recentRows = await q.listIncidents(db, { limit: RECENT_ITEMS, state: 'closed', kind: 'incident' });
       const updates = groupByIncident(await q.visibleUpdatesOf(db, [...new Set([...openRows, ...recentRows].map((r) => r.id))]));
       const last = await q.lastChange(db);
       const feed = await q.latestUpdates(db, FEED_ITEMS);
       const [overrides, latestChanges] = [await m.activeOverrides(db), await m.latestModeChanges(db, this.#config.roles)];
-      return { openRows, recentRows, updates, last, feed, overrides, latestChanges };
+      return { components, openRows, recentRows, updates, last, feed, overrides, latestChanges };
     })();
     // A failure of either fails the build (Promise.all observes both, so neither goes unhandled).
-    const [closed, { openRows, recentRows, updates, last, feed, overrides, latestChanges }] = await Promise.all([window, small]);
+    const [closed, { components, openRows, recentRows, updates, last, feed, overrides, latestChanges }] = await Promise.all([window, small]);
+    const config = withCatalog(this.#config, components.catalog);
     const heldNow = new Map<number, Held>(closed);
     for (const row of openRows) heldNow.set(row.id, held(row, updates.get(row.id) ?? [], now));
-    const listed: Listed = { recent: recentRows.map((row) => incidentView(this.#config, row, updates.get(row.id) ?? [], now)), last, feed };
-    const kept: Kept = { xmin, windowStart: start, held: heldNow, listed };
-    return { kept, data: this.#assemble(kept, overrides, latestChanges, now), stats: { kind: 'full', read: heldNow.size + recentRows.length, held: heldNow.size } };
+    const listed: Listed = { recent: recentRows.map((row) => incidentView(config, row, updates.get(row.id) ?? [], now)), last, feed };
+    const kept: Kept = { xmin, catalogKey: components.key, windowStart: start, held: heldNow, listed };
+    return { kept, data: this.#assemble(kept, components, overrides, latestChanges, now), stats: { kind: 'full', read: heldNow.size + recentRows.length, held: heldNow.size } };
   }
 
   async #incremental(before: Kept, now: Date, start: number): Promise<Built> {
     const db = this.#db;
-    const [changes, [overrides, latestChanges]] = await Promise.all([q.changesSince(db, before.xmin), this.#modes()]);
+    const [changes, [overrides, latestChanges], components] = await Promise.all([q.changesSince(db, before.xmin), this.#modes(), this.#components()]);
     // A mark lower than the last one: another database (restored from a dump) answers now.
-    if (changes.ids.length > this.#maxChanged || BigInt(changes.xmin) < BigInt(before.xmin)) return this.#full(now, start);
+    // Components that changed (added, renamed, retired, reordered) change every incident's view.
+    if (changes.ids.length > this.#maxChanged || BigInt(changes.xmin) < BigInt(before.xmin) || components.key !== before.catalogKey) return this.#full(now, start);
+    const config = withCatalog(this.#config, components.catalog);
     const heldNow = new Map(before.held);
     // The window moved on (midnight): incidents that ended before its first day leave the bars.
     if (start > before.windowStart) for (const [id, h] of heldNow) if (!h.open && h.resolvedAt < start) heldNow.delete(id);
@@ -218,17 +238,18 @@ export class PublicDataBuilder {
       const known = new Map(before.listed.recent.map((v) => [v.id, v]));
       const entering = recentRows.filter((r) => !changed.has(r.id) && !known.has(r.id)).map((r) => r.id);
       if (entering.length) for (const [id, list] of groupByIncident(await q.visibleUpdatesOf(db, entering))) updates.set(id, list);
-      const recent = recentRows.map((row) => (changed.has(row.id) || !known.has(row.id) ? incidentView(this.#config, row, updates.get(row.id) ?? [], now) : known.get(row.id)!));
+      const recent = recentRows.map((row) => (changed.has(row.id) || !known.has(row.id) ? incidentView(config, row, updates.get(row.id) ?? [], now) : known.get(row.id)!));
       listed = { recent, last, feed };
       read = changed.size + entering.length;
     }
-    const kept: Kept = { xmin: changes.xmin, windowStart: start, held: heldNow, listed };
-    return { kept, data: this.#assemble(kept, overrides, latestChanges, now), stats: { kind: 'incremental', read, held: heldNow.size } };
+    const kept: Kept = { xmin: changes.xmin, catalogKey: components.key, windowStart: start, held: heldNow, listed };
+    return { kept, data: this.#assemble(kept, components, overrides, latestChanges, now), stats: { kind: 'incremental', read, held: heldNow.size } };
   }
 
   /** The public data from what is kept, as of `now`. */
-  #assemble(kept: Kept, overrides: readonly OverrideRow[], latestChanges: readonly ModeChangeRow[], now: Date): PublicData {
-    const config = this.#config;
+  #assemble(kept: Kept, components: { catalog: Catalog; pageId: string }, overrides: readonly OverrideRow[], latestChanges: readonly ModeChangeRow[], now: Date): PublicData {
+    const config = withCatalog(this.#config, components.catalog);
+    const starts = new Map(components.catalog.components.map((c) => [c.slug, c.start_date]));
     const opened: (Held & { open: true })[] = [];
     const segments: StatusSegment[] = [];
     for (const h of kept.held.values()) {
@@ -249,17 +270,30 @@ export class PublicDataBuilder {
       updated_at: (last ?? now).toISOString(),
     };
     return {
+      catalog: components.catalog,
+      pageId: components.pageId,
       status,
       platform: platformModes(config, open, overrides, latestChanges),
       bars: config.environments.map((e) => {
-        const days = dailyBars(segments, e.slug, now, BAR_DAYS);
-        return { slug: e.slug, name: e.name, uptime: rangeUptime(days, now), days };
+        const startDate = starts.get(e.slug) ?? null;
+        const days = dailyBars(segments, e.slug, now, BAR_DAYS, startDate);
+        return { slug: e.slug, name: e.name, start_date: startDate, uptime: rangeUptime(days, now), days };
       }),
       recent,
       lastChange: last?.toISOString() ?? null,
       feed,
     };
   }
+}
+
+/** What of the components the views depend on: a change of any of it makes the next build a full one. */
+function catalogKey(catalog: Catalog): string {
+  return JSON.stringify([catalog.components.map((c) => [c.slug, c.name, c.group, c.position, c.retired_at?.getTime() ?? null]), catalog.groups.map((g) => [g.slug, g.position, g.retired_at?.getTime() ?? null])]);
+}
+
+async function pageIdOf(db: Kysely<Database>): Promise<string> {
+  const row = await db.selectFrom('herald_settings').select('value').where('name', '=', 'page_id').executeTakeFirst();
+  return row?.value ?? 'herald';
 }
 
 /** A full build: every query, nothing kept. */

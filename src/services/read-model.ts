@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, IncidentRow, UpdateRow } from '../db/schema.ts';
 import * as q from '../db/queries/incidents.ts';
+import { loadCatalog } from '../db/queries/environments.ts';
+import { withCatalog } from '../domain/components.ts';
 import { replay, scopeOfImpact, type ScopeOfImpact } from '../domain/timeline.ts';
 import type { Mode, State, Status } from '../domain/vocabulary.ts';
 import type { TimelineEntry } from '../domain/timeline.ts';
@@ -87,8 +89,11 @@ export function groupByIncident(updates: readonly UpdateRow[]): Map<number, Upda
 
 /** Joins incidents with their visible updates and derives what the timeline implies, as of `now`. */
 export async function incidentViews(db: Db, config: Config, rows: readonly IncidentRow[], now: Date): Promise<IncidentView[]> {
-  const byIncident = groupByIncident(await q.visibleUpdatesOf(db, rows.map((r) => r.id)));
-  return rows.map((row) => incidentView(config, row, byIncident.get(row.id) ?? [], now));
+  if (rows.length === 0) return [];
+  const [updates, catalog] = await Promise.all([q.visibleUpdatesOf(db, rows.map((r) => r.id)), loadCatalog(db)]);
+  const byIncident = groupByIncident(updates);
+  const live = withCatalog(config, catalog);
+  return rows.map((row) => incidentView(live, row, byIncident.get(row.id) ?? [], now));
 }
 
 export function incidentView(config: Config, row: IncidentRow, updates: readonly UpdateRow[], now: Date): IncidentView {
@@ -116,13 +121,23 @@ export function incidentViewOf(config: Config, row: IncidentRow, entries: readon
     href: `${config.publicUrl}/api/v1/incidents/${row.id}`,
     statuses: r.statuses,
     modes: r.modes,
-    scope_of_impact: scopeOfImpact(r, config.environments.map((e) => e.slug), config.roles),
+    scope_of_impact: scopeOfImpact(r, scopeEnvironments(config, r.environments), config.roles),
     updates,
     postmortem:
       row.postmortem !== null && row.postmortem_published_at !== null
         ? { markdown: row.postmortem, published_at: row.postmortem_published_at.toISOString() }
         : null,
   };
+}
+
+/**
+ * The environments a scope of impact lists: every live one in page order, then any other the
+ * incident named (retired since, or renamed away): its history keeps naming them.
+ */
+function scopeEnvironments(config: Config, named: Readonly<Record<string, unknown>>): string[] {
+  const live = config.environments.map((e) => e.slug);
+  const known = new Set(live);
+  return [...live, ...Object.keys(named).filter((slug) => !known.has(slug)).sort()];
 }
 
 export async function incidentById(db: Db, config: Config, id: number, now: Date): Promise<IncidentView | undefined> {

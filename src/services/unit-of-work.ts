@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { CHANGES_CHANNEL } from '../cache/changes.ts';
 import type { Config } from '../config.ts';
 import { recordAudit } from '../db/queries/audit.ts';
+import { loadCatalog } from '../db/queries/environments.ts';
+import { withCatalog } from '../domain/components.ts';
 import * as keys from '../db/queries/idempotency.ts';
 import { currentTransactionId, notifyOnCommit } from '../db/queries/system.ts';
 import type { Database } from '../db/schema.ts';
@@ -44,6 +46,7 @@ export interface Work {
   readonly db: Kysely<Database>;
   readonly now: Date;
   readonly actor: Actor;
+  /** The configuration with the components as this transaction reads them (live and retired). */
   readonly config: Config;
   /** Records that something happened (see events.ts); mode changes are emitted by the unit of work. */
   emit(event: DomainEvent): void;
@@ -102,16 +105,17 @@ export async function inTransaction<T>(
       const events: DomainEvent[] = [];
       const written = new Map<number, IncidentView>();
       const actor = command.actor;
+      const config = withCatalog(deps.config, await loadCatalog(trx));
       const cause = () => options.cause ?? causeOf(events, actor.name);
       const w: Work = {
         db: trx,
         now,
         actor,
-        config: deps.config,
+        config,
         emit: (e) => void events.push(e),
         audit: (action, target, { actor: as = actor, ...change } = {}) => recordAudit(trx, { at: now, actor: actorLabel(as), action, target, ...change }),
         settleModes: async (at = now) => {
-          for (const c of await recordModeChanges(trx, deps.config, now, cause(), at, [...written.values()])) events.push(c);
+          for (const c of await recordModeChanges(trx, config, now, cause(), at, [...written.values()])) events.push(c);
         },
         wrote: (view) => void written.set(view.id, view),
       };
@@ -119,17 +123,22 @@ export async function inTransaction<T>(
       const open = events.some(isPublic);
       if (open) await w.settleModes();
       if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, value);
-      if (open) await notifyOnCommit(trx, CHANGES_CHANNEL);
+      if (open) await notifyOnCommit(trx, CHANGES_CHANNEL, deps.changes.origin);
       done = { value, events };
       return { value, replayed: false, events };
     });
   } catch (error) {
     // The work was done and the COMMIT sent, but no answer came: it may have happened. Ask the
     // server (on a connection of its own) rather than tell the client something untrue.
-    if (!done || !xid || !deps.commitOutcome || !isDatabaseUnavailable(error)) throw error;
+    if (!done || !xid || !deps.commitOutcome || !isDatabaseUnavailable(error)) {
+      // The work ran and the commit was lost: it may have landed. Rebuild soon, nobody waits.
+      if (done && done.events.some(isPublic)) deps.changes.notify('gap');
+      throw error;
+    }
     const outcome = await deps.commitOutcome(xid, SETTLE_COMMIT_MS);
     if (outcome === 'aborted') throw error;
     if (outcome === 'unknown') {
+      if (done.events.some(isPublic)) deps.changes.notify('gap');
       throw new AppError(
         'database.outcome_unknown',
         'Herald lost its database while saving this write, and cannot tell yet whether it was saved. ' +

@@ -30,7 +30,7 @@ export const UPDATE_LABELS = (choices: ChoicesVM): Record<string, string> => ({
   ...Object.fromEntries(choices.roles.map((r) => [`modes.${r}`, `${r} mode`])),
 });
 
-const STATUS_OPTIONS = (['green', 'yellow', 'red', 'blue'] as const).map((s) => [s, STATUS_WORDS[s]] as const);
+const STATUS_OPTIONS = (['green', 'yellow', 'orange', 'red', 'blue'] as const).map((s) => [s, STATUS_WORDS[s]] as const);
 const MODE_OPTIONS = [
   ['full', 'Full: everything works'],
   ['read_only', 'Read-only: writes refused'],

@@ -51,6 +51,7 @@ describe('commander API and incident JSON', () => {
       impaired: '3 hours 41 minutes',
       red_seconds: 20 * 60,
       yellow_seconds: (3 * 60 + 21) * 60,
+      orange_seconds: 0,
       blue_seconds: 0,
     });
     expect(r.body.scope_of_impact.environments[1]).toMatchObject({ environment: 'development', impaired_seconds: 0 });

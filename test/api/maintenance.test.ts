@@ -493,7 +493,7 @@ describe('missed starts after downtime', () => {
 
     // blue exactly the window: 13:30 − 10:00 = 3 h 30 min = 12 600 s
     const view = (await t.call('GET', `/api/v1/incidents/${m.id}`)).body;
-    expect(view.scope_of_impact.environments[0]).toEqual({ environment: 'production', impaired_seconds: 12600, impaired: '3 hours 30 minutes', yellow_seconds: 0, red_seconds: 0, blue_seconds: 12600 });
+    expect(view.scope_of_impact.environments[0]).toEqual({ environment: 'production', impaired_seconds: 12600, impaired: '3 hours 30 minutes', yellow_seconds: 0, orange_seconds: 0, red_seconds: 0, blue_seconds: 12600 });
     expect(view.scope_of_impact.roles[0]).toMatchObject({ role: 'web', maintenance_seconds: 12600, maintenance: '3 hours 30 minutes' });
     expect(await t.info(m.id)).toMatchObject({ status: 'completed', started_at: '2026-03-02T10:00:00.000Z', completed_at: '2026-03-02T13:30:00.000Z', duration: '3 hours 30 minutes' });
     expect((await t.role('web')).mode).toBe('full');

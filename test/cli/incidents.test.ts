@@ -122,7 +122,7 @@ describe(`herald incident commands against a real server (${backendName})`, () =
     }
     expect(invalid.lines).toEqual([
       'herald: statuses.staging: unknown environment "staging" (known: production, development)',
-      'herald: statuses.production: must be one of green, yellow, red, blue',
+      'herald: statuses.production: must be one of green, yellow, orange, red, blue',
       'herald: modes.api: unknown role "api" (known: web, worker)',
       expect.stringMatching(/^herald: at: must not be in the future \(server time is \d{4}-.*Z\)$/),
     ]);

@@ -30,7 +30,7 @@ const S = 1000;
 describe('replay: incidents', () => {
   it('when an incident is still open, red time counts up to now', () => {
     const r = replay('incident', [u(1, '10:00', 'investigating', { production: 'red' })], at('13:41'));
-    expect(r.environments.production).toEqual({ yellow: 0, red: 3 * H + 41 * M, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 3 * H + 41 * M, blue: 0 });
     expect(r.open).toBe(true);
     expect(r.state).toBe('investigating');
     expect(r.startedAt).toEqual(at('10:00'));
@@ -44,6 +44,7 @@ describe('replay: incidents', () => {
       impaired_seconds: 3 * 3600 + 41 * 60,
       impaired: '3 hours 41 minutes',
       yellow_seconds: 0,
+      orange_seconds: 0,
       red_seconds: 3 * 3600 + 41 * 60,
       blue_seconds: 0,
     });
@@ -60,7 +61,7 @@ describe('replay: incidents', () => {
       at('12:00'),
     );
     // yellow 10:00–10:30 (30 m) + 11:15–12:00 (45 m) = 75 m; red 10:30–11:15 = 45 m
-    expect(r.environments.production).toEqual({ yellow: 75 * M, red: 45 * M, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 75 * M, orange: 0, red: 45 * M, blue: 0 });
     expect(r.state).toBe('monitoring');
     expect(r.open).toBe(true);
     expect(r.lastUpdateAt).toEqual(at('11:15'));
@@ -72,7 +73,7 @@ describe('replay: incidents', () => {
       u(2, '13:41', 'resolved'),
     ];
     const r = replay('incident', entries, at('23:00'));
-    expect(r.environments.production).toEqual({ yellow: 0, red: 3 * H + 41 * M, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 3 * H + 41 * M, blue: 0 });
     expect(r.roles.web).toEqual({ read_only: 3 * H + 41 * M, maintenance: 0 });
     expect(r.state).toBe('resolved');
     expect(r.open).toBe(false);
@@ -84,7 +85,7 @@ describe('replay: incidents', () => {
     expect(r.modes).toEqual({ web: 'full' });
 
     const later = replay('incident', entries, at('13:41'));
-    expect(later.environments.production).toEqual({ yellow: 0, red: 3 * H + 41 * M, blue: 0 });
+    expect(later.environments.production).toEqual({ yellow: 0, orange: 0, red: 3 * H + 41 * M, blue: 0 });
   });
 
   it('when an incident is resolved with a further resolved update, resolvedAt stays at the first one that closed it', () => {
@@ -95,7 +96,7 @@ describe('replay: incidents', () => {
     );
     expect(r.resolvedAt).toEqual(at('11:00'));
     expect(r.lastUpdateAt).toEqual(at('11:30'));
-    expect(r.environments.production).toEqual({ yellow: 0, red: 1 * H, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 1 * H, blue: 0 });
   });
 
   it('when an incident is reopened without naming statuses, the closed gap does not count and it starts again from green / full', () => {
@@ -109,7 +110,7 @@ describe('replay: incidents', () => {
       at('13:00'),
     );
     // red / maintenance only 10:00–11:00; 11:00–12:00 closed; from 12:00 everything is green / full
-    expect(r.environments.production).toEqual({ yellow: 0, red: 1 * H, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 1 * H, blue: 0 });
     expect(r.roles.web).toEqual({ read_only: 0, maintenance: 1 * H });
     expect(r.state).toBe('investigating');
     expect(r.open).toBe(true);
@@ -130,9 +131,9 @@ describe('replay: incidents', () => {
       at('12:30'),
     );
     // production: red 10:00–11:00 (1 h), yellow 12:00–12:30 (30 m)
-    expect(r.environments.production).toEqual({ yellow: 30 * M, red: 1 * H, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 30 * M, orange: 0, red: 1 * H, blue: 0 });
     // staging: yellow 10:00–11:00 only, not re-declared after reopening
-    expect(r.environments.staging).toEqual({ yellow: 1 * H, red: 0, blue: 0 });
+    expect(r.environments.staging).toEqual({ yellow: 1 * H, orange: 0, red: 0, blue: 0 });
     expect(r.roles.web).toEqual({ read_only: 1 * H, maintenance: 0 });
     expect(r.roles.worker).toEqual({ read_only: 30 * M, maintenance: 0 });
     expect(r.statuses).toEqual({ production: 'yellow', staging: 'green' });
@@ -151,7 +152,7 @@ describe('replay: incidents', () => {
       at('15:00'),
     );
     // red 10:00–11:00 (60 m) + 12:00–12:20 (20 m) = 80 m
-    expect(r.environments.production).toEqual({ yellow: 0, red: 80 * M, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 80 * M, blue: 0 });
     expect(r.resolvedAt).toEqual(at('12:20'));
     expect(r.open).toBe(false);
   });
@@ -167,9 +168,9 @@ describe('replay: incidents', () => {
       at('11:30'),
     );
     // production: red 10:00–10:40 (40 m), blue 10:40–11:30 (50 m)
-    expect(r.environments.production).toEqual({ yellow: 0, red: 40 * M, blue: 50 * M });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 40 * M, blue: 50 * M });
     // staging: yellow 10:00–11:10 (70 m), then green
-    expect(r.environments.staging).toEqual({ yellow: 70 * M, red: 0, blue: 0 });
+    expect(r.environments.staging).toEqual({ yellow: 70 * M, orange: 0, red: 0, blue: 0 });
     // web: read_only 10:00–10:40 (40 m), then full
     expect(r.roles.web).toEqual({ read_only: 40 * M, maintenance: 0 });
     // worker: maintenance 10:00–11:30 (90 m), never re-named
@@ -205,7 +206,7 @@ describe('replay: incidents', () => {
     const inserted = [sorted[0]!, sorted[2]!, sorted[1]!, sorted[3]!];
     const r = replay('incident', inserted, at('12:00'));
     // yellow 10:00–10:20 (20 m) + 11:00–11:30 (30 m) = 50 m; red 10:20–11:00 = 40 m
-    expect(r.environments.production).toEqual({ yellow: 50 * M, red: 40 * M, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 50 * M, orange: 0, red: 40 * M, blue: 0 });
     // read_only 10:20–11:30 = 70 m
     expect(r.roles.web).toEqual({ read_only: 70 * M, maintenance: 0 });
     expect(r.startedAt).toEqual(at('10:00'));
@@ -224,7 +225,7 @@ describe('replay: incidents', () => {
       at('10:30'),
     );
     // yellow 09:30–10:00 (30 m), red 10:00–10:30 (30 m)
-    expect(r.environments.production).toEqual({ yellow: 30 * M, red: 30 * M, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 30 * M, orange: 0, red: 30 * M, blue: 0 });
     expect(r.startedAt).toEqual(at('09:30'));
     expect(r.lastUpdateAt).toEqual(at('10:00'));
     expect(r.state).toBe('identified');
@@ -242,7 +243,7 @@ describe('replay: incidents', () => {
       at('12:30'),
     );
     // red 10:00–11:00 (1 h); closed 11:00–12:00; yellow 12:00–12:30 (30 m)
-    expect(r.environments.production).toEqual({ yellow: 30 * M, red: 1 * H, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 30 * M, orange: 0, red: 1 * H, blue: 0 });
     expect(r.state).toBe('monitoring');
     expect(r.open).toBe(true);
     expect(r.resolvedAt).toBeNull();
@@ -257,7 +258,7 @@ describe('replay: incidents', () => {
     ]) {
       const r = replay('incident', entries, at('11:00'));
       // id 6 wins at 10:00, so red 10:00–11:00; the zero-length yellow adds nothing
-      expect(r.environments.production).toEqual({ yellow: 0, red: 1 * H, blue: 0 });
+      expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 1 * H, blue: 0 });
       expect(r.state).toBe('identified');
       expect(r.statuses).toEqual({ production: 'red' });
     }
@@ -272,7 +273,7 @@ describe('replay: incidents', () => {
     expect(r.state).toBe('investigating');
     expect(r.open).toBe(true);
     expect(r.resolvedAt).toBeNull();
-    expect(r.environments.production).toEqual({ yellow: 30 * M, red: 1 * H, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 30 * M, orange: 0, red: 1 * H, blue: 0 });
   });
 
   it('when now is before the last update, the last update adds no time', () => {
@@ -282,7 +283,7 @@ describe('replay: incidents', () => {
       at('10:30'),
     );
     // red 10:00–11:00 counts between updates; yellow from 11:00 to now (earlier) counts nothing
-    expect(r.environments.production).toEqual({ yellow: 0, red: 1 * H, blue: 0 });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 1 * H, blue: 0 });
   });
 
   it('when there are no updates, replay throws', () => {
@@ -303,7 +304,7 @@ describe('replay: maintenance', () => {
       at('12:00'),
     );
     // 08:00–10:00 scheduled: nothing counts; in_progress + verifying 10:00–11:00 = 1 h
-    expect(r.environments.production).toEqual({ yellow: 0, red: 0, blue: 1 * H });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 0, blue: 1 * H });
     expect(r.roles.web).toEqual({ read_only: 0, maintenance: 1 * H });
     expect(r.state).toBe('completed');
     expect(r.open).toBe(false);
@@ -331,7 +332,7 @@ describe('replay: maintenance', () => {
       at('09:25:30'),
     );
     // 09:00–09:25:30 = 25 m 30 s
-    expect(r.environments.production).toEqual({ yellow: 0, red: 0, blue: 25 * M + 30 * S });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 0, blue: 25 * M + 30 * S });
     expect(r.roles.worker).toEqual({ read_only: 25 * M + 30 * S, maintenance: 0 });
     expect(r.statuses).toEqual({ production: 'blue' });
     expect(r.modes).toEqual({ worker: 'read_only' });
@@ -374,7 +375,7 @@ describe('replay: maintenance', () => {
       [u(1, '08:00', 'scheduled', { production: 'blue' }), u(2, '09:00', 'in_progress'), u(3, '09:10', 'cancelled')],
       at('12:00'),
     );
-    expect(r.environments.production).toEqual({ yellow: 0, red: 0, blue: 10 * M });
+    expect(r.environments.production).toEqual({ yellow: 0, orange: 0, red: 0, blue: 10 * M });
     expect(r.resolvedAt).toEqual(at('09:10'));
   });
 });
@@ -393,17 +394,18 @@ describe('scopeOfImpact', () => {
     const scope = scopeOfImpact(r, ENVIRONMENTS, ROLES);
     expect(scope).toEqual({
       environments: [
-        { environment: 'production', impaired_seconds: 0, impaired: '0 seconds', yellow_seconds: 0, red_seconds: 0, blue_seconds: 0 },
+        { environment: 'production', impaired_seconds: 0, impaired: '0 seconds', yellow_seconds: 0, orange_seconds: 0, red_seconds: 0, blue_seconds: 0 },
         {
           environment: 'staging',
           // yellow 45 s + red 10:00:45–13:41:45 (3 h 41 m)
           impaired_seconds: 45 + 3 * 3600 + 41 * 60,
           impaired: '3 hours 41 minutes',
           yellow_seconds: 45,
+          orange_seconds: 0,
           red_seconds: 3 * 3600 + 41 * 60,
           blue_seconds: 0,
         },
-        { environment: 'development', impaired_seconds: 0, impaired: '0 seconds', yellow_seconds: 0, red_seconds: 0, blue_seconds: 0 },
+        { environment: 'development', impaired_seconds: 0, impaired: '0 seconds', yellow_seconds: 0, orange_seconds: 0, red_seconds: 0, blue_seconds: 0 },
       ],
       roles: [
         { role: 'web', read_only_seconds: 0, maintenance_seconds: 0, read_only: '0 seconds', maintenance: '0 seconds' },
@@ -454,6 +456,7 @@ describe('scopeOfImpact', () => {
       impaired_seconds: 20 * 60 + 70 * 60 + 30 * 60, // 2 h
       impaired: '2 hours',
       yellow_seconds: 20 * 60,
+      orange_seconds: 0,
       red_seconds: 70 * 60,
       blue_seconds: 30 * 60,
     });

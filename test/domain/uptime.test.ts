@@ -40,9 +40,17 @@ describe('daily bars: which days', () => {
     const now = t('03', '12:00');
     const bars = bars3([], now);
     expect(bars).toEqual(
-      ['2026-03-01', '2026-03-02', '2026-03-03'].map((date) => ({ date, status: 'green', redSeconds: 0, yellowSeconds: 0, blueSeconds: 0, uptime: 100 })),
+      ['2026-03-01', '2026-03-02', '2026-03-03'].map((date) => ({ date, tracked: true, status: 'green', redSeconds: 0, orangeSeconds: 0, yellowSeconds: 0, blueSeconds: 0, uptime: 100 })),
     );
     expect(rangeUptime(bars, new Date(now))).toBe(100);
+  });
+
+  it('when the environment starts on day 2, day 1 is untracked and the range counts from day 2: 3 h red of 36 h = 91.66%', () => {
+    const now = new Date(t('03', '12:00'));
+    const bars = dailyBars([seg('red', t('01', '00:00'), t('01', '12:00')), seg('red', t('02', '00:00'), t('02', '03:00'))], 'production', now, 3, '2026-03-02');
+    expect(bars.map((b) => [b.date, b.tracked])).toEqual([['2026-03-01', false], ['2026-03-02', true], ['2026-03-03', true]]);
+    // day 1's 12 h red is before the start: not counted; 36 h tracked (24 + 12), 3 h red: 33/36
+    expect(rangeUptime(bars, now)).toBe(91.66);
   });
 
   it('when a stretch belongs to another environment, or ended before the first day, it does not count', () => {
@@ -59,9 +67,18 @@ describe('daily bars: which days', () => {
 });
 
 describe('daily bars: uptime', () => {
+  it('when a past day had 10 h orange (partial outage), 3 h of it count as down (30%): 21/24 = 87.5%, and orange under red counts once, as red', () => {
+    const now = t('03', '12:00');
+    const partial = bars3([seg('orange', t('01', '00:00'), t('01', '10:00'))], now)[0]!;
+    expect(partial).toMatchObject({ status: 'orange', orangeSeconds: 10 * 3600, redSeconds: 0, uptime: 87.5 });
+    // 02: orange 00:00–06:00, red 04:00–08:00 → red 4 h, orange not also red 4 h: 24 − 4 − 1.2 = 18.8 h → 78.33%
+    const both = bars3([seg('orange', t('02', '00:00'), t('02', '06:00')), seg('red', t('02', '04:00'), t('02', '08:00'))], now)[1]!;
+    expect(both).toMatchObject({ status: 'red', redSeconds: 4 * 3600, orangeSeconds: 4 * 3600, uptime: 78.33 });
+  });
+
   it('when a past day had 1 hour red, its uptime is 23/24 = 95.83% (floored) and its status red', () => {
     const bars = bars3([seg('red', t('01', '10:00'), t('01', '11:00'))], t('03', '12:00'));
-    expect(bars[0]).toEqual({ date: '2026-03-01', status: 'red', redSeconds: 3600, yellowSeconds: 0, blueSeconds: 0, uptime: 95.83 });
+    expect(bars[0]).toEqual({ date: '2026-03-01', tracked: true, status: 'red', redSeconds: 3600, orangeSeconds: 0, yellowSeconds: 0, blueSeconds: 0, uptime: 95.83 });
     expect(bars.slice(1).map((b) => b.uptime)).toEqual([100, 100]);
   });
 
@@ -119,7 +136,7 @@ describe('daily bars: uptime', () => {
 describe('daily bars: today, a partial day', () => {
   it('when it is 12:00 and today had 1 hour red, its uptime is against the 12 hours passed: 11/12 = 91.66%', () => {
     const bars = bars3([seg('red', t('03', '09:00'), t('03', '10:00'))], t('03', '12:00'));
-    expect(bars[2]).toEqual({ date: '2026-03-03', status: 'red', redSeconds: 3600, yellowSeconds: 0, blueSeconds: 0, uptime: 91.66 });
+    expect(bars[2]).toEqual({ date: '2026-03-03', tracked: true, status: 'red', redSeconds: 3600, orangeSeconds: 0, yellowSeconds: 0, blueSeconds: 0, uptime: 91.66 });
   });
 
   it('when red is still running at now (06:00, red since 03:00), half of today so far was red: 50%', () => {
@@ -218,7 +235,7 @@ describe('from incident timelines to bars', () => {
     );
     const bars = dailyBars([...a, ...b], 'production', now, 3);
     // red 10:00–13:00 (union of 10–12 and 11–13) = 3 h; yellow 13:00–14:00 = 1 h; 21/24 = 87.5%
-    expect(bars[1]).toEqual({ date: '2026-03-02', status: 'red', redSeconds: 3 * 3600, yellowSeconds: 3600, blueSeconds: 0, uptime: 87.5 });
+    expect(bars[1]).toEqual({ date: '2026-03-02', tracked: true, status: 'red', redSeconds: 3 * 3600, orangeSeconds: 0, yellowSeconds: 3600, blueSeconds: 0, uptime: 87.5 });
     expect(dailyBars([...a, ...b], 'development', now, 3)[1]).toMatchObject({ status: 'yellow', yellowSeconds: 3 * 3600, uptime: 100 }); // 11:00–14:00: the monitoring update keeps development's yellow
   });
 

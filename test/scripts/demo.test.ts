@@ -60,8 +60,8 @@ describe('the demo history (seedDemo)', () => {
     ]);
     // production: red 14:02–16:40, yellow 16:40–18:10. development: yellow 14:02–14:19, red 14:19–16:40, yellow 16:40–17:25.
     expect(outage.scope_of_impact.environments).toEqual([
-      { environment: 'production', impaired_seconds: 248 * MIN, impaired: '4 hours 8 minutes', yellow_seconds: 90 * MIN, red_seconds: 158 * MIN, blue_seconds: 0 },
-      { environment: 'development', impaired_seconds: 203 * MIN, impaired: '3 hours 23 minutes', yellow_seconds: 62 * MIN, red_seconds: 141 * MIN, blue_seconds: 0 },
+      { environment: 'production', impaired_seconds: 248 * MIN, impaired: '4 hours 8 minutes', yellow_seconds: 90 * MIN, orange_seconds: 0, red_seconds: 158 * MIN, blue_seconds: 0 },
+      { environment: 'development', impaired_seconds: 203 * MIN, impaired: '3 hours 23 minutes', yellow_seconds: 62 * MIN, orange_seconds: 0, red_seconds: 141 * MIN, blue_seconds: 0 },
     ]);
     // web: read-only 14:19–14:48 and 16:40–17:25, maintenance 14:48–16:40. worker: maintenance 14:48–16:40.
     expect(outage.scope_of_impact.roles).toEqual([

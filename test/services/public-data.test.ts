@@ -21,6 +21,8 @@ import { groupByIncident, incidentViews, toEntry, type StatusView } from '../../
 import { backendName, freshDatabase } from '../support/db.ts';
 import { seeder } from '../support/seed.ts';
 import { referenceDailyBars } from '../support/reference-bars.ts';
+import { loadCatalog } from '../../src/db/queries/environments.ts';
+import { withCatalog } from '../../src/domain/components.ts';
 
 /**
  * The public data is built incrementally: after a first full build, each build reads again only
@@ -61,23 +63,29 @@ async function referenceBuild(now: Date): Promise<PublicData> {
     mq.latestModeChanges(db, config.roles),
     q.latestUpdates(db, FEED_ITEMS),
   ]);
+  const catalog = await loadCatalog(db);
+  const page = await db.selectFrom('herald_settings').select('value').where('name', '=', 'page_id').executeTakeFirstOrThrow();
+  const live = withCatalog(config, catalog);
   const rows = [...openRows, ...closedRows];
   const byIncident = groupByIncident(await q.visibleUpdatesOf(db, rows.map((r) => r.id)));
   const segments = rows.flatMap((r) => statusSegments(r.kind, (byIncident.get(r.id) ?? []).map(toEntry), now));
   const open = await incidentViews(db, config, openRows, now);
   const active = open.filter((v) => isActive(v.kind, v.state));
   const status: StatusView = {
-    environments: config.environments.map((e) => ({ slug: e.slug, name: e.name, status: worstStatus(active.map((v) => v.statuses[e.slug] ?? 'green')) })),
+    environments: live.environments.map((e) => ({ slug: e.slug, name: e.name, status: worstStatus(active.map((v) => v.statuses[e.slug] ?? 'green')) })),
     incidents: active,
     scheduled: open.filter((v) => v.kind === 'maintenance' && v.state === 'scheduled').sort((a, b) => (a.scheduled_for ?? a.started_at).localeCompare(b.scheduled_for ?? b.started_at)),
     updated_at: (last ?? now).toISOString(),
   };
   return {
+    catalog,
+    pageId: page.value,
     status,
-    platform: platformModes(config, open, active_, latest),
-    bars: config.environments.map((e) => {
-      const days = referenceDailyBars(segments, e.slug, now, BAR_DAYS);
-      return { slug: e.slug, name: e.name, uptime: rangeUptime(days, now), days };
+    platform: platformModes(live, open, active_, latest),
+    bars: live.environments.map((e) => {
+      const startDate = catalog.components.find((c) => c.slug === e.slug)?.start_date ?? null;
+      const days = referenceDailyBars(segments, e.slug, now, BAR_DAYS, startDate);
+      return { slug: e.slug, name: e.name, start_date: startDate, uptime: rangeUptime(days, now), days };
     }),
     recent: await incidentViews(db, config, recentRows, now),
     lastChange: last?.toISOString() ?? null,

@@ -78,6 +78,8 @@ describe('postUpdate', () => {
     // The whole write, statement by statement. A change here is a change of the write path's
     // cost: make it on purpose and update this list.
     expect(log.statements).toEqual([
+      'select environments', // the components, which the input is checked against
+      'select environment_groups',
       'select incidents for update', // lock the incident
       'select incident_updates', // its timeline, read once
       'insert incident_updates',
@@ -90,7 +92,7 @@ describe('postUpdate', () => {
       'insert mode_changes', // web went read-only
       'raw select pg_notify(',
     ]);
-    expect(log.statements).toHaveLength(11);
+    expect(log.statements).toHaveLength(13);
   });
 
   it('emits what happened: the update, the state and status changes, and the mode change it caused', async () => {
@@ -136,7 +138,7 @@ describe('postUpdate', () => {
     expect(updates).toHaveLength(2);
   });
 
-  it('lists every problem of its input in one coded error, before touching the database', async () => {
+  it('lists every problem of its input in one coded error, having read only the components it checks against', async () => {
     const { log, seed, deps } = counted();
     const { actor } = await seed.token(['incidents:write'], 'invalid');
     log.statements.length = 0;
@@ -144,7 +146,7 @@ describe('postUpdate', () => {
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('incident.invalid_input');
     expect((error as AppError).problems.map((p) => p.path).sort()).toEqual(['at', 'message', 'statuses.nowhere']);
-    expect(log.statements).toEqual([]);
+    expect(log.statements).toEqual(['select environments', 'select environment_groups']);
   });
 });
 

@@ -5,7 +5,7 @@ import { nodeCompress } from '../../src/entry/node.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { pendingMigrations, loadMigrations } from '../../src/db/migrator.ts';
-import { syncEnvironments } from '../../src/db/queries/environments.ts';
+import { seedEnvironments } from '../../src/db/queries/environments.ts';
 import { databaseReadiness } from '../../src/routes/health.ts';
 import type { Scope } from '../../src/services/deps.ts';
 import { seeder } from './seed.ts';
@@ -20,7 +20,7 @@ export async function testApp(handle: DatabaseHandle, env: Record<string, string
   const config: Config = parseConfig({ PUBLIC_URL: 'https://status.example.com', ...env });
   const clock = fixedClock(T0);
   const logs: string[] = [];
-  await syncEnvironments(handle.db, config.environments);
+  await seedEnvironments(handle.db, config.environments);
   const migrations = await loadMigrations();
   const changes = localChanges();
   const deps = { db: handle.db, clock, config, changes };

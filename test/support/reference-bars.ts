@@ -8,7 +8,7 @@ const DAY = 86_400_000;
  * The 90-day bars as first written: every day filters every stretch. Slow (days × stretches) but
  * plain, so it is the definition `dailyBars` is checked against.
  */
-export function referenceDailyBars(segments: readonly StatusSegment[], environment: string, now: Date, days = 90): DayBar[] {
+export function referenceDailyBars(segments: readonly StatusSegment[], environment: string, now: Date, days = 90, startDate: string | null = null): DayBar[] {
   const today = Math.floor(now.getTime() / DAY) * DAY;
   const first = today - (days - 1) * DAY;
   const mine = segments.filter((s) => s.environment === environment && s.to > first);
@@ -18,14 +18,17 @@ export function referenceDailyBars(segments: readonly StatusSegment[], environme
     const inDay = mine.filter((s) => s.from < end && s.to > d).map((s) => ({ ...s, from: Math.max(s.from, d), to: Math.min(s.to, end) }));
     const union = (status: Status) => unionLength(inDay.filter((s) => s.status === status));
     const red = union('red');
+    const orange = unionLength(inDay.filter((s) => s.status === 'red' || s.status === 'orange')) - red;
     const span = Math.max(end - d, 1);
     bars.push({
       date: new Date(d).toISOString().slice(0, 10),
+      tracked: startDate === null || new Date(d).toISOString().slice(0, 10) >= startDate,
       status: worstStatus(inDay.map((s) => s.status)),
       redSeconds: Math.floor(red / 1000),
+      orangeSeconds: Math.floor(orange / 1000),
       yellowSeconds: Math.floor(union('yellow') / 1000),
       blueSeconds: Math.floor(union('blue') / 1000),
-      uptime: Math.floor(((span - red) * 10000) / span) / 100,
+      uptime: Math.floor(((span - red - orange * 0.3) * 10000) / span) / 100,
     });
   }
   return bars;

@@ -1,16 +1,56 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { EnvironmentConfig } from '../../config.ts';
+import type { Catalog, Component, ComponentGroup } from '../../domain/components.ts';
 import type { Database } from '../schema.ts';
 
+type Db = Kysely<Database>;
+
+/** Every component and group, retired ones included: two small reads. */
+export async function loadCatalog(db: Db): Promise<Catalog> {
+  const [components, groups] = await Promise.all([
+    db
+      .selectFrom('environments')
+      .select(['slug', 'name', 'description', 'group_slug', 'position', 'only_show_if_degraded', 'showcase', 'created_at', 'updated_at', 'retired_at'])
+      .select(sql<string | null>`start_date::text`.as('start_date'))
+      .orderBy('position')
+      .orderBy('slug')
+      .execute(),
+    db.selectFrom('environment_groups').selectAll().orderBy('position').orderBy('slug').execute(),
+  ]);
+  return {
+    components: components.map(
+      (r): Component => ({
+        slug: r.slug,
+        name: r.name,
+        description: r.description,
+        group: r.group_slug,
+        position: r.position,
+        only_show_if_degraded: r.only_show_if_degraded,
+        showcase: r.showcase,
+        start_date: r.start_date,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        retired_at: r.retired_at,
+      }),
+    ),
+    groups: groups.map((g): ComponentGroup => ({ ...g })),
+  };
+}
+
 /**
- * Records the configured environments (display name, order). One that leaves the configuration
- * keeps its row, so the history that names it still reads.
+ * Seeds the components from HERALD_ENVIRONMENTS, once: only while there is none at all. After
+ * that they are data, managed through the API, the console and the CLI.
  */
-export async function syncEnvironments(db: Kysely<Database>, environments: readonly EnvironmentConfig[]): Promise<void> {
+export async function seedEnvironments(db: Db, environments: readonly EnvironmentConfig[]): Promise<void> {
   if (environments.length === 0) return;
-  await db
-    .insertInto('environments')
-    .values(environments.map((e, i) => ({ slug: e.slug, name: e.name, position: i })))
-    .onConflict((oc) => oc.column('slug').doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), position: eb.ref('excluded.position') })))
-    .execute();
+  await db.transaction().execute(async (trx) => {
+    // One seeder at a time (two instances starting at once), and only into an empty table.
+    await sql`lock table environments in share row exclusive mode`.execute(trx);
+    const any = await trx.selectFrom('environments').select('slug').limit(1).executeTakeFirst();
+    if (any) return;
+    await trx
+      .insertInto('environments')
+      .values(environments.map((e, i) => ({ slug: e.slug, name: e.name, position: i + 1, description: null, group_slug: null, retired_at: null })))
+      .execute();
+  });
 }

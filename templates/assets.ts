@@ -25,6 +25,10 @@ h1{font-size:1.6rem;margin:.5rem 0 1rem;line-height:1.25}h2{font-size:1.25rem;ma
 ul.envs{list-style:none;padding:0;margin:1rem 0;border:1px solid var(--line);border-radius:8px}
 ul.envs>li{padding:.75rem 1rem;border-top:1px solid var(--line)}ul.envs>li:first-child{border-top:0}
 .env-head{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}
+.env-desc{margin:.25rem 0 0;color:var(--muted);font-size:.95rem}
+li.group>details>summary{cursor:pointer;list-style:none}li.group>details>summary::-webkit-details-marker{display:none}
+li.group>details>summary strong::before{content:'▸ ';display:inline-block;width:1.1em}li.group>details[open]>summary strong::before{content:'▾ '}
+ul.envs.members{margin:.5rem 0 0;border:0;border-left:3px solid var(--line);border-radius:0}
 .status{font-weight:600}.status::before{content:"";display:inline-block;width:.75em;height:.75em;border-radius:50%;margin-right:.4em;background:currentColor;vertical-align:-.05em}
 .green{color:var(--green)}.yellow{color:var(--yellow)}.orange{color:var(--orange)}.red{color:var(--red)}.blue{color:var(--blue)}
 figure.days{margin:0}

@@ -46,8 +46,24 @@ export interface IncidentVM {
   readonly postmortemPublishedAt: string | null;
 }
 
+/** One environment as the status page lists it. */
+export interface EnvironmentVM {
+  readonly slug: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly status: StatusColour;
+  readonly bars: { readonly uptime: number; readonly days: readonly DayBar[] } | undefined;
+}
+
+/** A top-level item of the list: a group (collapsible, open while a member is not operational) or an environment. */
+export type EnvironmentItemVM =
+  | { readonly group: { readonly slug: string; readonly name: string; readonly description: string | null; readonly status: StatusColour; readonly open: boolean }; readonly members: readonly EnvironmentVM[] }
+  | { readonly environment: EnvironmentVM };
+
 export interface StatusPageVM {
   readonly environments: readonly { readonly slug: string; readonly name: string; readonly status: StatusColour }[];
+  /** What the list shows, in page order: environments marked only-show-if-degraded are left out while operational. */
+  readonly items: readonly EnvironmentItemVM[];
   readonly modes: readonly { readonly role: string; readonly mode: string; readonly sources: readonly string[] }[];
   readonly open: readonly IncidentVM[];
   readonly scheduled: readonly IncidentVM[];

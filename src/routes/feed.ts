@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { liveComponents, type Catalog } from '../domain/components.ts';
 import RSS from 'rss';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
@@ -123,8 +124,10 @@ export function feedRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
   const { db, config } = deps;
   const app = new Hono();
 
-  app.get('/feed.rss', (c) => {
-    const environment = environmentOf(config, c.req.queries('environment'));
+  app.get('/feed.rss', async (c) => {
+    const asked = c.req.queries('environment');
+    // The environments are data: the snapshot's catalog says which there are (retired ones too).
+    const environment = asked === undefined ? undefined : environmentOf((await snapshot.current()).data.catalog, asked);
     const key = `feed:${environment?.slug ?? ''}`;
     return sendCached(c, snapshot, key, async (state) => ({
       type: RSS_TYPE,
@@ -136,15 +139,15 @@ export function feedRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
   return app;
 }
 
-/** `?environment=slug` narrows the feed; anything but one configured slug is a 400. */
-function environmentOf(config: Config, values: readonly string[] | undefined) {
-  if (values === undefined) return undefined;
-  const known = config.environments.map((e) => e.slug);
+/** `?environment=slug` narrows the feed; anything but one known slug (live or retired) is a 400. */
+function environmentOf(catalog: Catalog, values: readonly string[]) {
+  const environments = [...liveComponents(catalog), ...catalog.components.filter((e) => e.retired_at !== null)];
+  const known = environments.map((e) => e.slug);
   const distinct = [...new Set(values)];
   const problem = (message: string) => new AppError('request.invalid_query', 'The query is not valid.', [{ path: 'environment', message }]);
   if (distinct.length > 1) throw problem(`give one environment, not ${distinct.length} (known: ${known.join(', ')})`);
   const slug = distinct[0] ?? '';
-  const found = config.environments.find((e) => e.slug === slug);
+  const found = environments.find((e) => e.slug === slug);
   if (!found) throw problem(`unknown environment "${slug}" (known: ${known.join(', ')})`);
   return found;
 }

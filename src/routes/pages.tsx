@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { withCatalog } from '../domain/components.ts';
 import type { Context } from 'hono';
 import * as q from '../db/queries/incidents.ts';
 import { renderMarkdown } from '../render/markdown.ts';
@@ -64,7 +65,7 @@ export function pageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
         [...incidents, ...scheduled, ...state.data.recent].find((v) => v.id === id) ??
         (await snapshot.remember(`incident:${id}`, state, () => incidentById(db, config, id, clock.now())));
       if (!view) return { type: HTML, status: 404, body: errorHtml(deps, 404) };
-      return { type: HTML, body: doctype(<IncidentPage meta={pageMeta(config, state, clock.now())} incident={incidentVM(config, view)} />) };
+      return { type: HTML, body: doctype(<IncidentPage meta={pageMeta(config, state, clock.now())} incident={incidentVM(withCatalog(config, state.data.catalog), view)} />) };
     }, compress);
   });
 
@@ -84,7 +85,7 @@ export function pageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
       });
       const months: HistoryMonthVM[] = Array.from({ length: MONTHS_PER_PAGE }, (_, i) => {
         const month = monthStart(first + i).toISOString().slice(0, 7);
-        return { month, incidents: views.filter((v) => v.started_at.startsWith(month)).map((v) => incidentVM(config, v)) };
+        return { month, incidents: views.filter((v) => v.started_at.startsWith(month)).map((v) => incidentVM(withCatalog(config, state.data.catalog), v)) };
       });
       const older = hasOlder ? `/history?page=${page + 1}` : null;
       const newer = page > 1 ? `/history?page=${page - 1}` : null;

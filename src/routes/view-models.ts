@@ -5,11 +5,13 @@ import { renderMarkdown } from '../render/markdown.ts';
 import type { PublicData } from '../services/public-data.ts';
 import type { IncidentView } from '../services/read-model.ts';
 import { ASSETS } from '../../templates/assets.ts';
-import type { IncidentVM, PageMeta, StatusPageVM } from '../../templates/view.ts';
+import type { EnvironmentItemVM, EnvironmentVM, IncidentVM, PageMeta, StatusPageVM } from '../../templates/view.ts';
+import { pageItems, withCatalog, type Component } from '../domain/components.ts';
+import { worstStatus } from '../domain/vocabulary.ts';
 
 /** Turns read-model views into what templates take: names resolved, Markdown rendered and sanitized. */
 export function incidentVM(config: Config, v: IncidentView): IncidentVM {
-  const names = Object.fromEntries(config.environments.map((e) => [e.slug, e.name]));
+  const names = Object.fromEntries([...(config.retired ?? []), ...config.environments].map((e) => [e.slug, e.name]));
   return {
     id: v.id,
     kind: v.kind,
@@ -39,9 +41,29 @@ export function incidentVM(config: Config, v: IncidentView): IncidentVM {
   };
 }
 
-export function statusPageVM(config: Config, data: PublicData): StatusPageVM {
+export function statusPageVM(base: Config, data: PublicData): StatusPageVM {
+  const config = withCatalog(base, data.catalog);
+  const status = new Map(data.status.environments.map((e) => [e.slug, e.status]));
+  const bars = new Map(data.bars.map((b) => [b.slug, b]));
+  const shown = (c: Component): EnvironmentVM | undefined => {
+    const s = status.get(c.slug) ?? 'green';
+    if (c.only_show_if_degraded && s === 'green') return undefined;
+    return { slug: c.slug, name: c.name, description: c.description, status: s, bars: bars.get(c.slug) };
+  };
+  const items = pageItems(data.catalog).flatMap((item): EnvironmentItemVM[] => {
+    if ('component' in item) {
+      const environment = shown(item.component);
+      return environment ? [{ environment }] : [];
+    }
+    const members = item.members.flatMap((m) => shown(m) ?? []);
+    if (members.length === 0) return [];
+    const worst = worstStatus(item.members.map((m) => status.get(m.slug) ?? 'green'));
+    const { slug, name, description } = item.group;
+    return [{ group: { slug, name, description, status: worst, open: worst !== 'green' }, members }];
+  });
   return {
     environments: data.status.environments,
+    items,
     modes: data.platform.map((r) => ({ role: r.role, mode: r.mode, sources: r.sources.map((s) => s.title) })),
     open: data.status.incidents.map((v) => incidentVM(config, v)),
     scheduled: data.status.scheduled.map((v) => incidentVM(config, v)),

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import type { Config } from '../../config.ts';
 import * as q from '../../db/queries/incidents.ts';
 import { statesOf, type Kind } from '../../domain/vocabulary.ts';
 import { AppError } from '../../errors.ts';
@@ -32,10 +33,10 @@ export function consoleIncidents(deps: Deps) {
   const { db, config, clock } = deps;
   const app = new Hono<ConsoleEnv>();
 
-  const choicesFor = (kind: Kind): ChoicesVM => ({ states: statesOf(kind), environments: config.environments, roles: config.roles });
+  const choicesFor = (config: Config, kind: Kind): ChoicesVM => ({ states: statesOf(kind), environments: config.environments, roles: config.roles });
 
   /** The form's values, each environment and role falling back to `baseline` (what the incident says now). */
-  function updateForm(form: Form, baseline: { state: string; statuses: Readonly<Record<string, string>>; modes: Readonly<Record<string, string>> }): UpdateFormVM {
+  function updateForm(config: Config, form: Form, baseline: { state: string; statuses: Readonly<Record<string, string>>; modes: Readonly<Record<string, string>> }): UpdateFormVM {
     const key = text(form, '_key');
     return {
       state: text(form, 'state') || baseline.state,
@@ -81,7 +82,8 @@ export function consoleIncidents(deps: Deps) {
   ) {
     const { view, row } = await viewOf(id);
     // Only the update form's own submissions (preview, rejection) come back with what was typed.
-    const update = updateForm(options.form ?? {}, view);
+    const config = c.get('config');
+    const update = updateForm(config, options.form ?? {}, view);
     return page(
       c,
       <ConsoleIncidentPage
@@ -89,7 +91,7 @@ export function consoleIncidents(deps: Deps) {
         vm={{
           incident: incidentVM(config, view),
           authors: Object.fromEntries(view.updates.map((u) => [u.id, u.author])),
-          choices: choicesFor(view.kind),
+          choices: choicesFor(config, view.kind),
           update,
           resolveKey: newFormKey(),
           preview: options.preview ?? null,
@@ -108,7 +110,8 @@ export function consoleIncidents(deps: Deps) {
     const closed = await q.listIncidents(db, { limit: CLOSED_PER_PAGE + 1, state: 'closed', kind: 'incident', ...(before ? { before } : {}) });
     const shown = closed.slice(0, CLOSED_PER_PAGE);
     const views = await incidentViews(db, config, [...open, ...shown], now);
-    const names = Object.fromEntries(config.environments.map((e) => [e.slug, e.name]));
+    const live = c.get('config');
+    const names = Object.fromEntries([...(live.retired ?? []), ...live.environments].map((e) => [e.slug, e.name]));
     const rowOf = (v: IncidentView, i: number, rows: typeof open): IncidentRowVM => ({
       id: v.id,
       kind: v.kind,
@@ -143,8 +146,8 @@ export function consoleIncidents(deps: Deps) {
       <NewIncidentPage
         meta={consoleMeta(c, deps, 'incidents')}
         title={text(form, 'title')}
-        form={updateForm(form, { state: 'investigating', statuses: {}, modes: {} })}
-        choices={choicesFor('incident')}
+        form={updateForm(c.get('config'), form, { state: 'investigating', statuses: {}, modes: {} })}
+        choices={choicesFor(c.get('config'), 'incident')}
         errors={errors}
         preview={preview}
       />,
@@ -160,7 +163,7 @@ export function consoleIncidents(deps: Deps) {
   app.post('/', async (c) => {
     requireScope(c.get('actor'), 'incidents:write');
     const form = await readForm(c);
-    const f = updateForm(form, { state: 'investigating', statuses: {}, modes: {} });
+    const f = updateForm(c.get('config'), form, { state: 'investigating', statuses: {}, modes: {} });
     if (text(form, 'intent') === 'preview') return newPage(c, form, {}, previewOf(f.message));
     const input = { title: text(form, 'title'), ...updateInput(f, { statuses: {}, modes: {} }) };
     const result = await attempt(async () => incidents.openIncident(deps, await formCommand(c, form), input));
@@ -175,7 +178,7 @@ export function consoleIncidents(deps: Deps) {
     requireScope(c.get('actor'), 'incidents:write');
     const form = await readForm(c);
     const { view } = await viewOf(id);
-    const f = updateForm(form, view);
+    const f = updateForm(c.get('config'), form, view);
     if (text(form, 'intent') === 'preview') return incidentPage(c, id, { form, preview: previewOf(f.message) });
     const result = await attempt(async () => incidents.postUpdate(deps, await formCommand(c, form), id, updateInput(f, view)));
     if (!result.ok) return incidentPage(c, id, { form, rejected: { form: 'update', errors: result.errors }, status: result.status });
@@ -223,7 +226,7 @@ export function consoleIncidents(deps: Deps) {
       <PostmortemPage
         meta={consoleMeta(c, deps, 'incidents')}
         vm={{
-          incident: incidentVM(config, view),
+          incident: incidentVM(c.get('config'), view),
           markdown: typed?.markdown ?? row.postmortem ?? '',
           savedAt: row.postmortem_updated_at?.toISOString() ?? null,
           publishedAt: row.postmortem_published_at?.toISOString() ?? null,

@@ -1,4 +1,6 @@
 import { Hono, type Context } from 'hono';
+import { loadCatalog } from '../../db/queries/environments.ts';
+import { withCatalog } from '../../domain/components.ts';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../../errors.ts';
 import { logLine } from '../../log.ts';
@@ -192,6 +194,12 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
     if (!constantTimeEqual(text(form, '_csrf'), c.get('csrf'))) {
       return errorPage(c, 403, 'Form refused', 'This form did not carry this session\'s security token (it may be from an earlier session), so nothing was changed. Reload the page and submit again.');
     }
+    return next();
+  });
+
+  // The components are data: every console page and form sees the database's list as it is now.
+  app.use('*', async function liveComponents(c, next) {
+    c.set('config', withCatalog(deps.config, await loadCatalog(deps.db)));
     return next();
   });
 

@@ -127,28 +127,30 @@ const emptySchedule: ScheduleValues = {
 export function consoleMaintenance(deps: Deps) {
   const { db, config, clock } = deps;
   const app = new Hono<ConsoleEnv>();
-  const names = new Map(config.environments.map((e) => [e.slug, e.name]));
-
-  const vm = (i: Info): MaintenanceVM => ({
-    id: i.id,
-    title: i.title,
-    status: i.status,
-    scheduledFor: i.scheduled_for,
-    scheduledUntil: i.scheduled_until,
-    requiredBy: i.required_by,
-    method: i.method,
-    autoStart: i.auto_start,
-    autoComplete: i.auto_complete,
-    environments: i.environments.map((slug) => names.get(slug) ?? slug),
-    modes: Object.entries(i.modes)
-      .filter(([, mode]) => mode !== 'full')
-      .map(([role, mode]) => ({ role, mode })),
-    startedAt: i.started_at,
-    completedAt: i.completed_at,
-    cancelledAt: i.cancelled_at,
-    duration: i.duration,
-  });
-
+  /** A maintenance as the console shows it, environments by their names (retired ones too). */
+  const vm = (c: Context<ConsoleEnv>, i: Info): MaintenanceVM => {
+    const live = c.get('config');
+    const names = new Map([...(live.retired ?? []), ...live.environments].map((e) => [e.slug, e.name]));
+    return {
+      id: i.id,
+      title: i.title,
+      status: i.status,
+      scheduledFor: i.scheduled_for,
+      scheduledUntil: i.scheduled_until,
+      requiredBy: i.required_by,
+      method: i.method,
+      autoStart: i.auto_start,
+      autoComplete: i.auto_complete,
+      environments: i.environments.map((slug) => names.get(slug) ?? slug),
+      modes: Object.entries(i.modes)
+        .filter(([, mode]) => mode !== 'full')
+        .map(([role, mode]) => ({ role, mode })),
+      startedAt: i.started_at,
+      completedAt: i.completed_at,
+      cancelledAt: i.cancelled_at,
+      duration: i.duration,
+    };
+  };
 
   async function findMaintenance(c: Context<ConsoleEnv>): Promise<IncidentRow> {
     const id = idParam(c, 'id', 'Maintenance');
@@ -168,8 +170,8 @@ export function consoleMaintenance(deps: Deps) {
     // soonest first: the one to act on next is at the top
     const upcoming = [...openRows].sort((a, b) => (a.scheduled_for?.getTime() ?? Infinity) - (b.scheduled_for?.getTime() ?? Infinity));
     const [open, recent] = await Promise.all([
-      Promise.all(upcoming.map((r) => maintenance.maintenanceInfo(db, now, r).then(vm))),
-      Promise.all(finished.map((r) => maintenance.maintenanceInfo(db, now, r).then(vm))),
+      Promise.all(upcoming.map((r) => maintenance.maintenanceInfo(db, now, r).then((i) => vm(c, i)))),
+      Promise.all(finished.map((r) => maintenance.maintenanceInfo(db, now, r).then((i) => vm(c, i)))),
     ]);
     const allForms: MaintenanceForms = {
       window: forms.window ?? { values: windowValuesOf(window), errors: {} },
@@ -182,7 +184,7 @@ export function consoleMaintenance(deps: Deps) {
         window={{ description: describeWindow(window), next: nextWindowStart(window, now).toISOString() }}
         open={open}
         recent={recent}
-        environments={config.environments}
+        environments={c.get('config').environments}
         roles={config.roles}
         days={DAYS}
         forms={allForms}
@@ -240,7 +242,7 @@ export function consoleMaintenance(deps: Deps) {
     const values = rescheduleValues(form);
     const again = async (errors: Errors, status: Status) => {
       const [info, window] = await Promise.all([maintenance.maintenanceInfo(db, now, row), maintenance.currentWindow(deps)]);
-      return page(c, <ReschedulePage meta={consoleMeta(c, deps, 'maintenance')} m={vm(info)} values={values} errors={errors} windowDescription={describeWindow(window)} />, status);
+      return page(c, <ReschedulePage meta={consoleMeta(c, deps, 'maintenance')} m={vm(c, info)} values={values} errors={errors} windowDescription={describeWindow(window)} />, status);
     };
     const done = await attempt(() => maintenance.reschedule(deps, { actor }, row.id, rescheduleBody(values)));
     if (!done.ok) return again(done.errors, done.status);
@@ -255,7 +257,7 @@ export function consoleMaintenance(deps: Deps) {
     const form = await readForm(c);
     const message = text(form, 'message');
     const show = async (errors: Errors, status: Status) =>
-      page(c, <CancelConfirmPage meta={consoleMeta(c, deps, 'maintenance')} m={vm(await maintenance.maintenanceInfo(db, now, row))} message={message} errors={errors} formKey={newFormKey()} />, status);
+      page(c, <CancelConfirmPage meta={consoleMeta(c, deps, 'maintenance')} m={vm(c, await maintenance.maintenanceInfo(db, now, row))} message={message} errors={errors} formKey={newFormKey()} />, status);
 
     const parsed = validate(writeSchemas(config, now).cancelMaintenance, { message: optional(message) });
     if (!parsed.ok) return show(parsed.errors, 400);
@@ -282,7 +284,7 @@ export function consoleMaintenance(deps: Deps) {
         c,
         <RunConfirmPage
           meta={consoleMeta(c, deps, 'maintenance')}
-          m={vm(effects.info)}
+          m={vm(c, effects.info)}
           stops={effects.stops}
           alreadyStopped={effects.alreadyStopped}
           readOnly={effects.readOnly}

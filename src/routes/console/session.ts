@@ -6,7 +6,8 @@ import { cookieKey, findSession, type ConsoleSession } from '../../services/sess
 import { constantTimeEqual, randomSecret } from '../../services/tokens.ts';
 
 export type ConsoleEnv = {
-  Variables: { session: ConsoleSession; actor: Actor; csrf: string; sessionSecret: string };
+  /** config: with the components as the database has them now (set per request, once signed in). */
+  Variables: { session: ConsoleSession; actor: Actor; csrf: string; sessionSecret: string; config: Config };
 };
 
 /**

@@ -10,6 +10,10 @@ export type Status = (typeof STATUSES)[number];
 export const MODES = ['full', 'read_only', 'maintenance'] as const;
 export type Mode = (typeof MODES)[number];
 
+/** How bad an incident is, as Statuspage says it: derived from the worst status it declared unless a commander sets it. */
+export const IMPACTS = ['none', 'minor', 'major', 'critical'] as const;
+export type Impact = (typeof IMPACTS)[number];
+
 export const INCIDENT_STATES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 export const MAINTENANCE_STATES = ['scheduled', 'in_progress', 'verifying', 'completed', 'cancelled'] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];

@@ -58,7 +58,7 @@ export function incidentRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: 
 
   app.patch('/incidents/:id', write, async (c) => {
     const id = idParam(c, 'id', 'Incident');
-    return respond(c, 200, await incidents.editTitle(deps, await commandOf(c), id, await readJson(c)));
+    return respond(c, 200, await incidents.editIncident(deps, await commandOf(c), id, await readJson(c)));
   });
 
   app.put('/incidents/:id/postmortem', write, async (c) => {

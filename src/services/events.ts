@@ -1,4 +1,4 @@
-import type { Mode, State, Status } from '../domain/vocabulary.ts';
+import type { Impact, Mode, State, Status } from '../domain/vocabulary.ts';
 
 /**
  * What happened in a write, emitted by the use case inside its transaction (Work.emit). Today the
@@ -11,6 +11,7 @@ export type DomainEvent =
   | { readonly name: 'incident.state_changed'; readonly incident: number; readonly from: State; readonly to: State }
   | { readonly name: 'incident.resolved'; readonly incident: number }
   | { readonly name: 'incident.retitled'; readonly incident: number; readonly title: string }
+  | { readonly name: 'incident.impact_set'; readonly incident: number; readonly impact: Impact | null }
   | { readonly name: 'environment.status_changed'; readonly incident: number; readonly environment: string; readonly from: Status; readonly to: Status }
   | { readonly name: 'update.hidden'; readonly incident: number; readonly update: number }
   | { readonly name: 'postmortem.saved'; readonly incident: number }
@@ -43,6 +44,7 @@ export const EVENTS: { readonly [N in EventName]: { readonly public: boolean; re
   'incident.state_changed': { public: true, meaning: 'the state the timeline derives changed (e.g. investigating → identified)' },
   'incident.resolved': { public: true, meaning: 'an incident reached resolved' },
   'incident.retitled': { public: true, meaning: 'the title was edited' },
+  'incident.impact_set': { public: true, meaning: "a commander set the incident's impact (null: derived from its statuses again)" },
   'environment.status_changed': { public: true, meaning: "what an incident says of one environment's status changed" },
   'update.hidden': { public: true, meaning: 'a wrong update was hidden from the timeline' },
   'postmortem.saved': { public: true, meaning: 'the postmortem text was saved (public if already published)' },

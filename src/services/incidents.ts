@@ -133,6 +133,7 @@ export async function openIncident(deps: Deps, command: Command, body: unknown) 
       {
         kind: 'incident',
         title: input.title,
+        impact: input.impact ?? null,
         state: input.state,
         started_at: at,
         resolved_at: input.state === 'resolved' ? at : null,
@@ -164,14 +165,21 @@ export async function postUpdate(deps: Deps, command: Command, incidentId: numbe
   });
 }
 
-export async function editTitle(deps: Deps, command: Command, incidentId: number, body: unknown) {
+/** Edits an incident's title, or its impact (null: derived from its statuses again), or both. */
+export async function editIncident(deps: Deps, command: Command, incidentId: number, body: unknown) {
   const now = deps.clock.now();
-  const { title } = parseInput(writeSchemas(deps.config, now).editIncident, body, 'incident.invalid_input');
+  const input = parseInput(writeSchemas(deps.config, now).editIncident, body, 'incident.invalid_input');
   return inTransaction(deps, command, now, async (w) => {
     const incident = await lockIncident(w, incidentId);
-    const after = await q.updateIncident(w.db, incidentId, { title, updated_at: now });
-    await w.audit('incident.title', `incident:${incidentId}`, { before: { title: incident.title }, after: { title } });
-    w.emit({ name: 'incident.retitled', incident: incidentId, title });
+    const after = await q.updateIncident(w.db, incidentId, { ...input, updated_at: now });
+    if (input.title !== undefined) {
+      await w.audit('incident.title', `incident:${incidentId}`, { before: { title: incident.title }, after: { title: input.title } });
+      w.emit({ name: 'incident.retitled', incident: incidentId, title: input.title });
+    }
+    if (input.impact !== undefined) {
+      await w.audit('incident.impact', `incident:${incidentId}`, { before: { impact: incident.impact }, after: { impact: input.impact } });
+      w.emit({ name: 'incident.impact_set', incident: incidentId, impact: input.impact });
+    }
     const view = incidentView(deps.config, after, await q.visibleUpdatesOf(w.db, [incidentId]), now);
     w.wrote(view);
     return view;

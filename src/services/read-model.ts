@@ -5,7 +5,7 @@ import * as q from '../db/queries/incidents.ts';
 import { loadCatalog } from '../db/queries/environments.ts';
 import { withCatalog } from '../domain/components.ts';
 import { replay, scopeOfImpact, type ScopeOfImpact } from '../domain/timeline.ts';
-import type { Mode, State, Status } from '../domain/vocabulary.ts';
+import type { Impact, Mode, State, Status } from '../domain/vocabulary.ts';
 import type { TimelineEntry } from '../domain/timeline.ts';
 
 type Db = Kysely<Database>;
@@ -25,6 +25,8 @@ export interface IncidentView {
   readonly id: number;
   readonly kind: 'incident' | 'maintenance';
   readonly title: string;
+  /** The impact its commander set; null: derived from the worst status it declared. */
+  readonly impact: Impact | null;
   readonly state: State;
   readonly open: boolean;
   readonly started_at: string;
@@ -110,6 +112,7 @@ export function incidentViewOf(config: Config, row: IncidentRow, entries: readon
     id: row.id,
     kind: row.kind,
     title: row.title,
+    impact: row.impact,
     state: r.state,
     open: r.open,
     started_at: r.startedAt.toISOString(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMPACTS } from '../domain/vocabulary.ts';
 import type { Config } from '../config.ts';
 import type { FieldProblem } from '../errors.ts';
 import { INCIDENT_STATES, MODES, STATUSES, type Mode, type Status } from '../domain/vocabulary.ts';
@@ -60,6 +61,9 @@ function pastInstant(now: Date) {
     .refine((d) => d.getTime() <= now.getTime(), `must not be in the future (server time is ${now.toISOString()})`);
 }
 
+/** An incident's impact as its commander sets it (Statuspage's impact_override). */
+const impact = z.enum(IMPACTS, { message: `must be one of ${IMPACTS.join(', ')}` });
+
 export function writeSchemas(config: Config, now: Date) {
   const environments = config.environments.map((e) => e.slug);
   const statuses = keyedBy<Status>(environments, 'environment', STATUSES);
@@ -74,6 +78,7 @@ export function writeSchemas(config: Config, now: Date) {
   return {
     createIncident: z.strictObject({
       title: text('title', LIMITS.title),
+      impact: impact.optional(),
       state: state.default('investigating'),
       ...updateFields,
     }),
@@ -82,7 +87,9 @@ export function writeSchemas(config: Config, now: Date) {
       state: z.string({ message: 'must be a string' }).optional(),
       ...updateFields,
     }),
-    editIncident: z.strictObject({ title: text('title', LIMITS.title) }),
+    editIncident: z
+      .strictObject({ title: text('title', LIMITS.title).optional(), impact: impact.nullable().optional() })
+      .refine((v) => v.title !== undefined || v.impact !== undefined, { message: 'give title or impact (null: derive it from the statuses again)' }),
     postmortem: z.strictObject({ markdown: text('markdown', LIMITS.postmortem) }),
     publishPostmortem: z.strictObject({}),
     hideUpdate: z.strictObject({ reason: text('reason', LIMITS.reason) }),

@@ -105,6 +105,29 @@ describe('commander API and incident JSON', () => {
     expect(r.body.incident.state).toBe('monitoring');
   });
 
+  it('when an impact is given at opening or set later it is kept and audited; null derives it again; a wrong one is a 400 naming it', async () => {
+    t.clock.set(at(45 * HOUR));
+    const opened = await t.call('POST', '/api/v1/incidents', { token: admin, body: { title: 'Rated', message: 'x', impact: 'major' } });
+    expect(opened.status).toBe(201);
+    expect(opened.body.impact).toBe('major');
+    const set = await t.call('PATCH', `/api/v1/incidents/${opened.body.id}`, { token: admin, body: { impact: 'critical' } });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ title: 'Rated', impact: 'critical' });
+    const cleared = await t.call('PATCH', `/api/v1/incidents/${opened.body.id}`, { token: admin, body: { impact: null } });
+    expect(cleared.body.impact).toBeNull();
+    const audit = await t.db.selectFrom('audit_log').select(['action', 'before', 'after']).where('target', '=', `incident:${opened.body.id}`).where('action', '=', 'incident.impact').orderBy('id').execute();
+    expect(audit.map((a) => [a.before, a.after])).toEqual([
+      [{ impact: 'major' }, { impact: 'critical' }],
+      [{ impact: 'critical' }, { impact: null }],
+    ]);
+    const wrong = await t.call('PATCH', `/api/v1/incidents/${opened.body.id}`, { token: admin, body: { impact: 'huge' } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors).toEqual([{ path: 'impact', message: 'must be one of none, minor, major, critical' }]);
+    const empty = await t.call('PATCH', `/api/v1/incidents/${opened.body.id}`, { token: admin, body: {} });
+    expect(empty.status).toBe(400);
+    expect(JSON.stringify(empty.body.errors)).toContain('give title or impact');
+  });
+
   it('when a title is edited and a postmortem written and published, each is audited and the postmortem appears only once published', async () => {
     t.clock.set(at(50 * HOUR));
     const inc = await open({ title: 'Old title', message: 'x' });

@@ -27,6 +27,26 @@ describe(`herald incident commands against a real server (${backendName})`, () =
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('opens with --impact and edits the impact and the title with incident:edit; --impact derived hands it back to the statuses', async () => {
+    const opened = await herald(['incident:open', '--title', 'Rated outage', '--message', 'x', '--status', 'production=orange', '--impact', 'major'], { env: srv.env(alice) });
+    expect(opened.code, opened.stderr).toBe(0);
+    const id = Number(opened.stdout);
+    const read = async () => (await fetch(`${srv.url}/api/v1/incidents/${id}`).then((r) => r.json())) as { title: string; impact: string | null };
+    expect(await read()).toMatchObject({ impact: 'major' });
+    const edited = await herald(['incident:edit', String(id), '--impact', 'critical', '--title', 'Rated outage (eu-west)'], { env: srv.env(alice) });
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.lines).toEqual([`Edited incident #${id} "Rated outage (eu-west)"; impact: critical.`, `${PUBLIC_URL}/incidents/${id}`]);
+    expect(await read()).toMatchObject({ title: 'Rated outage (eu-west)', impact: 'critical' });
+    const derived = await herald(['incident:edit', String(id), '--impact', 'derived'], { env: srv.env(alice) });
+    expect(derived.lines[0]).toBe(`Edited incident #${id} "Rated outage (eu-west)"; impact: derived from its statuses.`);
+    expect((await read()).impact).toBeNull();
+    const nothing = await herald(['incident:edit', String(id)], { env: srv.env(alice) });
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('incident:edit needs --title or --impact');
+    // closed again: the other tests list the open incidents of this server
+    expect((await herald(['incident:resolve', String(id)], { env: srv.env(alice) })).code).toBe(0);
+  });
+
   it('opens, updates (message from stdin and from a file), shows, lists and resolves; stdout carries only the answer', async () => {
     const opened = await herald(
       ['incident:open', '--title', 'Database failover', '--message', 'Writes are failing on the primary; investigating.', '--status', 'production=red', '--mode', 'web=read_only', '--at', ago(30)],

@@ -207,8 +207,8 @@ describe(`the incremental public data build equals a full build (${backendName})
     const openId = (await buildPublicData(db, config, clock.now())).status.incidents[0]!.id;
     const builder = await builtBefore();
     tick();
-    await incidents.editTitle(deps, { actor }, recentId, { title: 'Renamed recent incident' });
-    await incidents.editTitle(deps, { actor }, openId, { title: 'Renamed open incident' });
+    await incidents.editIncident(deps, { actor }, recentId, { title: 'Renamed recent incident' });
+    await incidents.editIncident(deps, { actor }, openId, { title: 'Renamed open incident' });
     tick();
     const data = await expectSameAsFull(builder, 2);
     expect(data.recent[0]!.title).toBe('Renamed recent incident');

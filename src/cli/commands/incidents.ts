@@ -32,12 +32,13 @@ const incidentOpen: CommandSpec = {
   name: 'incident:open',
   kind: 'write',
   summary: 'open an incident; stdout: its id',
-  usage: 'incident:open --title TITLE --message TEXT [--status ENV=STATUS]... [--mode ROLE=MODE]... [--state STATE] [--at ISO]',
+  usage: 'incident:open --title TITLE --message TEXT [--status ENV=STATUS]... [--mode ROLE=MODE]... [--state STATE] [--at ISO] [--impact IMPACT]',
   description: ['Opens an incident with its first update. stdout: the new incident\'s id; its URL goes to stderr.'],
   flags: {
     title: { type: 'string', value: 'TITLE', help: 'what people see on the status page' },
     ...UPDATE_FLAGS,
     state: { type: 'string', value: 'STATE', help: 'investigating (default), identified, monitoring or resolved' },
+    impact: { type: 'string', value: 'IMPACT', help: 'none, minor, major or critical (default: derived from the statuses)' },
   },
   examples: [
     'ID=$(herald incident:open --title "Database failover" --message "Writes are failing; investigating." --status production=red --mode web=read_only)',
@@ -49,7 +50,7 @@ const incidentOpen: CommandSpec = {
     need(ctx, [title === undefined ? '--title' : '', msg === undefined ? '--message (or --message-file)' : ''].filter(Boolean));
     const res = await ctx.client().request<IncidentView>('POST', '/api/v1/incidents', {
       auth: true,
-      body: { title, ...updateBody(ctx, msg) },
+      body: { title, ...updateBody(ctx, msg), ...(ctx.str('impact') !== undefined ? { impact: ctx.str('impact') } : {}) },
       idempotencyKey: ctx.key(),
     });
     const v = res.body;
@@ -109,6 +110,34 @@ const incidentResolve: CommandSpec = {
     if (ctx.flag('json')) ctx.o.json(res.body);
     else ctx.o.out(String(update.id));
     ctx.o.err(`Resolved ${incident.kind} #${incident.id} "${incident.title}" (update #${update.id}); impact: ${impact(incident)}.`, incident.url);
+  },
+};
+
+const incidentEdit: CommandSpec = {
+  name: 'incident:edit',
+  kind: 'write',
+  args: [1, 1],
+  summary: "change an incident's title or impact",
+  usage: 'incident:edit ID [--title TITLE] [--impact none|minor|major|critical|derived]',
+  description: ['Edits incident ID: its title, its impact, or both. `--impact derived` lets the statuses decide it again.'],
+  flags: {
+    title: { type: 'string', value: 'TITLE', help: 'the new title' },
+    impact: { type: 'string', value: 'IMPACT', help: 'none, minor, major, critical, or derived' },
+  },
+  examples: ['herald incident:edit 42 --impact critical', 'herald incident:edit 42 --title "Database failover in eu-west"'],
+  async run(ctx) {
+    const id = idArg(ctx);
+    const title = ctx.str('title');
+    const impact = ctx.str('impact');
+    need(ctx, title === undefined && impact === undefined ? ['--title or --impact'] : []);
+    const res = await ctx.client().request<IncidentView>('PATCH', `/api/v1/incidents/${id}`, {
+      auth: true,
+      body: { ...(title !== undefined ? { title } : {}), ...(impact !== undefined ? { impact: impact === 'derived' ? null : impact } : {}) },
+    });
+    const v = res.body;
+    if (ctx.flag('json')) ctx.o.json(v);
+    else ctx.o.out(String(v.id));
+    ctx.o.err(`Edited ${v.kind} #${v.id} "${v.title}"; impact: ${v.impact ?? 'derived from its statuses'}.`, v.url);
   },
 };
 
@@ -219,4 +248,4 @@ const postmortemPublish: CommandSpec = {
   },
 };
 
-export const incidentCommands: readonly CommandSpec[] = [incidentOpen, incidentUpdate, incidentResolve, incidentShow, incidentList, postmortemPublish];
+export const incidentCommands: readonly CommandSpec[] = [incidentOpen, incidentUpdate, incidentResolve, incidentEdit, incidentShow, incidentList, postmortemPublish];

@@ -200,7 +200,7 @@ export function consoleIncidents(deps: Deps) {
     requireScope(c.get('actor'), 'incidents:write');
     const form = await readForm(c);
     const title = text(form, 'title');
-    const result = await attempt(() => incidents.editTitle(deps, { actor: c.get('actor') }, id, { title }));
+    const result = await attempt(() => incidents.editIncident(deps, { actor: c.get('actor') }, id, { title }));
     if (!result.ok) return incidentPage(c, id, { rejected: { form: 'title', errors: result.errors, title }, status: result.status });
     return seeOther(c, `/console/incidents/${id}?done=titled`);
   });

@@ -17,6 +17,7 @@ import { incidentRoutes } from './routes/incidents.ts';
 import { errorHtml, pageRoutes, samplePage } from './routes/pages.tsx';
 import { feedRoutes } from './routes/feed.ts';
 import { platformRoutes } from './routes/platform.ts';
+import { statuspageRoutes } from './routes/statuspage.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { consoleRoutes } from './routes/console/index.tsx';
@@ -204,6 +205,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1', maintenanceRoutes(deps));
   app.route('/api/v1', incidentRoutes(deps, snapshot, deps.compress));
   app.route('/api', herokuRoutes(deps, snapshot, deps.compress));
+  app.route('/api/v2', statuspageRoutes(deps, snapshot, deps.compress));
   app.route('/console', consoleRoutes(deps));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));
   app.route('/', pageRoutes(deps, snapshot, deps.compress));

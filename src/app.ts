@@ -19,6 +19,7 @@ import { feedRoutes } from './routes/feed.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { componentRoutes } from './routes/components.ts';
 import { consoleRoutes } from './routes/console/index.tsx';
 import { consoleLinkRoutes } from './routes/console-links.ts';
 
@@ -202,6 +203,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/console/links', consoleLinkRoutes(deps));
   app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));
   app.route('/api/v1', maintenanceRoutes(deps));
+  app.route('/api/v1', componentRoutes(deps, snapshot));
   app.route('/api/v1', incidentRoutes(deps, snapshot, deps.compress));
   app.route('/api', herokuRoutes(deps, snapshot, deps.compress));
   app.route('/console', consoleRoutes(deps));

@@ -503,3 +503,10 @@ export async function restoreGroup(deps: Deps, command: Command, slug: string, b
     return after;
   });
 }
+
+/** The catalog and what open incidents say now, read outside any write (the console's pages). */
+export async function catalogNow(deps: Pick<Deps, 'db' | 'config' | 'clock'>): Promise<{ catalog: Catalog; active: Saying[] }> {
+  const [catalog, open] = await Promise.all([e.loadCatalog(deps.db), q.openIncidents(deps.db)]);
+  const views = await incidentViews(deps.db, deps.config, open, deps.clock.now());
+  return { catalog, active: views.filter((v) => isActive(v.kind, v.state)) };
+}

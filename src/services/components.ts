@@ -152,15 +152,19 @@ function siblingsOf(catalog: Catalog, group: string | null): Sibling[] {
   return group === null ? topLevel(catalog) : liveMembers(catalog, group).map((c): Sibling => ({ kind: 'component', slug: c.slug, position: c.position }));
 }
 
-/**
- * The siblings renumbered 1..n with `item` (absent: only closing the gap it left) at `position`
- * (1-based; absent or past the end: last). Each with its new position.
- */
-function placed(siblings: readonly Sibling[], item?: { readonly kind: Sibling['kind']; readonly slug: string }, position?: number): Sibling[] {
-  const rest = siblings.filter((s) => !(item && s.kind === item.kind && s.slug === item.slug));
+type ItemRef = { readonly kind: Sibling['kind']; readonly slug: string };
+const isItem = (item: ItemRef) => (s: Sibling) => s.kind === item.kind && s.slug === item.slug;
+
+/** The siblings renumbered 1..n with `item` at `position` (1-based; absent or past the end: last). */
+function placed(siblings: readonly Sibling[], item: ItemRef, position?: number): Sibling[] {
+  const rest = siblings.filter((s) => !isItem(item)(s));
   const at = Math.min(position ?? rest.length + 1, rest.length + 1) - 1;
-  const order = item ? [...rest.slice(0, at), { ...item, position: 0 }, ...rest.slice(at)] : rest;
-  return order.map((s, i) => ({ ...s, position: i + 1 }));
+  return [...rest.slice(0, at), { ...item, position: 0 }, ...rest.slice(at)].map((s, i) => ({ ...s, position: i + 1 }));
+}
+
+/** The siblings renumbered 1..n once `item` has left them (retired, or moved to another group). */
+function without(siblings: readonly Sibling[], item: ItemRef): Sibling[] {
+  return siblings.filter((s) => !isItem(item)(s)).map((s, i) => ({ ...s, position: i + 1 }));
 }
 
 /** Writes the positions that changed (the placed item's own row is written by its insert or update). */
@@ -351,10 +355,10 @@ export async function updateComponent(deps: Deps, command: Command, slug: string
       ...(input.showcase !== undefined ? { showcase: input.showcase } : {}),
       ...(input.start_date !== undefined ? { start_date: input.start_date } : {}),
     };
-    const item = { kind: 'component' as const, slug };
+    const item: ItemRef = { kind: 'component', slug };
     if (group !== current.group) {
       const left = siblingsOf(catalog, current.group);
-      await renumber(w, left, placed(left, item));
+      await renumber(w, left, without(left, item));
       const joined = siblingsOf(catalog, group);
       const order = placed(joined, item, input.position);
       await renumber(w, joined, order, slug);
@@ -387,7 +391,7 @@ export async function retireComponent(deps: Deps, command: Command, slug: string
     const active = await activeNow(w);
     const before = componentView(current, active);
     const siblings = siblingsOf(catalog, current.group);
-    await renumber(w, siblings, placed(siblings, { kind: 'component', slug }));
+    await renumber(w, siblings, without(siblings, { kind: 'component', slug }));
     await e.updateComponent(w.db, slug, { retired_at: now }, now);
     const after = await componentAfter(w, slug);
     await w.audit('component.retire', `component:${slug}`, { before, after });
@@ -477,7 +481,7 @@ export async function retireGroup(deps: Deps, command: Command, slug: string, bo
     }
     const before = groupView(catalog, current, []);
     const siblings = topLevel(catalog);
-    await renumber(w, siblings, placed(siblings, { kind: 'group', slug }));
+    await renumber(w, siblings, without(siblings, { kind: 'group', slug }));
     await e.updateGroup(w.db, slug, { retired_at: now }, now);
     const after = await groupAfter(w, slug);
     await w.audit('group.retire', `group:${slug}`, { before, after });

@@ -307,7 +307,8 @@ describe('retiring and restoring', () => {
 
   it('when a retired component is restored, it comes back last among its siblings; restoring a live one is 409', async () => {
     const t = await fresh('a:A,b:B,c:C');
-    await t.api('POST', '/components/a/retire', {});
+    // a retired component keeps the position it had; the live ones close the gap
+    expect((await t.api('POST', '/components/a/retire', {})).body).toMatchObject({ position: 1, retired_at: T0 });
     expect(await t.order()).toEqual([['b', null, 1], ['c', null, 2]]);
     const back = await t.api('POST', '/components/a/restore', {});
     expect(back.body).toMatchObject({ slug: 'a', retired_at: null, position: 3 });

@@ -95,7 +95,7 @@ describe('console: tokens', () => {
 
     const unknown = await b.post('/console/tokens', { name: 'x', scopes: 'root' });
     expect(unknown.status).toBe(400);
-    expect(unknown.html).toContain('must be one of incidents:write, maintenance:write, admin');
+    expect(unknown.html).toContain('must be one of incidents:write, maintenance:write, components:write, admin');
     expect(await tokenCount()).toBe(count);
   });
 

@@ -277,6 +277,41 @@ describe('editing a component', () => {
   });
 });
 
+describe('editing a group', () => {
+  it('when renamed and described, answers 200 with its members; a bad body is one 400 listing every problem; an unknown group is 404', async () => {
+    const t = await fresh();
+    await t.api('POST', '/component-groups', { slug: 'apps', name: 'Apps' });
+    await t.api('PATCH', '/components/staging', { group: 'apps' });
+    t.clock.advance(60_000);
+    const res = await t.api('PATCH', '/component-groups/apps', { name: 'Applications', description: 'Customer-facing' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      slug: 'apps',
+      name: 'Applications',
+      description: 'Customer-facing',
+      position: 2,
+      components: ['staging'],
+      created_at: T0,
+      updated_at: '2026-03-01T10:01:00.000Z',
+      retired_at: null,
+      status: 'green',
+    });
+    const bad = await t.api('PATCH', '/component-groups/apps', { name: '', position: -1, slug: 'other' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'name', message: 'name must not be empty' },
+        { path: 'position', message: 'position must be a whole number, 1 or more' },
+        { path: '(body)', message: 'unknown field: slug' },
+      ]),
+    );
+    expect(bad.body.errors).toHaveLength(3);
+    expect((await t.api('PATCH', '/component-groups/nope', { name: 'X' })).body).toMatchObject({ code: 'group.not_found' });
+    const audit = await t.db.selectFrom('audit_log').select(['target', 'before', 'after']).where('action', '=', 'group.update').executeTakeFirstOrThrow();
+    expect(audit).toMatchObject({ target: 'group:apps', before: { name: 'Apps', description: null }, after: { name: 'Applications', description: 'Customer-facing' } });
+  });
+});
+
 describe('retiring and restoring', () => {
   it('when a component is retired, it leaves the lists and the status, keeps its history, and an update may no longer name it', async () => {
     const t = await fresh();

@@ -20,6 +20,7 @@ import { platformRoutes } from './routes/platform.ts';
 import { statuspageRoutes } from './routes/statuspage.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { componentRoutes } from './routes/components.ts';
 import { consoleRoutes } from './routes/console/index.tsx';
 import { consoleLinkRoutes } from './routes/console-links.ts';
 
@@ -203,6 +204,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/console/links', consoleLinkRoutes(deps));
   app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));
   app.route('/api/v1', maintenanceRoutes(deps));
+  app.route('/api/v1', componentRoutes(deps, snapshot));
   app.route('/api/v1', incidentRoutes(deps, snapshot, deps.compress));
   app.route('/api', herokuRoutes(deps, snapshot, deps.compress));
   app.route('/api/v2', statuspageRoutes(deps, snapshot, deps.compress));

@@ -49,6 +49,16 @@ export const ERROR_CODES = {
   'token.invalid_input': ['invalid_params', 400],
   'token.not_found': ['not_found', 404],
   'token.already_revoked': ['conflict', 409],
+  // components and their groups (one slug namespace)
+  'component.invalid_input': ['invalid_params', 400],
+  'component.not_found': ['not_found', 404],
+  'component.exists': ['conflict', 409],
+  'component.retired': ['conflict', 409],
+  'component.not_retired': ['conflict', 409],
+  'group.not_found': ['not_found', 404],
+  'group.retired': ['conflict', 409],
+  'group.not_retired': ['conflict', 409],
+  'group.not_empty': ['conflict', 409],
   // the Heroku Status API
   'issue.not_found': ['not_found', 404],
   // Herald's own trouble

@@ -1,4 +1,5 @@
 import { flagLabel, type CommandSpec } from './command.ts';
+import { componentCommands } from './commands/components.ts';
 import { consoleCommands } from './commands/console.ts';
 import { incidentCommands } from './commands/incidents.ts';
 import { localCommands } from './commands/local.ts';
@@ -17,6 +18,7 @@ const AREAS = {
   platform: platformCommands,
   incidents: incidentCommands,
   maintenance: maintenanceCommands,
+  components: componentCommands,
   tokens: tokenCommands,
   console: consoleCommands,
   local: localCommands,

@@ -25,6 +25,15 @@ export type DomainEvent =
   | { readonly name: 'override.set'; readonly role: string; readonly mode: Mode }
   | { readonly name: 'override.cleared'; readonly role: string }
   | { readonly name: 'mode.changed'; readonly role: string; readonly from: Mode; readonly to: Mode; readonly at: string }
+  | { readonly name: 'component.created'; readonly component: string }
+  | { readonly name: 'component.updated'; readonly component: string }
+  // was_retired, not retired: `component.retired` is the 409 error code, and the docs' tables are keyed by name
+  | { readonly name: 'component.was_retired'; readonly component: string }
+  | { readonly name: 'component.restored'; readonly component: string }
+  | { readonly name: 'group.created'; readonly group: string }
+  | { readonly name: 'group.updated'; readonly group: string }
+  | { readonly name: 'group.was_retired'; readonly group: string }
+  | { readonly name: 'group.restored'; readonly group: string }
   | { readonly name: 'token.created'; readonly token: number }
   | { readonly name: 'token.revoked'; readonly token: number }
   | { readonly name: 'console.signed_in'; readonly session: number; readonly token: number }
@@ -58,6 +67,14 @@ export const EVENTS: { readonly [N in EventName]: { readonly public: boolean; re
   'override.set': { public: true, meaning: "an operator set a role's manual override" },
   'override.cleared': { public: true, meaning: "an operator cleared a role's manual override" },
   'mode.changed': { public: true, meaning: "a role's effective mode changed (recorded by every write that causes it)" },
+  'component.created': { public: true, meaning: 'a component was added' },
+  'component.updated': { public: true, meaning: 'a component was renamed, described, moved, regrouped or its flags or start date changed' },
+  'component.was_retired': { public: true, meaning: 'a component was retired (its history stays)' },
+  'component.restored': { public: true, meaning: 'a retired component was restored' },
+  'group.created': { public: true, meaning: 'a component group was added' },
+  'group.updated': { public: true, meaning: 'a group was renamed, described or moved' },
+  'group.was_retired': { public: true, meaning: 'an empty group was retired' },
+  'group.restored': { public: true, meaning: 'a retired group was restored' },
   'token.created': { public: false, meaning: 'an API token was created' },
   'token.revoked': { public: false, meaning: 'an API token was revoked (its console sessions end with it)' },
   'console.signed_in': { public: false, meaning: 'a console session started' },

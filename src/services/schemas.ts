@@ -22,10 +22,10 @@ const text = (label: string, max: number) =>
  * A record keyed by configured names. An unknown key is a problem at its own path, reported
  * together with any bad values (a refinement on the record would be skipped once a value fails).
  */
-function keyedBy<V extends string>(known: readonly string[], what: string, values: readonly V[]) {
+function keyedBy<V extends string>(known: readonly string[], what: string, values: readonly V[], retired: readonly string[] = []) {
   const valueList = values.join(', ');
   const key = z.string().refine((k) => known.includes(k), {
-    error: (issue) => `unknown ${what} "${String(issue.input)}" (known: ${known.join(', ')})`,
+    error: (issue) => unknownName(what, String(issue.input), known, retired),
   });
   const record = z.record(key, z.enum(values as [V, ...V[]], { message: `must be one of ${valueList}` }), {
     message: `must be an object mapping ${what} to one of ${valueList}`,
@@ -37,6 +37,11 @@ function keyedBy<V extends string>(known: readonly string[], what: string, value
     }
     return value;
   }, record);
+}
+
+/** Why a name is refused: a retired environment says so (restore it first), anything else is unknown. */
+function unknownName(what: string, name: string, known: readonly string[], retired: readonly string[]): string {
+  return retired.includes(name) ? `${what} "${name}" is retired` : `unknown ${what} "${name}" (known: ${known.join(', ')})`;
 }
 
 /** An instant with its timezone, after `now` (a plan, not a record). */
@@ -66,7 +71,8 @@ const impact = z.enum(IMPACTS, { message: `must be one of ${IMPACTS.join(', ')}`
 
 export function writeSchemas(config: Config, now: Date) {
   const environments = config.environments.map((e) => e.slug);
-  const statuses = keyedBy<Status>(environments, 'environment', STATUSES);
+  const retired = (config.retired ?? []).map((e) => e.slug);
+  const statuses = keyedBy<Status>(environments, 'environment', STATUSES, retired);
   const modes = keyedBy<Mode>(config.roles, 'role', MODES);
   const state = z.enum(INCIDENT_STATES, { message: `must be one of ${INCIDENT_STATES.join(', ')}` });
   const updateFields = {
@@ -101,7 +107,7 @@ export function writeSchemas(config: Config, now: Date) {
           .array(z.string(), { message: 'must be a list of environments' })
           .superRefine((list, ctx) => {
             list.forEach((e, i) => {
-              if (!environments.includes(e)) ctx.addIssue({ code: 'custom', path: [i], message: `unknown environment "${e}" (known: ${environments.join(', ')})` });
+              if (!environments.includes(e)) ctx.addIssue({ code: 'custom', path: [i], message: unknownName('environment', e, environments, retired) });
             });
           })
           .optional(),

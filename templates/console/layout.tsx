@@ -7,6 +7,7 @@ const SECTIONS = [
   ['incidents', '/console/incidents', 'Incidents'],
   ['platform', '/console/platform', 'Platform modes'],
   ['maintenance', '/console/maintenance', 'Maintenance'],
+  ['components', '/console/components', 'Components'],
   ['tokens', '/console/tokens', 'Tokens'],
 ] as const;
 

@@ -24,6 +24,7 @@ export interface TokenFormValues {
 const SCOPE_LABELS: Readonly<Record<string, string>> = {
   'incidents:write': 'incidents:write — open and update incidents, publish postmortems',
   'maintenance:write': 'maintenance:write — platform modes and maintenance',
+  'components:write': 'components:write — add, edit, reorder and retire components',
   admin: 'admin — everything, including tokens',
 };
 

@@ -67,7 +67,7 @@ const tokenCreateRemote: CommandSpec = {
   usage: 'token:create --name NAME --scopes LIST [--remote | --url URL | --local]',
   description: [
     'Creates an API token and prints its secret (only that) on stdout, with a one-time console',
-    'sign-in link on stderr. LIST: comma-separated scopes among incidents:write, maintenance:write, admin.',
+    'sign-in link on stderr. LIST: comma-separated scopes among incidents:write, maintenance:write, components:write, admin.',
     '',
     'Where the token goes, so that it never lands in a database nobody meant:',
     '  --remote, --url URL  through the server at HERALD_URL (or URL), with an admin token',
@@ -83,7 +83,7 @@ const tokenCreateRemote: CommandSpec = {
   ],
   flags: {
     name: { type: 'string', value: 'NAME', help: 'who uses it; the author of their updates' },
-    scopes: { type: 'string', value: 'LIST', help: 'incidents:write, maintenance:write and/or admin' },
+    scopes: { type: 'string', value: 'LIST', help: 'incidents:write, maintenance:write, components:write and/or admin' },
     remote: { type: 'boolean', help: 'create it through the server at HERALD_URL' },
     // listed for the help: src/entry/cli.ts makes a --local token itself, and refuses --local beside --remote or --url
     local: { type: 'boolean', help: 'create it in this machine\'s database (DATABASE_URL / HERALD_DATA_DIR / ./data)' },

@@ -54,3 +54,45 @@ export async function seedEnvironments(db: Db, environments: readonly Environmen
       .execute();
   });
 }
+
+/**
+ * Serialises the writes of components and groups (the slug namespace spans both tables, and a
+ * move renumbers siblings): the first statement of each such transaction. Reads are not blocked;
+ * nor are incident writes, which never write these tables.
+ */
+export async function lockCatalog(db: Db): Promise<void> {
+  await sql`lock table environments in share row exclusive mode`.execute(db);
+}
+
+export type ComponentFields = {
+  name: string;
+  description: string | null;
+  group_slug: string | null;
+  position: number;
+  only_show_if_degraded: boolean;
+  showcase: boolean;
+  start_date: string | null;
+};
+
+export async function insertComponent(db: Db, slug: string, fields: ComponentFields, now: Date): Promise<void> {
+  await db.insertInto('environments').values({ slug, ...fields, created_at: now, updated_at: now, retired_at: null }).execute();
+}
+
+export async function updateComponent(db: Db, slug: string, fields: Partial<ComponentFields> & { retired_at?: Date | null }, now: Date): Promise<void> {
+  await db.updateTable('environments').set({ ...fields, updated_at: now }).where('slug', '=', slug).execute();
+}
+
+export type GroupFields = { name: string; description: string | null; position: number };
+
+export async function insertGroup(db: Db, slug: string, fields: GroupFields, now: Date): Promise<void> {
+  await db.insertInto('environment_groups').values({ slug, ...fields, created_at: now, updated_at: now, retired_at: null }).execute();
+}
+
+export async function updateGroup(db: Db, slug: string, fields: Partial<GroupFields> & { retired_at?: Date | null }, now: Date): Promise<void> {
+  await db.updateTable('environment_groups').set({ ...fields, updated_at: now }).where('slug', '=', slug).execute();
+}
+
+/** Sets positions only (a renumbering of siblings is not an edit of each: updated_at stays). */
+export async function setPositions(db: Db, table: 'environments' | 'environment_groups', positions: readonly { readonly slug: string; readonly position: number }[]): Promise<void> {
+  for (const p of positions) await db.updateTable(table).set({ position: p.position }).where('slug', '=', p.slug).execute();
+}

@@ -14,6 +14,7 @@ import { SetupClosedPage, SetupDonePage, SetupPage } from '../../../templates/co
 import type { ConsoleMeta } from '../../../templates/view.ts';
 import { BODY_LIMIT_BYTES } from '../http.ts';
 import { pageMeta } from '../view-models.ts';
+import { consoleComponents } from './components.tsx';
 import { consoleIncidents } from './incidents.tsx';
 import { consoleMaintenance } from './maintenance.tsx';
 import { consolePlatform } from './platform.tsx';
@@ -215,5 +216,6 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
   app.route('/platform', consolePlatform(deps));
   app.route('/maintenance', consoleMaintenance(deps));
   app.route('/tokens', consoleTokens(deps));
+  app.route('/', consoleComponents(deps)); // /components and /component-groups
   return app;
 }

@@ -7,11 +7,12 @@
  */
 import { pageItems, type Catalog, type Component, type ComponentGroup } from './components.ts';
 import { isActive, isClosing } from './timeline.ts';
-import { worstStatus, type Kind, type State, type Status } from './vocabulary.ts';
+import { worstStatus, type Impact, type Kind, type State, type Status } from './vocabulary.ts';
+
+export type { Impact };
 
 export type ComponentStatus = 'operational' | 'degraded_performance' | 'partial_outage' | 'major_outage' | 'under_maintenance';
 export type Indicator = 'none' | 'minor' | 'major' | 'critical' | 'maintenance';
-export type Impact = 'none' | 'minor' | 'major' | 'critical';
 
 export const COMPONENT_STATUS: Readonly<Record<Status, ComponentStatus>> = {
   green: 'operational',
@@ -94,6 +95,8 @@ export interface EventInput {
   readonly id: number;
   readonly kind: Kind;
   readonly title: string;
+  /** The impact its commander set; null: derived from the worst status it declared. */
+  readonly impact: Impact | null;
   readonly state: State;
   readonly open: boolean;
   readonly started_at: string;
@@ -311,7 +314,7 @@ export function eventMapper(ctx: PageContext) {
     return at;
   }
 
-  function incident(e: EventInput, setImpact: Impact | null): IncidentObject {
+  function incident(e: EventInput): IncidentObject {
     const changes = changesOf(e);
     const id = String(e.id);
     const updates = e.updates.map(
@@ -341,7 +344,7 @@ export function eventMapper(ctx: PageContext) {
       updated_at: e.updated_at,
       monitoring_at: monitoringAt(e),
       resolved_at: e.resolved_at,
-      impact: e.kind === 'maintenance' ? 'maintenance' : (setImpact ?? derivedImpact(declared.map(([, s]) => s))),
+      impact: e.kind === 'maintenance' ? 'maintenance' : (e.impact ?? derivedImpact(declared.map(([, s]) => s))),
       shortlink: e.url,
       started_at: e.started_at,
       page_id: ctx.pageId,
@@ -352,11 +355,11 @@ export function eventMapper(ctx: PageContext) {
 
   return {
     incident,
-    maintenance: (e: EventInput): MaintenanceObject => ({ ...incident(e, null), scheduled_for: e.scheduled_for, scheduled_until: e.scheduled_until }),
+    maintenance: (e: EventInput): MaintenanceObject => ({ ...incident(e), scheduled_for: e.scheduled_for, scheduled_until: e.scheduled_until }),
   };
 }
 
 /** The impact an incident's unresolved presence raises the page with. */
-export function impactOf(e: EventInput, setImpact: Impact | null): Impact {
-  return setImpact ?? derivedImpact(e.updates.flatMap((u) => Object.values(u.statuses)));
+export function impactOf(e: EventInput): Impact {
+  return e.impact ?? derivedImpact(e.updates.flatMap((u) => Object.values(u.statuses)));
 }

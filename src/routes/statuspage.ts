@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { SnapshotState } from '../cache/snapshot.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as mq from '../db/queries/maintenance.ts';
-import { componentObjects, eventMapper, impactOf, pageObject, pageStatus, type Impact, type PageContext } from '../domain/statuspage.ts';
+import { componentObjects, eventMapper, impactOf, pageObject, pageStatus, type PageContext } from '../domain/statuspage.ts';
 import type { Status } from '../domain/vocabulary.ts';
 import type { Deps } from '../services/deps.ts';
 import type { PublicData } from '../services/public-data.ts';
@@ -20,7 +20,7 @@ type State = SnapshotState<PublicData>;
  * Atlassian Statuspage's public API v2 (`/api/v2/summary.json`, …), field for field, so the tools
  * already pointed at a Statuspage page read Herald by changing only the host. Every answer comes
  * from the snapshot through sendCached; what the snapshot lacks (the 50 newest incidents and
- * maintenances, the impacts commanders set) is read once per snapshot version.
+ * maintenances) is read once per snapshot version.
  */
 export function statuspageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Compressor) {
   const { db, config, clock } = deps;
@@ -40,23 +40,13 @@ export function statuspageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?
   }
 
   /**
-   * The impacts commanders set on the unresolved incidents (IncidentView does not carry them):
-   * read once per snapshot version, and not at all while no incident is open.
-   */
-  async function setImpacts(state: State): Promise<ReadonlyMap<number, Impact | null>> {
-    const ids = state.data.status.incidents.filter((v) => v.kind === 'incident').map((v) => v.id);
-    if (ids.length === 0) return new Map();
-    return snapshot.remember('v2:impacts', state, async () => new Map((await q.incidentsByIds(db, ids)).map((r) => [r.id, r.impact])));
-  }
-
-  /**
-   * The 50 newest of a kind, with the impacts set on them, once per snapshot version: incidents
+   * The 50 newest of a kind, once per snapshot version: incidents
    * by start, maintenances by the time they are (or were) planned for.
    */
   function newest(kind: 'incident' | 'maintenance', state: State) {
     return snapshot.remember(`v2:newest:${kind}`, state, async () => {
       const rows = kind === 'incident' ? await q.listIncidents(db, { limit: STATUSPAGE_LIST_LIMIT, kind }) : await mq.listMaintenance(db, { limit: STATUSPAGE_LIST_LIMIT });
-      return { views: await incidentViews(db, config, rows, clock.now()), impacts: new Map(rows.map((r) => [r.id, r.impact])) };
+      return incidentViews(db, config, rows, clock.now());
     });
   }
 
@@ -77,13 +67,12 @@ export function statuspageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?
       const ctx = context(state.data);
       const map = eventMapper(ctx);
       const { unresolved, active, upcoming } = open(state.data);
-      const impacts = await setImpacts(state);
       return json({
         page: pageObject(ctx),
         components: componentObjects(ctx),
-        incidents: unresolved.map((v) => map.incident(v, impacts.get(v.id) ?? null)),
+        incidents: unresolved.map((v) => map.incident(v)),
         scheduled_maintenances: [...active, ...upcoming].sort(bySchedule).map(map.maintenance),
-        status: pageStatus(ctx, unresolved.map((v) => impactOf(v, impacts.get(v.id) ?? null))),
+        status: pageStatus(ctx, unresolved.map((v) => impactOf(v))),
       });
     }, compress),
   );
@@ -92,8 +81,7 @@ export function statuspageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?
     sendCached(c, snapshot, 'api:v2:status', async (state) => {
       const ctx = context(state.data);
       const { unresolved } = open(state.data);
-      const impacts = await setImpacts(state);
-      return json({ page: pageObject(ctx), status: pageStatus(ctx, unresolved.map((v) => impactOf(v, impacts.get(v.id) ?? null))) });
+      return json({ page: pageObject(ctx), status: pageStatus(ctx, unresolved.map((v) => impactOf(v))) });
     }, compress),
   );
 
@@ -108,8 +96,8 @@ export function statuspageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?
     sendCached(c, snapshot, 'api:v2:incidents', async (state) => {
       const ctx = context(state.data);
       const map = eventMapper(ctx);
-      const { views, impacts } = await newest('incident', state);
-      return json({ page: pageObject(ctx), incidents: views.map((v) => map.incident(v, impacts.get(v.id) ?? null)) });
+      const views = await newest('incident', state);
+      return json({ page: pageObject(ctx), incidents: views.map((v) => map.incident(v)) });
     }, compress),
   );
 
@@ -118,15 +106,14 @@ export function statuspageRoutes(deps: Deps, snapshot: PublicSnapshot, compress?
       const ctx = context(state.data);
       const map = eventMapper(ctx);
       const { unresolved } = open(state.data);
-      const impacts = await setImpacts(state);
-      return json({ page: pageObject(ctx), incidents: unresolved.map((v) => map.incident(v, impacts.get(v.id) ?? null)) });
+      return json({ page: pageObject(ctx), incidents: unresolved.map((v) => map.incident(v)) });
     }, compress),
   );
 
   app.get('/scheduled-maintenances.json', (c) =>
     sendCached(c, snapshot, 'api:v2:scheduled-maintenances', async (state) => {
       const ctx = context(state.data);
-      const { views } = await newest('maintenance', state);
+      const views = await newest('maintenance', state);
       return json({ page: pageObject(ctx), scheduled_maintenances: views.map(eventMapper(ctx).maintenance) });
     }, compress),
   );

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as e from '../db/queries/environments.ts';
 import * as q from '../db/queries/incidents.ts';
-import type { Catalog, Component, ComponentGroup } from '../domain/components.ts';
+import { liveComponents, type Catalog, type Component, type ComponentGroup } from '../domain/components.ts';
 import { isActive } from '../domain/timeline.ts';
 import { worstStatus, type Status } from '../domain/vocabulary.ts';
 import { AppError } from '../errors.ts';
@@ -100,17 +100,10 @@ const byRetirement = <T extends { readonly retired_at: Date | null; readonly slu
 
 const liveMembers = (catalog: Catalog, group: string) => catalog.components.filter((c) => c.retired_at === null && c.group === group).sort(byPosition);
 
-/** Live components in page order (top-level items by position, members by position within their group), then, if asked, retired ones by when they were retired. */
+/** Live components in page order (as the status page lists them: `liveComponents`), then, if asked, retired ones by when they were retired. */
 export function componentList(catalog: Catalog, active: readonly Saying[], includeRetired = false): ComponentView[] {
-  const live = catalog.components.filter((c) => c.retired_at === null);
-  const groups = new Map(catalog.groups.map((g) => [g.slug, g]));
-  const top = topLevel(catalog);
-  const order = top.flatMap((item) => (item.kind === 'group' ? liveMembers(catalog, item.slug) : live.filter((c) => c.slug === item.slug)));
-  // a live component whose group is retired or missing (not made by these use cases): after the rest
-  const placed = new Set(order.map((c) => c.slug));
-  const stray = live.filter((c) => !placed.has(c.slug) && (c.group === null || groups.get(c.group)?.retired_at !== null)).sort(byPosition);
   const retired = includeRetired ? catalog.components.filter((c) => c.retired_at !== null).sort(byRetirement) : [];
-  return [...order, ...stray, ...retired].map((c) => componentView(c, active));
+  return [...liveComponents(catalog), ...retired].map((c) => componentView(c, active));
 }
 
 /** Live groups by position (empty ones too: the page leaves those out), then, if asked, retired ones. */

@@ -73,10 +73,10 @@ async function fresh(environments = 'production:Production,development:Developme
     await t.db.updateTable('environments').set({ retired_at: new Date(when), updated_at: new Date(when) }).where('slug', '=', slug).execute();
     t.changes.notify();
   };
-  /** Until the API sets an incident's impact, the test writes incidents.impact itself. */
+  /** A commander sets the impact (null: derived from the statuses again). */
   const setImpact = async (id: number, impact: Impact | null) => {
-    await t.db.updateTable('incidents').set({ impact }).where('id', '=', id).execute();
-    t.changes.notify();
+    const r = await t.call('PATCH', `/api/v1/incidents/${id}`, { token: admin, body: { impact } });
+    expect(r.status).toBe(200);
   };
   const page = (updatedAt: string) => ({ id: pageId, name: 'Acme', url: URL_, time_zone: 'Etc/UTC', updated_at: updatedAt });
   const component = (id: string, name: string, status: string, position: number | null, extra: Record<string, unknown> = {}) => ({
@@ -290,7 +290,7 @@ describe('Statuspage public API v2', () => {
     expect((await t.get('incidents.json')).incidents[0].status).toBe('postmortem');
   });
 
-  it('when no colour is declared the impact is none; when a commander sets one (incidents.impact) it is the impact and it raises status.json', async () => {
+  it('when no colour is declared the impact is none; when a commander sets one (PATCH impact) it is the impact and it raises status.json', async () => {
     const t = await fresh();
     const quiet = await t.open({ title: 'Slow dashboard', message: 'Looking into it.' });
     const degraded = await t.open({ title: 'Slow builds', message: 'Builds are slow.', statuses: { development: 'yellow' } });
@@ -299,7 +299,7 @@ describe('Statuspage public API v2', () => {
     // development yellow of two: some degraded; the incidents are minor at worst
     expect((await t.get('status.json')).status).toEqual({ indicator: 'minor', description: 'Partially Degraded Service' });
 
-    // Set in the database until the API to set an impact exists.
+    // A commander sets it (PATCH /api/v1/incidents/:id).
     await t.setImpact(quiet.id, 'major');
     expect(await byId()).toEqual(new Map([[String(degraded.id), 'minor'], [String(quiet.id), 'major']]));
     expect((await t.get('incidents/unresolved.json')).incidents.map((i: any) => i.impact)).toEqual(['minor', 'major']);

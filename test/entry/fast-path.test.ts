@@ -92,6 +92,14 @@ const ROUTES = () => [
   '/api/v1/platform?role=web',
   '/api/v3/current-status',
   '/api/v4/current-status',
+  '/api/v2/summary.json',
+  '/api/v2/status.json',
+  '/api/v2/components.json',
+  '/api/v2/incidents.json',
+  '/api/v2/incidents/unresolved.json',
+  '/api/v2/scheduled-maintenances.json',
+  '/api/v2/scheduled-maintenances/upcoming.json',
+  '/api/v2/scheduled-maintenances/active.json',
 ];
 const CODINGS = ['', 'gzip', 'br', 'gzip, br', 'gzip;q=0, identity'];
 

@@ -18,7 +18,7 @@ import { freePort, startThrowawayPostgres, type ThrowawayPostgres } from '../sup
  * - the update posted after recovery is on the next GET.
  */
 
-const PUBLIC_PATHS = ['/', '/api/v1/status', '/api/v4/current-status', '/api/v1/platform', '/feed.rss'];
+const PUBLIC_PATHS = ['/', '/api/v1/status', '/api/v4/current-status', '/api/v2/summary.json', '/api/v1/platform', '/feed.rss'];
 const CONNECTIONS = 16;
 /** Far above what serving from memory takes, far below the database's own timeouts (3 s, 5 s). */
 const NEVER_WAITED_MS = 1_500;

@@ -104,8 +104,8 @@ function Actions(props: { base: string; name: string; csrf: string; item: { canU
       <a href={props.editHref} aria-label={`Edit ${name}`}>
         Edit
       </a>{' '}
-      {item.canUp && <Button action={`${base}/move`} csrf={csrf} formKey={item.keys.up} hidden={{ direction: 'up' }} label="Move up" aria={`Move ${name} up`} />}{' '}
-      {item.canDown && <Button action={`${base}/move`} csrf={csrf} formKey={item.keys.down} hidden={{ direction: 'down' }} label="Move down" aria={`Move ${name} down`} />}{' '}
+      {item.canUp && <Button action={`${base}/move`} csrf={csrf} formKey={item.keys.up} hidden={{ direction: 'up' }} label="Move up" aria={`Move up: ${name}`} />}{' '}
+      {item.canDown && <Button action={`${base}/move`} csrf={csrf} formKey={item.keys.down} hidden={{ direction: 'down' }} label="Move down" aria={`Move down: ${name}`} />}{' '}
       <Button action={`${base}/retire`} csrf={csrf} formKey={item.keys.retire} label="Retire" aria={`Retire ${name}`} />
     </>
   );

@@ -61,3 +61,50 @@ describe('the status page in Chromium', () => {
     await page.close();
   });
 });
+
+describe('a group of environments on the status page, with JavaScript off', () => {
+  let handle: DatabaseHandle;
+  let server: RunningServer;
+  let browser: Browser;
+  let token: string;
+
+  beforeAll(async () => {
+    handle = await freshDatabase();
+    server = await startServer({ ...parseConfig({ HERALD_NAME: 'Acme Cloud', HERALD_ENVIRONMENTS: 'api:API,db:Database,queue:Queue' }), port: 0 }, { handle, hostname: '127.0.0.1' });
+    token = await seedToken(handle.db, ['admin'], 'browser');
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await handle?.close();
+  });
+
+  const api = async (method: string, path: string, body: unknown) => {
+    const res = await fetch(server.url + path, { method, headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
+    return res.json() as Promise<{ id: number }>;
+  };
+
+  it('is folded while all its members are operational and opens with a click; it is open while one is not', async () => {
+    await api('POST', '/api/v1/component-groups', { slug: 'data', name: 'Data' });
+    for (const slug of ['db', 'queue']) await api('PATCH', `/api/v1/components/${slug}`, { group: 'data' });
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    const group = page.locator('li.group details');
+    await expect.poll(() => group.getAttribute('open')).toBeNull();
+    expect(await page.getByText('Database', { exact: true }).isVisible()).toBe(false);
+    await page.getByText('Data', { exact: true }).click();
+    expect(await page.getByText('Database', { exact: true }).isVisible()).toBe(true);
+
+    const incident = await api('POST', '/api/v1/incidents', { title: 'Queue backlog', message: 'Jobs are delayed.', statuses: { queue: 'yellow' } });
+    // another URL of the same page: the browser may keep the first for max-age=5
+    await page.goto(`${server.url}/?after=incident`);
+    expect(await group.getAttribute('open')).toBe('');
+    expect(await page.getByText('Queue', { exact: true }).isVisible()).toBe(true);
+    await page.screenshot({ path: `${ARTIFACTS}status-group-open.png`, fullPage: true });
+    await api('POST', `/api/v1/incidents/${incident.id}/updates`, { state: 'resolved', message: 'Drained.' });
+    await context.close();
+  });
+});

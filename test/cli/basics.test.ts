@@ -43,7 +43,7 @@ describe('herald CLI basics (no server)', () => {
     ]);
     expect(help).toMatchObject({ code: 0, stderr: '' });
     const listed = help.stdout.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().split(/\s+/)[0]);
-    expect(listed).toEqual(['incident:open', 'incident:update', 'incident:resolve', 'incident:show', 'incident:list']);
+    expect(listed).toEqual(['incident:open', 'incident:update', 'incident:resolve', 'incident:edit', 'incident:show', 'incident:list']);
     expect(help.stdout).toMatch(/^Commands in incident:\n {2}incident:open +open an incident; stdout: its id\n/);
     expect(bare).toMatchObject({ code: 0, stdout: help.stdout });
     expect(flag.code).toBe(0);

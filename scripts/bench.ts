@@ -64,6 +64,8 @@ const ROUTES = [
   { path: '/api/v1/status', accept: JSON_ACCEPT },
   { path: '/api/v1/platform', accept: JSON_ACCEPT },
   { path: '/api/v4/current-status', accept: JSON_ACCEPT },
+  { path: '/api/v2/summary.json', accept: JSON_ACCEPT },
+  { path: '/api/v2/incidents.json', accept: JSON_ACCEPT },
 ] as const;
 const ENCODINGS = [
   { label: 'gzip, br', acceptEncoding: 'gzip, br' },

@@ -55,7 +55,8 @@ const CSP = {
   frameAncestors: ["'none'"],
 };
 
-const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith('/api/') && path !== '/feed.rss' && (accept ?? '').includes('text/html');
+const FEEDS = ['/feed.rss', '/feed.atom', '/maintenance.ics'];
+const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith('/api/') && !FEEDS.includes(path) && (accept ?? '').includes('text/html');
 
 /**
  * The snapshot of what public pages show, built from the database. A failing rebuild is logged
@@ -149,7 +150,7 @@ export function createApp(deps: AppDeps) {
     c.res.headers.set('Access-Control-Expose-Headers', 'ETag,Link,Retry-After');
   };
   app.use('/api/*', publicCors);
-  app.use('/feed.rss', publicCors);
+  for (const feed of FEEDS) app.use(feed, publicCors);
   app.use('/api/*', async function limitWrites(c, next) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
     return bodyLimit({

@@ -16,6 +16,7 @@ import { BODY_LIMIT_BYTES } from './routes/http.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { errorHtml, pageRoutes, samplePage } from './routes/pages.tsx';
 import { feedRoutes } from './routes/feed.ts';
+import { calendarRoutes } from './routes/calendar.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { statuspageRoutes } from './routes/statuspage.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
@@ -211,6 +212,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v2', statuspageRoutes(deps, snapshot, deps.compress));
   app.route('/console', consoleRoutes(deps));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));
+  app.route('/', calendarRoutes(deps, snapshot, deps.compress));
   app.route('/', pageRoutes(deps, snapshot, deps.compress));
   return Object.assign(app, {
     /**

@@ -16,6 +16,7 @@ import { BODY_LIMIT_BYTES } from './routes/http.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { errorHtml, pageRoutes, samplePage } from './routes/pages.tsx';
 import { feedRoutes } from './routes/feed.ts';
+import { calendarRoutes } from './routes/calendar.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { statuspageRoutes } from './routes/statuspage.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
@@ -55,7 +56,8 @@ const CSP = {
   frameAncestors: ["'none'"],
 };
 
-const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith('/api/') && path !== '/feed.rss' && (accept ?? '').includes('text/html');
+const FEEDS = ['/feed.rss', '/feed.atom', '/maintenance.ics'];
+const wantsHtml = (path: string, accept: string | undefined) => !path.startsWith('/api/') && !FEEDS.includes(path) && (accept ?? '').includes('text/html');
 
 /**
  * The snapshot of what public pages show, built from the database. A failing rebuild is logged
@@ -149,7 +151,7 @@ export function createApp(deps: AppDeps) {
     c.res.headers.set('Access-Control-Expose-Headers', 'ETag,Link,Retry-After');
   };
   app.use('/api/*', publicCors);
-  app.use('/feed.rss', publicCors);
+  for (const feed of FEEDS) app.use(feed, publicCors);
   app.use('/api/*', async function limitWrites(c, next) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
     return bodyLimit({
@@ -210,6 +212,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v2', statuspageRoutes(deps, snapshot, deps.compress));
   app.route('/console', consoleRoutes(deps));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));
+  app.route('/', calendarRoutes(deps, snapshot, deps.compress));
   app.route('/', pageRoutes(deps, snapshot, deps.compress));
   return Object.assign(app, {
     /**

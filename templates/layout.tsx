@@ -38,6 +38,7 @@ export function Layout(props: { meta: PageMeta; title: string; live?: string; ch
     <html lang="en">
       <Head meta={meta} title={props.title}>
         <link rel="alternate" type="application/rss+xml" title={`${meta.siteName} status updates`} href="/feed.rss" />
+        <link rel="alternate" type="application/atom+xml" title={`${meta.siteName} status updates (Atom)`} href="/feed.atom" />
       </Head>
       <body data-live={props.live}>
         <a class="skip" href="#main">
@@ -68,7 +69,8 @@ export function Layout(props: { meta: PageMeta; title: string; live?: string; ch
                 Last updated <Time iso={meta.lastChange} now={meta.now} />.{' '}
               </>
             ) : null}
-            Also as <a href="/api/v1/status">JSON</a> and <a href="/feed.rss">RSS</a>. Times are in UTC.
+            Also as <a href="/api/v1/status">JSON</a>, <a href="/feed.rss">RSS</a> and <a href="/feed.atom">Atom</a>; maintenance as a{' '}
+            <a href="/maintenance.ics">calendar</a>. Times are in UTC.
           </p>
         </footer>
       </body>

@@ -4,6 +4,7 @@ import RSS from 'rss';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { latestUpdates, type FeedRow } from '../db/queries/incidents.ts';
+import { atomXml } from '../render/atom.ts';
 import { renderMarkdown } from '../render/markdown.ts';
 import type { Deps } from '../services/deps.ts';
 import { FEED_ITEMS } from '../services/public-data.ts';
@@ -11,6 +12,7 @@ import { stateWords } from '../../templates/format.ts';
 import { sendCached, type Compressor, type PublicSnapshot } from './cached.ts';
 
 const RSS_TYPE = 'application/rss+xml; charset=utf-8';
+const ATOM_TYPE = 'application/atom+xml; charset=utf-8';
 /** Minutes a reader may keep the feed before polling again. */
 const TTL_MINUTES = 5;
 
@@ -104,7 +106,7 @@ export function feedXml(config: Config, rows: readonly FeedRow[], environment?: 
     ttl: TTL_MINUTES,
   });
   for (const row of rows) {
-    const url = `${base}/incidents/${row.incident_id}#update-${row.id}`;
+    const url = permalinkOf(base, row);
     feed.item({
       title: titles.placeholder(`${row.title} — ${stateWords(row.state)}`),
       // Sanitized by renderMarkdown; CDATA keeps it as HTML for the reader to display.
@@ -119,7 +121,39 @@ export function feedXml(config: Config, rows: readonly FeedRow[], environment?: 
   return setLastBuildDate(titles.apply(feed.xml()), newest);
 }
 
-/** GET /feed.rss: RSS 2.0, one item per visible update, served from the snapshot. */
+/**
+ * An update's permanent anchor on its incident page. RSS gives it as the guid (isPermaLink) and
+ * Atom as the entry's id and alternate link, so a reader that follows both feeds, or moves from
+ * one to the other, sees one entry per update.
+ */
+const permalinkOf = (base: string, row: FeedRow) => `${base}/incidents/${row.incident_id}#update-${row.id}`;
+
+/** The same items as `feedXml`, as Atom 1.0: a pure function of the rows (newest first) and the configuration. */
+export function atomFeedXml(config: Config, rows: readonly FeedRow[], environment?: { readonly slug: string; readonly name: string }): string {
+  const base = config.publicUrl;
+  const self = environment ? `${base}/feed.atom?environment=${encodeURIComponent(environment.slug)}` : `${base}/feed.atom`;
+  return atomXml({
+    // The feed's id is its own address: stable, and different for each environment's feed.
+    id: self,
+    title: `${config.name} status`,
+    subtitle: environment
+      ? `Updates on ${config.name} incidents and maintenance affecting ${environment.name}, newest first.`
+      : `Updates on ${config.name} incidents and maintenance, newest first.`,
+    self,
+    alternate: `${base}/`,
+    author: { name: config.name, uri: `${base}/` },
+    entries: rows.map((row) => ({
+      id: permalinkOf(base, row),
+      title: `${row.title} — ${stateWords(row.state)}`,
+      updated: new Date(row.at),
+      link: permalinkOf(base, row),
+      // Sanitized by renderMarkdown; atomXml escapes it and marks it type="html".
+      html: renderMarkdown(row.message).trim(),
+    })),
+  });
+}
+
+/** GET /feed.rss and /feed.atom: one item per visible update, served from the snapshot. */
 export function feedRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Compressor) {
   const { db, config } = deps;
   const app = new Hono();
@@ -133,6 +167,18 @@ export function feedRoutes(deps: Deps, snapshot: PublicSnapshot, compress?: Comp
       type: RSS_TYPE,
       // The whole feed is in the snapshot; one environment's is fetched once per version.
       body: feedXml(config, environment ? await snapshot.remember(key, state, () => latestUpdates(db, FEED_ITEMS, environment.slug)) : state.data.feed, environment),
+    }), compress);
+  });
+
+  /** GET /feed.atom: the same items as /feed.rss, as Atom 1.0. */
+  app.get('/feed.atom', async (c) => {
+    const asked = c.req.queries('environment');
+    const environment = asked === undefined ? undefined : environmentOf((await snapshot.current()).data.catalog, asked);
+    // One environment's rows are remembered under the RSS feed's key: both feeds share one fetch and one list.
+    const rowsKey = `feed:${environment?.slug ?? ''}`;
+    return sendCached(c, snapshot, `atom:${environment?.slug ?? ''}`, async (state) => ({
+      type: ATOM_TYPE,
+      body: atomFeedXml(config, environment ? await snapshot.remember(rowsKey, state, () => latestUpdates(db, FEED_ITEMS, environment.slug)) : state.data.feed, environment),
     }), compress);
   });
 

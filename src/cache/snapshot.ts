@@ -68,11 +68,14 @@ export type Late =
   | { readonly reason: 'write not rebuilt in time'; readonly waitedMs: number; readonly rebuilding: boolean }
   | { readonly reason: 'page not made'; readonly key: string; readonly error: unknown };
 
+/** How many writes not yet in the data are remembered one by one (see #pending). */
+const MAX_PENDING = 1_000;
+
 const DEFAULTS: Omit<SnapshotOptions, 'clock'> = {
   maxAgeMs: 30_000,
   retryMs: 500,
   maxRetryMs: 15_000,
-  waitMs: 2_000,
+  waitMs: 1_000,
   buildTimeoutMs: 10_000,
   renderWaitMs: 200,
   maxEntries: 2_000,
@@ -111,9 +114,13 @@ export class Snapshot<T> {
   #announced = 0;
   /** The number of the newest announced write: requests must see data built for it. */
   #required = 0;
-  /** When the oldest write not yet in the data was announced (performance.now(), and the clock's time). */
-  #requiredAt: number | undefined;
-  #requiredSince: Date | null = null;
+  /**
+   * The writes not yet in the data, oldest first: their numbers and when each was announced
+   * (performance.now(), and the clock's time). A build for n drops those up to n, so under a
+   * steady stream of writes the oldest missing one is always the next after the data, never the
+   * first of the stream (which would make every request give up waiting at once).
+   */
+  readonly #pending: { readonly n: number; readonly at: number; readonly since: Date }[] = [];
   /** False once a rebuild failed after the newest write was announced: nobody waits any more. */
   #worthWaiting = false;
   /** The announcement number current when the data in #state was built (-1: no data yet). */
@@ -140,8 +147,9 @@ export class Snapshot<T> {
     this.#announced++;
     if (kind === 'write') {
       this.#required = this.#announced;
-      this.#requiredAt ??= performance.now();
-      this.#requiredSince ??= this.#options.clock.now();
+      this.#pending.push({ n: this.#required, at: performance.now(), since: this.#options.clock.now() });
+      // Bounded: past the cap the oldest stays (it decides) and the ones after it thin out.
+      if (this.#pending.length > MAX_PENDING) this.#pending.splice(1, 1);
       this.#worthWaiting = true;
     }
     // A write proves the database answers; a gap may be it coming back. Either way, try now.
@@ -187,16 +195,18 @@ export class Snapshot<T> {
       }
       return this.#view(owed);
     }
-    if (this.#builtFor < owed && this.#worthWaiting && this.#requiredAt !== undefined) {
-      const deadline = this.#requiredAt + this.#options.waitMs;
+    const oldest = this.#pending[0];
+    if (this.#builtFor < owed && this.#worthWaiting && oldest !== undefined) {
+      const deadline = oldest.at + this.#options.waitMs;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
       });
       await Promise.race([this.#catchUp(owed), timedOut]);
       clearTimeout(timer);
-      if (this.#builtFor < owed && this.#worthWaiting && this.#requiredAt !== undefined) {
-        this.#options.onLate?.({ reason: 'write not rebuilt in time', waitedMs: Math.round(performance.now() - this.#requiredAt), rebuilding: this.#rebuilding !== undefined });
+      const missing = this.#pending[0];
+      if (this.#builtFor < owed && this.#worthWaiting && missing !== undefined) {
+        this.#options.onLate?.({ reason: 'write not rebuilt in time', waitedMs: Math.round(performance.now() - missing.at), rebuilding: this.#rebuilding !== undefined });
       }
     } else {
       this.#kick();
@@ -223,7 +233,7 @@ export class Snapshot<T> {
   /** The state as a request owed the writes up to `owed` sees it: stale while a rebuild fails or one of those writes is missing. */
   #view(owed = this.#required): SnapshotState<T> {
     const state = this.#state!;
-    const staleSince = this.#failedSince ?? (this.#builtFor < owed ? this.#requiredSince : null);
+    const staleSince = this.#failedSince ?? (this.#builtFor < owed ? (this.#pending[0]?.since ?? null) : null);
     return staleSince === state.staleSince ? state : { ...state, staleSince };
   }
 
@@ -256,10 +266,7 @@ export class Snapshot<T> {
         const builtAt = this.#options.clock.now();
         this.#state = { data, version: (this.#state?.version ?? 0) + 1, builtAt, staleSince: null };
         this.#builtFor = target;
-        if (target >= this.#required) {
-          this.#requiredAt = undefined;
-          this.#requiredSince = null;
-        }
+        while (this.#pending.length > 0 && this.#pending[0]!.n <= target) this.#pending.shift();
         this.#failures = 0;
         this.#failedSince = null;
         this.#lastError = undefined;

@@ -70,6 +70,29 @@ describe('Snapshot', () => {
     expect(await next).toMatchObject({ data: { n: 3 }, staleSince: null });
   });
 
+  it('when writes keep coming while each rebuild runs, a request waits from the oldest write its data lacks, not from the first of the stream', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    const gates: (() => void)[] = [];
+    let builds = 0;
+    const s = new Snapshot(
+      async () => {
+        const n = ++builds;
+        if (n > 1) await new Promise<void>((r) => gates.push(r));
+        return { n };
+      },
+      { clock, waitMs: 50 },
+    );
+    await s.current();
+    s.invalidate(); // write 1: build 2 starts
+    await new Promise((r) => setTimeout(r, 80)); // longer than waitMs
+    s.invalidate(); // write 2, while build 2 runs
+    gates.shift()!(); // build 2 (holds write 1) ends; build 3 starts for write 2
+    await new Promise((r) => setTimeout(r, 0));
+    const page = s.current(); // owed write 2, announced 0 ms ago: waits for build 3
+    setTimeout(() => gates.shift()!(), 10);
+    expect(await page).toMatchObject({ data: { n: 3 }, staleSince: null });
+  });
+
   it('when the data is older than maxAge, it is served at once and rebuilt behind the request', async () => {
     const clock = fixedClock('2026-01-01T00:00:00Z');
     const c = counter();

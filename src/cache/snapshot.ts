@@ -75,7 +75,7 @@ const DEFAULTS: Omit<SnapshotOptions, 'clock'> = {
   maxAgeMs: 30_000,
   retryMs: 500,
   maxRetryMs: 15_000,
-  waitMs: 1_000,
+  waitMs: 2_000,
   buildTimeoutMs: 10_000,
   renderWaitMs: 200,
   maxEntries: 2_000,

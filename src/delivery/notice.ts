@@ -70,7 +70,8 @@ export interface NoticeUpdate {
 export interface Notice {
   readonly type: WebhookEvent;
   readonly occurred_at: string;
-  readonly page: { readonly id: string; readonly name: string; readonly url: string };
+  /** `status`: the page's top-level status right after the write, as Statuspage's API v2 says it. */
+  readonly page: { readonly id: string; readonly name: string; readonly url: string; readonly status: { readonly indicator: 'none' | 'minor' | 'major' | 'critical' | 'maintenance'; readonly description: string } };
   /** incident.*, maintenance.*, postmortem.published, and the incident behind a component.status_changed. */
   readonly incident?: NoticeIncident | undefined;
   /** The update this write posted (incident.* and maintenance.*). */

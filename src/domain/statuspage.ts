@@ -78,6 +78,21 @@ export function statuspageState(state: State): string {
   return state === 'cancelled' ? 'completed' : state;
 }
 
+/** Statuspage's ids are strings: an incident's and an update's are Herald's numbers, a component's its slug. */
+export const incidentId = (id: number): string => String(id);
+export const updateId = (id: number): string => String(id);
+export const componentId = (slug: string): string => slug;
+
+/** An incident's status: its state as Statuspage names it, `postmortem` once a resolved incident's postmortem is out. */
+export function incidentStatus(kind: Kind, state: State, postmortemPublished: boolean): string {
+  return kind === 'incident' && state === 'resolved' && postmortemPublished ? 'postmortem' : statuspageState(state);
+}
+
+/** A maintenance's impact is always `maintenance`; an incident's is its own. */
+export function statuspageImpact(kind: Kind, impact: Impact): Impact | 'maintenance' {
+  return kind === 'maintenance' ? 'maintenance' : impact;
+}
+
 // ——— The objects ———
 
 /** What the mapping reads of one update (UpdateView fits). */
@@ -217,7 +232,7 @@ export function componentObjects(ctx: PageContext): ComponentObject[] {
 
 function componentObject(ctx: PageContext, c: Component, position: number | null, groupId: string | null): ComponentObject {
   return {
-    id: c.slug,
+    id: componentId(c.slug),
     name: c.name,
     status: COMPONENT_STATUS[c.retired_at === null ? (ctx.colours.get(c.slug) ?? 'green') : 'green'],
     created_at: c.created_at.toISOString(),
@@ -235,7 +250,7 @@ function componentObject(ctx: PageContext, c: Component, position: number | null
 
 function groupObject(ctx: PageContext, g: ComponentGroup, colour: Status, position: number, members: readonly string[]): ComponentObject {
   return {
-    id: g.slug,
+    id: componentId(g.slug),
     name: g.name,
     status: COMPONENT_STATUS[colour],
     created_at: g.created_at.toISOString(),
@@ -276,7 +291,7 @@ export function eventMapper(ctx: PageContext) {
     const c = catalogued.get(slug);
     if (c) return componentObject(ctx, c, null, null);
     const epoch = new Date(0).toISOString();
-    return { id: slug, name: slug, status: 'operational', created_at: epoch, updated_at: epoch, position: null, description: null, showcase: false, start_date: null, group_id: null, page_id: ctx.pageId, group: false, only_show_if_degraded: false };
+    return { id: componentId(slug), name: slug, status: 'operational', created_at: epoch, updated_at: epoch, position: null, description: null, showcase: false, start_date: null, group_id: null, page_id: ctx.pageId, group: false, only_show_if_degraded: false };
   }
 
   /**
@@ -295,7 +310,7 @@ export function eventMapper(ctx: PageContext) {
       const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])]
         .filter((slug) => (before[slug] ?? 'green') !== (after[slug] ?? 'green'))
         .sort(byPageOrder)
-        .map((slug) => ({ code: slug, name: named(slug).name, old_status: COMPONENT_STATUS[before[slug] ?? 'green'], new_status: COMPONENT_STATUS[after[slug] ?? 'green'] }));
+        .map((slug) => ({ code: componentId(slug), name: named(slug).name, old_status: COMPONENT_STATUS[before[slug] ?? 'green'], new_status: COMPONENT_STATUS[after[slug] ?? 'green'] }));
       out.set(u.id, changed.length ? changed : null);
       before = after;
     }
@@ -316,10 +331,10 @@ export function eventMapper(ctx: PageContext) {
 
   function incident(e: EventInput): IncidentObject {
     const changes = changesOf(e);
-    const id = String(e.id);
+    const id = incidentId(e.id);
     const updates = e.updates.map(
       (u): UpdateObject => ({
-        id: String(u.id),
+        id: updateId(u.id),
         status: statuspageState(u.state),
         body: u.message,
         incident_id: id,
@@ -339,12 +354,12 @@ export function eventMapper(ctx: PageContext) {
     return {
       id,
       name: e.title,
-      status: e.kind === 'incident' && e.state === 'resolved' && e.postmortem ? 'postmortem' : statuspageState(e.state),
+      status: incidentStatus(e.kind, e.state, Boolean(e.postmortem)),
       created_at: createdAt,
       updated_at: e.updated_at,
       monitoring_at: monitoringAt(e),
       resolved_at: e.resolved_at,
-      impact: e.kind === 'maintenance' ? 'maintenance' : (e.impact ?? derivedImpact(declared.map(([, s]) => s))),
+      impact: statuspageImpact(e.kind, e.impact ?? derivedImpact(declared.map(([, s]) => s))),
       shortlink: e.url,
       started_at: e.started_at,
       page_id: ctx.pageId,

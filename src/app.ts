@@ -22,6 +22,9 @@ import { statuspageRoutes } from './routes/statuspage.ts';
 import { maintenanceRoutes } from './routes/maintenance.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { componentRoutes } from './routes/components.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { checkDestinationName } from './delivery/address-policy.ts';
+import type { DestinationCheck } from './services/webhooks.ts';
 import { consoleRoutes } from './routes/console/index.tsx';
 import { consoleLinkRoutes } from './routes/console-links.ts';
 
@@ -45,6 +48,11 @@ export interface AppDeps extends Deps {
    * is there, not how fast.
    */
   readonly freshWaitMs?: number;
+  /**
+   * Whether a URL may receive webhooks (null) or why not. Node resolves its name and checks every
+   * address; the default, for Workers, checks what the URL itself says.
+   */
+  readonly checkDestination?: DestinationCheck;
 }
 
 /**
@@ -209,6 +217,7 @@ export function createApp(deps: AppDeps) {
   };
   app.route('/', healthRoutes({ ...deps, readiness }));
   app.route('/api/v1/tokens', tokenRoutes(deps));
+  app.route('/api/v1/webhooks', webhookRoutes({ ...deps, checkDestination: deps.checkDestination ?? (async (url) => checkDestinationName(url, deps.config.webhookAllow)) }));
   app.route('/api/v1/console/links', consoleLinkRoutes(deps));
   app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));
   app.route('/api/v1', maintenanceRoutes(deps));

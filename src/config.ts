@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowList, type AllowList } from './delivery/address-policy.ts';
 
 /** One environment whose health the status page reports (Heroku calls these systems). */
 export interface EnvironmentConfig {
@@ -30,6 +31,8 @@ export interface Config {
   readonly sessionHours: number;
   /** Behind a reverse proxy: take the client's address from the last X-Forwarded-For entry. */
   readonly trustProxy: boolean;
+  /** Webhook receivers allowed besides public addresses (HERALD_WEBHOOK_ALLOW: addresses, ranges, host names). */
+  readonly webhookAllow: AllowList;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +119,17 @@ const schema = z.object({
     .transform(Number)
     .refine((n) => n >= 0.25 && n <= 168, 'must be a number of hours between 0.25 and 168')
     .default(12),
+  HERALD_WEBHOOK_ALLOW: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return parseAllowList(s);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   HERALD_TRUST_PROXY: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1').default(false),
 });
 
@@ -146,5 +160,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     roles: e.HERALD_ROLES,
     sessionHours: e.HERALD_SESSION_HOURS,
     trustProxy: e.HERALD_TRUST_PROXY,
+    webhookAllow: e.HERALD_WEBHOOK_ALLOW ?? parseAllowList(undefined),
   };
 }

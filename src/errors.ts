@@ -59,6 +59,9 @@ export const ERROR_CODES = {
   'group.retired': ['conflict', 409],
   'group.not_retired': ['conflict', 409],
   'group.not_empty': ['conflict', 409],
+  // webhook subscriptions
+  'webhook.invalid_input': ['invalid_params', 400],
+  'webhook.not_found': ['not_found', 404],
   // the Heroku Status API
   'issue.not_found': ['not_found', 404],
   // Herald's own trouble

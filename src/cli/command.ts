@@ -73,4 +73,5 @@ export const UPDATE_FLAGS: Flags = {
   status: { type: 'string', multiple: true, value: 'ENV=STATUS', help: 'an environment\'s status: green, yellow, orange, red or blue (repeat, or ENV=S,ENV=S)' },
   mode: { type: 'string', multiple: true, value: 'ROLE=MODE', help: 'a role\'s mode: full, read_only or maintenance (repeat, or ROLE=M,ROLE=M)' },
   at: { type: 'string', value: 'ISO', help: 'when it happened, e.g. 2026-11-21T02:00:00Z (may be backdated, never in the future)' },
+  'no-notify': { type: 'boolean', help: 'post it without notifying subscribers (webhooks): to fix a typo, say' },
 };

@@ -71,6 +71,7 @@ export function updateBody(ctx: Context, msg: string | undefined): Record<string
   if (modes) body.modes = modes;
   const at = ctx.str('at');
   if (at !== undefined) body.at = at;
+  if (ctx.flag('no-notify')) body.notify = false;
   return body;
 }
 

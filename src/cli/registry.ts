@@ -6,6 +6,7 @@ import { localCommands } from './commands/local.ts';
 import { maintenanceCommands } from './commands/maintenance.ts';
 import { platformCommands } from './commands/platform.ts';
 import { tokenCommands } from './commands/tokens.ts';
+import { webhookCommands } from './commands/webhooks.ts';
 import { table } from './output.ts';
 
 /**
@@ -19,6 +20,7 @@ const AREAS = {
   incidents: incidentCommands,
   maintenance: maintenanceCommands,
   components: componentCommands,
+  webhooks: webhookCommands,
   tokens: tokenCommands,
   console: consoleCommands,
   local: localCommands,

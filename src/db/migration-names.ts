@@ -15,4 +15,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0008_idempotency_status_unused.sql',
   '0009_incident_changes.sql',
   '0010_components.sql',
+  '0011_webhooks.sql',
 ];

@@ -184,6 +184,59 @@ export interface MigrationsTable {
   applied_at: Date;
 }
 
+export interface WebhookSubscriptionsTable {
+  id: Generated<number>;
+  url: string;
+  format: 'herald' | 'statuspage' | 'slack' | 'discord';
+  events: Json<readonly string[]>;
+  environments: ColumnType<readonly string[] | null, string | null, string | null>;
+  description: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
+  created_at: Date;
+  created_by: string;
+  updated_at: Date;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
+  failures: Generated<number>;
+  failing_since: Date | null;
+  lease_until: Date | null;
+  lease_owner: string | null;
+  removed_at: Date | null;
+}
+
+export interface OutboxNoticesTable {
+  id: Generated<number>;
+  created_at: Date;
+  type: string;
+  environments: Json<readonly string[]>;
+  notice: Json<unknown>;
+  fanned_out_at: Date | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  message_id: string;
+  subscription_id: number;
+  notice_id: number;
+  created_at: Date;
+  next_attempt_at: Date;
+  attempts: Generated<number>;
+  delivered_at: Date | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  at: Date;
+  status: number | null;
+  latency_ms: number;
+  error: string | null;
+  excerpt: string;
+  sender: string;
+}
+
 export interface Database {
   environments: EnvironmentsTable;
   environment_groups: EnvironmentGroupsTable;
@@ -202,7 +255,14 @@ export interface Database {
   signin_links: SigninLinksTable;
   signin_failures: SigninFailuresTable;
   herald_keys: HeraldKeysTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  outbox_notices: OutboxNoticesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
+
+export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionsTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
 
 export type EnvironmentRow = Selectable<EnvironmentsTable>;
 export type EnvironmentGroupRow = Selectable<EnvironmentGroupsTable>;

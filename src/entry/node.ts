@@ -17,6 +17,10 @@ import { absoluteUrl } from '../services/sessions.ts';
 import { offerSetup } from '../services/setup.ts';
 import { schedulerTick } from '../services/scheduler.ts';
 import { openDatabase } from './embedded.ts';
+import { Dispatcher } from '../delivery/dispatcher.ts';
+import { DispatchLoop } from '../delivery/loop.ts';
+import { checkDestination, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, send } from '../delivery/send.ts';
+import { hostname } from 'node:os';
 
 export { DataDirLocked, DataDirNotEmpty, openDatabase } from './embedded.ts';
 
@@ -66,7 +70,7 @@ export async function migrateDatabase(config: Config, handle: DatabaseHandle | u
  */
 export async function startServer(
   config: Config,
-  options: { clock?: Clock; handle?: DatabaseHandle; opening?: Promise<DatabaseHandle>; hostname?: string } = {},
+  options: { clock?: Clock; handle?: DatabaseHandle; opening?: Promise<DatabaseHandle>; hostname?: string; dispatchPollMs?: number } = {},
 ): Promise<RunningServer> {
   const handle = options.handle ?? (await (options.opening ?? openDatabase(config, { log })));
   const migrations = await loadMigrations();
@@ -76,7 +80,15 @@ export async function startServer(
   const changes = localChanges();
   const deps = { db: handle.db, clock: options.clock ?? systemClock, config, changes, ...(handle.commitOutcome ? { commitOutcome: handle.commitOutcome } : {}) };
   const fast = new FastPath(nodeCompress);
-  const app = createApp({ ...deps, log: write, compress: nodeCompress, answers: fast, readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
+  const allow = { allow: config.webhookAllow };
+  const app = createApp({
+    ...deps,
+    log: write,
+    compress: nodeCompress,
+    answers: fast,
+    readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)),
+    checkDestination: (url) => checkDestination(url, allow),
+  });
   // Other instances' writes arrive as NOTIFY; a lost connection means changes may have been missed.
   const stopListening = await handle.listen(CHANGES_CHANNEL, (origin) => origin !== changes.origin && changes.notify(), (error) => {
     if (error) log.warn('change notifications lost; reconnecting');
@@ -105,6 +117,17 @@ export async function startServer(
   tick();
   const timer = setInterval(tick, SCHEDULER_INTERVAL_MS);
   timer.unref();
+  // Webhooks: the outbox is sent from here, woken by every committed write (ours, or another
+  // instance's NOTIFY) and looking every second for retries that fell due.
+  const policy = { ...allow, timeoutMs: DEFAULT_TIMEOUT_MS, maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES };
+  const dispatcher = new Dispatcher({ ...deps, send: (dest) => send(dest, policy), sender: `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}` });
+  const dispatching = new DispatchLoop(dispatcher, {
+    ...(options.dispatchPollMs !== undefined ? { pollMs: options.dispatchPollMs } : {}),
+    onPass: (pass) => log.info('webhooks', { notices: pass.fannedOut || undefined, attempts: pass.attempted || undefined, delivered: pass.delivered || undefined }),
+    onTrouble: (error) => (error ? log.warn('webhook dispatch failing; retrying', { error: error instanceof Error ? error.message : String(error) }) : log.info('webhook dispatch working again')),
+  });
+  const stopWaking = changes.subscribe(() => dispatching.wake());
+  dispatching.start();
   const server: ServerType = await new Promise((resolve) => {
     const s = serve(
       {
@@ -138,6 +161,8 @@ export async function startServer(
     close: async () => {
       clearInterval(timer);
       await ticking;
+      stopWaking();
+      await dispatching.stop();
       await stopListening();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!options.handle) await handle.close();

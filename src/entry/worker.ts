@@ -27,6 +27,9 @@ import { createLogger } from '../log.ts';
 import { databaseReadiness } from '../routes/health.ts';
 import { schedulerTick } from '../services/scheduler.ts';
 import type { Deps } from '../services/deps.ts';
+import { Dispatcher } from '../delivery/dispatcher.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from '../delivery/address-policy.ts';
+import { fetchSend } from '../delivery/send-fetch.ts';
 
 /** The bindings and [vars] this Worker expects (see wrangler.toml). */
 export interface WorkerEnv {
@@ -137,6 +140,12 @@ export default {
       if (pass.started.length || pass.completed.length) {
         log.info('scheduler', { started: pass.started.join(',') || undefined, completed: pass.completed.join(',') || undefined });
       }
+      // Webhooks: no process stays up on Workers, so the cron trigger sends the outbox. Retries
+      // fall due on the next trigger after their time; a delivery is at most a minute late.
+      const { deps } = current;
+      const policy = { allow: deps.config.webhookAllow, timeoutMs: DEFAULT_TIMEOUT_MS, maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES };
+      const sent = await new Dispatcher({ ...deps, send: (dest) => fetchSend(dest, policy), sender: `worker:${crypto.randomUUID().slice(0, 8)}` }).pass();
+      if (sent.fannedOut || sent.attempted) log.info('webhooks', { notices: sent.fannedOut || undefined, attempts: sent.attempted || undefined, delivered: sent.delivered || undefined });
     } catch (error) {
       log.warn('scheduler pass failed', { error: error instanceof Error ? error.message : String(error) });
       throw error; // so the invocation is recorded as failed in Cloudflare's cron logs

@@ -1,9 +1,9 @@
 import type { Impact, Mode, State, Status } from '../domain/vocabulary.ts';
 
 /**
- * What happened in a write, emitted by the use case inside its transaction (Work.emit). Today the
- * unit of work turns public events into the change notification (NOTIFY and the snapshot); the
- * outbox for webhooks and email will be written from the same list, in the same transaction.
+ * What happened in a write, emitted by the use case inside its transaction (Work.emit). The unit
+ * of work turns public events into the change notification (NOTIFY and the snapshot) and into the
+ * outbox's notices (delivery/notices-of.ts), in the same transaction.
  */
 export type DomainEvent =
   | { readonly name: 'incident.opened'; readonly incident: number; readonly kind: 'incident' | 'maintenance'; readonly title: string }
@@ -39,7 +39,14 @@ export type DomainEvent =
   | { readonly name: 'console.signed_in'; readonly session: number; readonly token: number }
   | { readonly name: 'console.signed_out'; readonly session: number }
   | { readonly name: 'console.link_created'; readonly token: number }
-  | { readonly name: 'setup.completed'; readonly token: number };
+  | { readonly name: 'setup.completed'; readonly token: number }
+  | { readonly name: 'webhook.created'; readonly webhook: number }
+  | { readonly name: 'webhook.updated'; readonly webhook: number }
+  | { readonly name: 'webhook.secret_rotated'; readonly webhook: number }
+  | { readonly name: 'webhook.disabled'; readonly webhook: number }
+  | { readonly name: 'webhook.enabled'; readonly webhook: number }
+  | { readonly name: 'webhook.removed'; readonly webhook: number }
+  | { readonly name: 'webhook.tested'; readonly webhook: number };
 
 export type EventName = DomainEvent['name'];
 
@@ -81,6 +88,13 @@ export const EVENTS: { readonly [N in EventName]: { readonly public: boolean; re
   'console.signed_out': { public: false, meaning: 'a console session ended' },
   'console.link_created': { public: false, meaning: 'a one-time console sign-in link was made' },
   'setup.completed': { public: false, meaning: 'the first-run setup link made the first admin token' },
+  'webhook.created': { public: false, meaning: 'a webhook subscription was added' },
+  'webhook.updated': { public: false, meaning: "a webhook subscription's URL, format, events, components or description changed" },
+  'webhook.secret_rotated': { public: false, meaning: "a webhook subscription's signing secret was replaced (the old one signs on for the overlap)" },
+  'webhook.disabled': { public: false, meaning: 'a webhook subscription was disabled by hand (the dispatcher disables one after a day of failures)' },
+  'webhook.enabled': { public: false, meaning: 'a webhook subscription was enabled again; what is still due is sent' },
+  'webhook.removed': { public: false, meaning: 'a webhook subscription was removed (its log stays)' },
+  'webhook.tested': { public: false, meaning: 'a test message was queued for a webhook subscription' },
 };
 
 export const isPublic = (e: DomainEvent) => EVENTS[e.name].public;

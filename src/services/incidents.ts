@@ -127,6 +127,7 @@ export async function openIncident(deps: Deps, command: Command, body: unknown) 
   return inTransaction(deps, command, now, async (w) => {
     // In the transaction: the environments an update may name are the database's, as of now.
     const input = parseInput(writeSchemas(w.config, now).createIncident, body, 'incident.invalid_input');
+    if (input.notify === false) w.silence();
     const at = input.at ?? now;
     const { incident, update, view } = await insertIncident(
       w,
@@ -160,6 +161,7 @@ export async function postUpdate(deps: Deps, command: Command, incidentId: numbe
   const now = deps.clock.now();
   return inTransaction(deps, command, now, async (w) => {
     const input = parseInput(writeSchemas(w.config, now).postUpdate, body, 'incident.invalid_input');
+    if (input.notify === false) w.silence();
     const { update, view } = await appendUpdate(w, await lockIncident(w, incidentId), input);
     return { update: updateOf(view, update.id), incident: view };
   });

@@ -82,6 +82,7 @@ export async function scheduleMaintenance(deps: Deps, command: Command, body: un
   const now = deps.clock.now();
   return inTransaction(deps, command, now, async (w) => {
     const input = parseInput(writeSchemas(w.config, now).createMaintenance, body, 'maintenance.invalid_input');
+    if (input.notify === false) w.silence();
     const plan = await planOf(w, input);
     const { incident, update } = await insertIncident(
       w,

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { Database, IncidentRow, ModeChangeRow, OverrideRow, UpdateRow } from '../db/schema.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as m from '../db/queries/modes.ts';
-import { loadCatalog } from '../db/queries/environments.ts';
+import { loadCatalog, pageIdOf } from '../db/queries/environments.ts';
 import { withCatalog, type Catalog } from '../domain/components.ts';
 import { isActive, statusSegments, type StatusSegment, type TimelineEntry } from '../domain/timeline.ts';
 import { dailyBars, rangeUptime, type DayBar } from '../domain/uptime.ts';
@@ -291,10 +291,6 @@ function catalogKey(catalog: Catalog): string {
   return JSON.stringify([catalog.components.map((c) => [c.slug, c.name, c.group, c.position, c.retired_at?.getTime() ?? null]), catalog.groups.map((g) => [g.slug, g.position, g.retired_at?.getTime() ?? null])]);
 }
 
-async function pageIdOf(db: Kysely<Database>): Promise<string> {
-  const row = await db.selectFrom('herald_settings').select('value').where('name', '=', 'page_id').executeTakeFirst();
-  return row?.value ?? 'herald';
-}
 
 /** A full build: every query, nothing kept. */
 export function buildPublicData(db: Kysely<Database>, config: Config, now: Date): Promise<PublicData> {

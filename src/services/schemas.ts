@@ -80,6 +80,8 @@ export function writeSchemas(config: Config, now: Date) {
     statuses: statuses.optional(),
     modes: modes.optional(),
     at: pastInstant(now).optional(),
+    /** false: post without notifying subscribers (Statuspage's deliver_notifications). */
+    notify: z.boolean({ message: 'must be true or false' }).optional(),
   };
   return {
     createIncident: z.strictObject({
@@ -117,6 +119,7 @@ export function writeSchemas(config: Config, now: Date) {
         required_by: futureInstant(now).optional(),
         auto_start: z.boolean({ message: 'must be true or false' }).optional(),
         auto_complete: z.boolean({ message: 'must be true or false' }).optional(),
+        notify: z.boolean({ message: 'must be true or false' }).optional(),
       })
       .superRefine(checkSchedule),
     reschedule: z

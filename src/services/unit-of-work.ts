@@ -13,7 +13,10 @@ import { AppError, type ErrorCode } from '../errors.ts';
 import { actorLabel, type Actor, type Deps } from './deps.ts';
 import { causeOf, isPublic, type DomainEvent } from './events.ts';
 import { recordModeChanges } from './modes.ts';
-import type { IncidentView } from './read-model.ts';
+import { incidentView, type IncidentView } from './read-model.ts';
+import { findIncident, visibleUpdatesOf } from '../db/queries/incidents.ts';
+import { insertNotices } from '../db/queries/webhooks.ts';
+import { noticesOf } from '../delivery/notices-of.ts';
 import { problemsOf } from './schemas.ts';
 
 /** How long a write whose COMMIT got no answer waits to learn whether it happened. */
@@ -59,6 +62,21 @@ export interface Work {
   settleModes(at?: Date): Promise<void>;
   /** An incident as the work left it: mode bookkeeping uses this view rather than read its timeline again. */
   wrote(view: IncidentView): void;
+  /** This write notifies nobody (`notify: false`: a typo fixed): no webhook, no mail. */
+  silence(): void;
+}
+
+/**
+ * The outbox: the notices this write sends, inserted in its transaction (see delivery/). An
+ * incident the work did not hand back as a view (a postmortem published) is read here.
+ */
+async function writeOutbox(trx: Kysely<Database>, config: Config, now: Date, events: readonly DomainEvent[], written: Map<number, IncidentView>, cause: string): Promise<void> {
+  for (const e of events) {
+    if (e.name !== 'postmortem.published' || written.has(e.incident)) continue;
+    const row = await findIncident(trx, e.incident);
+    if (row) written.set(row.id, incidentView(config, row, await visibleUpdatesOf(trx, [row.id]), now));
+  }
+  await insertNotices(trx, now, noticesOf(events, written, config, now, cause));
 }
 
 /** Parses a use case's input: every problem listed in one error coded for the use case's area. */
@@ -118,10 +136,13 @@ export async function inTransaction<T>(
           for (const c of await recordModeChanges(trx, config, now, cause(), at, [...written.values()])) events.push(c);
         },
         wrote: (view) => void written.set(view.id, view),
+        silence: () => void (silenced = true),
       };
+      let silenced = false;
       const value = await work(w);
       const open = events.some(isPublic);
       if (open) await w.settleModes();
+      if (open && !silenced) await writeOutbox(trx, config, now, events, written, cause());
       if (idempotency) await keys.saveResponse(trx, idempotency.tokenId, idempotency.key, value);
       if (open) await notifyOnCommit(trx, CHANGES_CHANNEL, deps.changes.origin);
       done = { value, events };

@@ -96,3 +96,9 @@ export async function updateGroup(db: Db, slug: string, fields: Partial<GroupFie
 export async function setPositions(db: Db, table: 'environments' | 'environment_groups', positions: readonly { readonly slug: string; readonly position: number }[]): Promise<void> {
   for (const p of positions) await db.updateTable(table).set({ position: p.position }).where('slug', '=', p.slug).execute();
 }
+
+/** The Statuspage page id, made once by the components migration. */
+export async function pageIdOf(db: Db): Promise<string> {
+  const row = await db.selectFrom('herald_settings').select('value').where('name', '=', 'page_id').executeTakeFirst();
+  return row?.value ?? 'herald';
+}

@@ -1,0 +1,214 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Drafted } from '../../delivery/notices-of.ts';
+import type { Database, WebhookAttemptRow, WebhookDeliveriesTable, WebhookSubscriptionRow } from '../schema.ts';
+
+type Db = Kysely<Database>;
+
+/** The notices a write sends: one insert, in the write's transaction. */
+export async function insertNotices(db: Db, at: Date, drafted: readonly Drafted[]): Promise<void> {
+  if (drafted.length === 0) return;
+  await db
+    .insertInto('outbox_notices')
+    .values(drafted.map((d) => ({ created_at: at, type: d.draft.type, environments: JSON.stringify(d.environments), notice: JSON.stringify(d.draft), fanned_out_at: null })))
+    .execute();
+}
+
+export interface NewSubscription {
+  readonly url: string;
+  readonly format: WebhookSubscriptionRow['format'];
+  readonly events: readonly string[];
+  readonly environments: readonly string[] | null;
+  readonly description: string | null;
+  readonly secret: string;
+  readonly created_at: Date;
+  readonly created_by: string;
+}
+
+export function insertSubscription(db: Db, s: NewSubscription): Promise<WebhookSubscriptionRow> {
+  return db
+    .insertInto('webhook_subscriptions')
+    .values({ ...s, events: JSON.stringify(s.events), environments: s.environments === null ? null : JSON.stringify(s.environments), updated_at: s.created_at })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export function listSubscriptions(db: Db): Promise<WebhookSubscriptionRow[]> {
+  return db.selectFrom('webhook_subscriptions').selectAll().where('removed_at', 'is', null).orderBy('id').execute();
+}
+
+export function findSubscription(db: Db, id: number, options: { readonly lock?: boolean } = {}): Promise<WebhookSubscriptionRow | undefined> {
+  let q = db.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).where('removed_at', 'is', null);
+  if (options.lock) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export type SubscriptionChange = Partial<Omit<WebhookSubscriptionRow, 'id' | 'events' | 'environments'>> & { readonly events?: readonly string[]; readonly environments?: readonly string[] | null };
+
+export function updateSubscription(db: Db, id: number, change: SubscriptionChange): Promise<WebhookSubscriptionRow> {
+  const { events, environments, ...rest } = change;
+  return db
+    .updateTable('webhook_subscriptions')
+    .set({
+      ...rest,
+      ...(events !== undefined ? { events: JSON.stringify(events) } : {}),
+      ...(environments !== undefined ? { environments: environments === null ? null : JSON.stringify(environments) } : {}),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** How many deliveries of each subscription are still to send. */
+export async function pendingCounts(db: Db, ids: readonly number[]): Promise<Map<number, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('webhook_deliveries')
+    .select(['subscription_id', (eb) => eb.fn.countAll<string | number>().as('n')])
+    .where('subscription_id', 'in', ids)
+    .where('delivered_at', 'is', null)
+    .groupBy('subscription_id')
+    .execute();
+  return new Map(rows.map((r) => [r.subscription_id, Number(r.n)]));
+}
+
+/** Re-enabling: what is still due is sent now, from the oldest. */
+export async function dueNow(db: Db, subscriptionId: number, now: Date): Promise<void> {
+  await db.updateTable('webhook_deliveries').set({ next_attempt_at: now }).where('subscription_id', '=', subscriptionId).where('delivered_at', 'is', null).execute();
+}
+
+export interface AttemptLine extends WebhookAttemptRow {
+  readonly message_id: string;
+  readonly type: string;
+}
+
+/** The newest attempts of a subscription's deliveries, newest first. */
+export function attemptsOf(db: Db, subscriptionId: number, limit: number): Promise<AttemptLine[]> {
+  return db
+    .selectFrom('webhook_attempts as a')
+    .innerJoin('webhook_deliveries as d', 'd.id', 'a.delivery_id')
+    .innerJoin('outbox_notices as n', 'n.id', 'd.notice_id')
+    .selectAll('a')
+    .select(['d.message_id', 'n.type'])
+    .where('d.subscription_id', '=', subscriptionId)
+    .orderBy('a.id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+// ---- the dispatcher's side ----
+
+/** Notices whose deliveries do not exist yet, oldest first, locked so one instance fans each out. */
+export function lockUnfannedNotices(db: Db, limit: number) {
+  return db.selectFrom('outbox_notices').select(['id', 'created_at', 'type', 'environments', 'notice']).where('fanned_out_at', 'is', null).orderBy('id').limit(limit).forUpdate().skipLocked().execute();
+}
+
+/**
+ * One delivery per subscription that wants this notice: not removed, made before the notice,
+ * asking for its type, and following one of its components (or all; a notice that concerns no
+ * component in particular goes to every subscription of its type). The notice gets its page.
+ */
+export async function fanOut(db: Db, notice: { readonly id: number; readonly created_at: Date; readonly type: string; readonly environments: readonly string[] }, page: unknown, now: Date): Promise<void> {
+  const environments = JSON.stringify(notice.environments);
+  await sql`
+    insert into webhook_deliveries (message_id, subscription_id, notice_id, created_at, next_attempt_at)
+    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), s.id, ${notice.id}, ${now}, ${now}
+    from webhook_subscriptions s
+    where s.removed_at is null
+      and s.created_at <= ${notice.created_at}
+      and s.events ? ${notice.type}
+      and (s.environments is null
+        or jsonb_array_length(${environments}::jsonb) = 0
+        or exists (select 1 from jsonb_array_elements_text(${environments}::jsonb) e where s.environments ? e))
+    order by s.id
+    on conflict (subscription_id, notice_id) do nothing`.execute(db);
+  await sql`update outbox_notices set fanned_out_at = ${now}, notice = notice || jsonb_build_object('page', ${JSON.stringify(page)}::jsonb) where id = ${notice.id}`.execute(db);
+}
+
+/**
+ * Leases up to `limit` subscriptions whose oldest undelivered delivery is due, so this sender
+ * alone sends them (in order) until `until`. Another instance skips them.
+ */
+export async function leaseDue(db: Db, now: Date, until: Date, sender: string, limit: number): Promise<WebhookSubscriptionRow[]> {
+  const { rows } = await sql<WebhookSubscriptionRow>`
+    update webhook_subscriptions s set lease_until = ${until}, lease_owner = ${sender}
+    where s.id in (
+      select c.id from webhook_subscriptions c
+      where c.removed_at is null and c.disabled_at is null
+        and (c.lease_until is null or c.lease_until < ${now})
+        and (select d.next_attempt_at from webhook_deliveries d
+             where d.subscription_id = c.id and d.delivered_at is null order by d.id limit 1) <= ${now}
+      order by c.id
+      limit ${limit}
+      for update skip locked)
+    returning s.*`.execute(db);
+  return rows;
+}
+
+export function releaseLease(db: Db, id: number, sender: string) {
+  return db.updateTable('webhook_subscriptions').set({ lease_until: null, lease_owner: null }).where('id', '=', id).where('lease_owner', '=', sender).execute();
+}
+
+export type Delivery = Selectable<WebhookDeliveriesTable> & { readonly notice: unknown };
+
+/** A subscription's oldest undelivered delivery, with its notice. */
+export function headDelivery(db: Db, subscriptionId: number): Promise<Delivery | undefined> {
+  return db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('outbox_notices as n', 'n.id', 'd.notice_id')
+    .selectAll('d')
+    .select('n.notice')
+    .where('d.subscription_id', '=', subscriptionId)
+    .where('d.delivered_at', 'is', null)
+    .orderBy('d.id')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export interface AttemptRecord {
+  readonly at: Date;
+  readonly status: number | null;
+  readonly latencyMs: number;
+  readonly error: string | null;
+  readonly excerpt: string;
+  readonly sender: string;
+}
+
+/** Logs one attempt and moves the delivery on: delivered, or due again at `retryAt`. */
+export async function recordAttempt(db: Db, delivery: { readonly id: number; readonly attempts: number }, attempt: AttemptRecord, retryAt: Date | null): Promise<void> {
+  await db
+    .insertInto('webhook_attempts')
+    .values({ delivery_id: delivery.id, at: attempt.at, status: attempt.status, latency_ms: Math.round(attempt.latencyMs), error: attempt.error, excerpt: attempt.excerpt, sender: attempt.sender })
+    .execute();
+  await db
+    .updateTable('webhook_deliveries')
+    .set(retryAt === null ? { attempts: delivery.attempts + 1, delivered_at: attempt.at } : { attempts: delivery.attempts + 1, next_attempt_at: retryAt })
+    .where('id', '=', delivery.id)
+    .execute();
+}
+
+/** A notice for one subscription only ("send a test event"): made fanned out, with its delivery. */
+export async function insertTestDelivery(db: Db, subscriptionId: number, notice: unknown, now: Date): Promise<string> {
+  const { id } = await db
+    .insertInto('outbox_notices')
+    .values({ created_at: now, type: 'test', environments: '[]', notice: JSON.stringify(notice), fanned_out_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const row = await sql<{ message_id: string }>`
+    insert into webhook_deliveries (message_id, subscription_id, notice_id, created_at, next_attempt_at)
+    values ('msg_' || replace(gen_random_uuid()::text, '-', ''), ${subscriptionId}, ${id}, ${now}, ${now})
+    returning message_id`.execute(db);
+  return row.rows[0]!.message_id;
+}
+
+/** The first attempt at a delivery, if any was made. */
+export async function attemptOf(db: Db, messageId: string) {
+  const a = await db
+    .selectFrom('webhook_attempts as a')
+    .innerJoin('webhook_deliveries as d', 'd.id', 'a.delivery_id')
+    .select(['a.at', 'a.status', 'a.latency_ms', 'a.error', 'a.excerpt'])
+    .where('d.message_id', '=', messageId)
+    .orderBy('a.id')
+    .limit(1)
+    .executeTakeFirst();
+  return a ? { at: a.at.toISOString(), status: a.status, latency_ms: a.latency_ms, error: a.error, excerpt: a.excerpt } : undefined;
+}

@@ -217,7 +217,8 @@ export function createApp(deps: AppDeps) {
   };
   app.route('/', healthRoutes({ ...deps, readiness }));
   app.route('/api/v1/tokens', tokenRoutes(deps));
-  app.route('/api/v1/webhooks', webhookRoutes({ ...deps, checkDestination: deps.checkDestination ?? (async (url) => checkDestinationName(url, deps.config.webhookAllow)) }));
+  const webhookDeps = { ...deps, checkDestination: deps.checkDestination ?? (async (url: string) => checkDestinationName(url, deps.config.webhookAllow)) };
+  app.route('/api/v1/webhooks', webhookRoutes(webhookDeps));
   app.route('/api/v1/console/links', consoleLinkRoutes(deps));
   app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));
   app.route('/api/v1', maintenanceRoutes(deps));
@@ -225,7 +226,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1', incidentRoutes(deps, snapshot, deps.compress));
   app.route('/api', herokuRoutes(deps, snapshot, deps.compress));
   app.route('/api/v2', statuspageRoutes(deps, snapshot, deps.compress));
-  app.route('/console', consoleRoutes(deps));
+  app.route('/console', consoleRoutes(webhookDeps));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));
   app.route('/', calendarRoutes(deps, snapshot, deps.compress));
   app.route('/', pageRoutes(deps, snapshot, deps.compress));

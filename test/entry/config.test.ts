@@ -1,3 +1,4 @@
+import { parseAllowList } from '../../src/delivery/address-policy.ts';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.ts';
 
@@ -27,6 +28,7 @@ describe('parseConfig: defaults', () => {
       roles: ['web', 'worker'],
       sessionHours: 12,
       trustProxy: false,
+      webhookAllow: parseAllowList(undefined),
     });
   });
 
@@ -60,6 +62,7 @@ describe('parseConfig: defaults', () => {
       roles: ['web', 'worker'],
       sessionHours: 12,
       trustProxy: false,
+      webhookAllow: parseAllowList(undefined),
     });
   });
 
@@ -88,6 +91,7 @@ describe('parseConfig: values', () => {
         HERALD_ROLES: 'web,worker,scheduler',
         HERALD_SESSION_HOURS: '8',
         HERALD_TRUST_PROXY: 'true',
+        HERALD_WEBHOOK_ALLOW: '10.0.0.0/8, hooks.internal.example',
       }),
     ).toEqual({
       port: 4000,
@@ -102,7 +106,12 @@ describe('parseConfig: values', () => {
       roles: ['web', 'worker', 'scheduler'],
       sessionHours: 8,
       trustProxy: true,
+      webhookAllow: parseAllowList('10.0.0.0/8,hooks.internal.example'),
     });
+  });
+
+  it('when HERALD_WEBHOOK_ALLOW has an entry that is neither an address, a range nor a host name, the error names the variable and the entry', () => {
+    expect(() => parseConfig({ HERALD_WEBHOOK_ALLOW: '127.0.0.1, 10.0.0.0/99' })).toThrow(/^HERALD_WEBHOOK_ALLOW .*10\.0\.0\.0\/99/);
   });
 
   it('when DATABASE_URL uses postgresql://, it is accepted', () => {

@@ -90,9 +90,10 @@ describe('postUpdate', () => {
       'select incidents', // other open incidents (none here; each would add one read of all their timelines)
       'select mode_overrides',
       'insert mode_changes', // web went read-only
+      'insert outbox_notices', // what subscribers are told: one row per notice, whatever their number
       'raw select pg_notify(',
     ]);
-    expect(log.statements).toHaveLength(13);
+    expect(log.statements).toHaveLength(14);
   });
 
   it('emits what happened: the update, the state and status changes, and the mode change it caused', async () => {

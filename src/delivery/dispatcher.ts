@@ -69,16 +69,19 @@ export class Dispatcher {
     this.#deps = deps;
   }
 
-  /** One pass: fan out, then send until nothing leased is due. */
-  async pass(): Promise<Pass> {
+  /**
+   * One pass: fan out, then send until nothing leased is due, or until `stopping()` says the
+   * process is shutting down (checked between deliveries: a backlog must not hold a shutdown).
+   */
+  async pass(stopping: () => boolean = () => false): Promise<Pass> {
     const fannedOut = await this.#fanOut();
     let attempted = 0;
     let delivered = 0;
-    for (;;) {
+    while (!stopping()) {
       const now = this.#deps.clock.now();
       const leased = await q.leaseDue(this.#deps.db, now, new Date(now.getTime() + LEASE_MS), this.#deps.sender, PARALLEL);
       if (leased.length === 0) break;
-      const results = await Promise.all(leased.map((s) => this.#drain(s)));
+      const results = await Promise.all(leased.map((s) => this.#drain(s, stopping)));
       for (const r of results) {
         attempted += r.attempted;
         delivered += r.delivered;
@@ -105,13 +108,13 @@ export class Dispatcher {
   }
 
   /** Sends a leased subscription's due deliveries in order; stops at the first failure (it blocks the rest until retried). */
-  async #drain(subscription: WebhookSubscriptionRow): Promise<{ attempted: number; delivered: number }> {
+  async #drain(subscription: WebhookSubscriptionRow, stopping: () => boolean): Promise<{ attempted: number; delivered: number }> {
     const { db, clock } = this.#deps;
     const leasedAt = clock.now().getTime();
     let attempted = 0;
     let delivered = 0;
     try {
-      while (attempted < PER_LEASE && clock.now().getTime() - leasedAt < LEASE_MS / 2) {
+      while (attempted < PER_LEASE && clock.now().getTime() - leasedAt < LEASE_MS / 2 && !stopping()) {
         const delivery = await q.headDelivery(db, subscription.id);
         if (!delivery || delivery.next_attempt_at.getTime() > clock.now().getTime()) break;
         attempted++;
@@ -141,11 +144,14 @@ export class Dispatcher {
     const disable = !attempt.ok && failures >= RETRY_SECONDS.length && at.getTime() - failingSince!.getTime() >= DISABLE_AFTER_MS;
     await db.transaction().execute(async (trx) => {
       await q.recordAttempt(trx, delivery, { at, status: attempt.status, latencyMs: attempt.latencyMs, error: attempt.error, excerpt: attempt.excerpt, sender: this.#deps.sender }, retryAt);
-      await q.updateSubscription(trx, subscription.id, {
-        failures,
-        failing_since: failingSince,
-        ...(disable ? { disabled_at: at, disabled_reason: `${failures} attempts in a row failed since ${failingSince!.toISOString()}; the last: ${attempt.error ?? 'no answer'}` } : {}),
-      });
+      // A success after successes changes nothing of the subscription: no statement for it.
+      if (failures !== 0 || subscription.failures !== 0) {
+        await q.updateSubscription(trx, subscription.id, {
+          failures,
+          failing_since: failingSince,
+          ...(disable ? { disabled_at: at, disabled_reason: `${failures} attempts in a row failed since ${failingSince!.toISOString()}; the last: ${attempt.error ?? 'no answer'}` } : {}),
+        });
+      }
     });
     // The lease keeps the row in hand; what it says of failures must follow what was recorded.
     Object.assign(subscription, { failures, failing_since: failingSince });

@@ -62,7 +62,7 @@ export class DispatchLoop {
 
   async #run(): Promise<void> {
     try {
-      const pass = await this.#dispatcher.pass();
+      const pass = await this.#dispatcher.pass(() => this.#stopped);
       if (this.#failures > 0) this.#options.onTrouble?.(null);
       this.#failures = 0;
       if (pass.fannedOut || pass.attempted) this.#options.onPass?.(pass);
@@ -72,7 +72,10 @@ export class DispatchLoop {
     }
   }
 
-  /** Stops after the pass under way (whose attempts are all recorded by then). */
+  /**
+   * Stops after the delivery under way (its attempt is recorded by then); what else is due stays
+   * in the outbox for the next start or another instance.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);

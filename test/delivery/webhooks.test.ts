@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
+import { DispatchLoop } from '../../src/delivery/loop.ts';
 import { parseAllowList } from '../../src/delivery/address-policy.ts';
 import { send } from '../../src/delivery/send.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
@@ -178,6 +179,34 @@ describe('webhooks', () => {
     const attempts = await s.t.db.selectFrom('webhook_attempts').select(['delivery_id']).where('status', '=', 200).execute();
     const ids = attempts.map((x) => x.delivery_id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('when the loop is stopped with a backlog, it stops after the delivery under way; the rest is sent later, once', async () => {
+    const s = await setup();
+    const r = await receiver();
+    await s.subscribe({ url: r.url, events: ['incident.updated'] });
+    const opened = await s.open();
+    for (let i = 0; i < 20; i++) await s.post(opened.body.id, { message: `Update ${i}.` });
+    const dispatcher = new Dispatcher({
+      db: s.t.db,
+      clock: s.t.clock,
+      config: s.t.config,
+      send: async (d) => {
+        await new Promise((x) => setTimeout(x, 100));
+        return send(d, { allow: parseAllowList(ALLOW), timeoutMs: 5_000, maxResponseBytes: 65_536 });
+      },
+      sender: 'slow',
+    });
+    const loop = new DispatchLoop(dispatcher);
+    loop.start();
+    while (r.got.length < 2) await new Promise((x) => setTimeout(x, 20));
+    const asked = performance.now();
+    await loop.stop();
+    expect(performance.now() - asked).toBeLessThan(1_000);
+    const sent = r.got.length;
+    expect(sent).toBeLessThan(20);
+    await s.dispatcher().pass();
+    expect(r.got.map((g) => g.json.update.message)).toEqual(Array.from({ length: 20 }, (_, i) => `Update ${i}.`));
   });
 
   it('refuses a URL on a private or loopback address unless HERALD_WEBHOOK_ALLOW names it, listing the problem', async () => {

@@ -114,12 +114,10 @@ export class Dispatcher {
     let attempted = 0;
     let delivered = 0;
     try {
-      while (attempted < PER_LEASE && clock.now().getTime() - leasedAt < LEASE_MS / 2 && !stopping()) {
-        const delivery = await q.headDelivery(db, subscription.id);
-        if (!delivery || delivery.next_attempt_at.getTime() > clock.now().getTime()) break;
+      for (const delivery of await q.nextDeliveries(db, subscription.id, PER_LEASE)) {
+        if (delivery.next_attempt_at.getTime() > clock.now().getTime() || clock.now().getTime() - leasedAt >= LEASE_MS / 2 || stopping()) break;
         attempted++;
-        const ok = await this.#attempt(subscription, delivery);
-        if (!ok) break;
+        if (!(await this.#attempt(subscription, delivery))) break;
         delivered++;
       }
     } finally {
@@ -129,7 +127,7 @@ export class Dispatcher {
   }
 
   async #attempt(subscription: WebhookSubscriptionRow, delivery: q.Delivery): Promise<boolean> {
-    const { db, clock, config } = this.#deps;
+    const { clock, config } = this.#deps;
     const notice = delivery.notice as Notice;
     const manageUrl = `${config.publicUrl}/console/webhooks/${subscription.id}`;
     const { contentType, body } = renderNotice(subscription.format, notice, { deliveryId: delivery.message_id, manageUrl });
@@ -142,17 +140,10 @@ export class Dispatcher {
     const failingSince = attempt.ok ? null : (subscription.failing_since ?? at);
     const retryAt = attempt.ok ? null : new Date(clock.now().getTime() + retryDelayMs(delivery.attempts + 1));
     const disable = !attempt.ok && failures >= RETRY_SECONDS.length && at.getTime() - failingSince!.getTime() >= DISABLE_AFTER_MS;
-    await db.transaction().execute(async (trx) => {
-      await q.recordAttempt(trx, delivery, { at, status: attempt.status, latencyMs: attempt.latencyMs, error: attempt.error, excerpt: attempt.excerpt, sender: this.#deps.sender }, retryAt);
-      // A success after successes changes nothing of the subscription: no statement for it.
-      if (failures !== 0 || subscription.failures !== 0) {
-        await q.updateSubscription(trx, subscription.id, {
-          failures,
-          failing_since: failingSince,
-          ...(disable ? { disabled_at: at, disabled_reason: `${failures} attempts in a row failed since ${failingSince!.toISOString()}; the last: ${attempt.error ?? 'no answer'}` } : {}),
-        });
-      }
-    });
+    const reason = disable ? `${failures} attempts in a row failed since ${failingSince!.toISOString()}; the last: ${attempt.error ?? 'no answer'}` : null;
+    // A success after successes changes nothing of the subscription.
+    const run = failures !== 0 || subscription.failures !== 0 ? { failures, failing_since: failingSince, disabled_reason: reason } : undefined;
+    await q.recordAttempt(this.#deps.db, delivery, { at, status: attempt.status, latencyMs: attempt.latencyMs, error: attempt.error, excerpt: attempt.excerpt, sender: this.#deps.sender }, retryAt, run);
     // The lease keeps the row in hand; what it says of failures must follow what was recorded.
     Object.assign(subscription, { failures, failing_since: failingSince });
     return attempt.ok;

@@ -126,20 +126,25 @@ export async function fanOut(db: Db, notice: { readonly id: number; readonly cre
 
 /**
  * Leases up to `limit` subscriptions whose oldest undelivered delivery is due, so this sender
- * alone sends them (in order) until `until`. Another instance skips them.
+ * alone sends them (in order) until `until`; another instance skips them. The heads come from the
+ * index of undelivered deliveries (empty when all is sent), longest waiting first, so under a
+ * backlog every subscription gets its turn.
  */
 export async function leaseDue(db: Db, now: Date, until: Date, sender: string, limit: number): Promise<WebhookSubscriptionRow[]> {
   const { rows } = await sql<WebhookSubscriptionRow>`
     update webhook_subscriptions s set lease_until = ${until}, lease_owner = ${sender}
     where s.id in (
-      select c.id from webhook_subscriptions c
-      where c.removed_at is null and c.disabled_at is null
+      select c.id
+      from webhook_subscriptions c
+      join (select distinct on (d.subscription_id) d.subscription_id, d.next_attempt_at
+            from webhook_deliveries d where d.delivered_at is null
+            order by d.subscription_id, d.id) head on head.subscription_id = c.id
+      where head.next_attempt_at <= ${now}
+        and c.removed_at is null and c.disabled_at is null
         and (c.lease_until is null or c.lease_until < ${now})
-        and (select d.next_attempt_at from webhook_deliveries d
-             where d.subscription_id = c.id and d.delivered_at is null order by d.id limit 1) <= ${now}
-      order by c.id
+      order by head.next_attempt_at, c.id
       limit ${limit}
-      for update skip locked)
+      for update of c skip locked)
     returning s.*`.execute(db);
   return rows;
 }
@@ -150,8 +155,8 @@ export function releaseLease(db: Db, id: number, sender: string) {
 
 export type Delivery = Selectable<WebhookDeliveriesTable> & { readonly notice: unknown };
 
-/** A subscription's oldest undelivered delivery, with its notice. */
-export function headDelivery(db: Db, subscriptionId: number): Promise<Delivery | undefined> {
+/** A subscription's oldest undelivered deliveries, with their notices, oldest first. */
+export function nextDeliveries(db: Db, subscriptionId: number, limit: number): Promise<Delivery[]> {
   return db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('outbox_notices as n', 'n.id', 'd.notice_id')
@@ -160,8 +165,8 @@ export function headDelivery(db: Db, subscriptionId: number): Promise<Delivery |
     .where('d.subscription_id', '=', subscriptionId)
     .where('d.delivered_at', 'is', null)
     .orderBy('d.id')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(limit)
+    .execute();
 }
 
 export interface AttemptRecord {
@@ -173,17 +178,37 @@ export interface AttemptRecord {
   readonly sender: string;
 }
 
-/** Logs one attempt and moves the delivery on: delivered, or due again at `retryAt`. */
-export async function recordAttempt(db: Db, delivery: { readonly id: number; readonly attempts: number }, attempt: AttemptRecord, retryAt: Date | null): Promise<void> {
-  await db
-    .insertInto('webhook_attempts')
-    .values({ delivery_id: delivery.id, at: attempt.at, status: attempt.status, latency_ms: Math.round(attempt.latencyMs), error: attempt.error, excerpt: attempt.excerpt, sender: attempt.sender })
-    .execute();
-  await db
-    .updateTable('webhook_deliveries')
-    .set(retryAt === null ? { attempts: delivery.attempts + 1, delivered_at: attempt.at } : { attempts: delivery.attempts + 1, next_attempt_at: retryAt })
-    .where('id', '=', delivery.id)
-    .execute();
+/** What an attempt does to its subscription's run of failures (undefined: nothing). */
+export interface FailureRun {
+  readonly failures: number;
+  readonly failing_since: Date | null;
+  readonly disabled_reason: string | null;
+}
+
+/**
+ * Logs one attempt, moves its delivery on (delivered, or due again at `retryAt`) and, when given,
+ * sets the subscription's run of failures (a reason disables it): one statement, so all of it or
+ * none is recorded, in one round trip.
+ */
+export async function recordAttempt(db: Db, delivery: { readonly id: number; readonly subscription_id: number }, attempt: AttemptRecord, retryAt: Date | null, run: FailureRun | undefined): Promise<void> {
+  const logged = sql`
+    insert into webhook_attempts (delivery_id, at, status, latency_ms, error, excerpt, sender)
+    values (${delivery.id}, ${attempt.at}, ${attempt.status}, ${Math.round(attempt.latencyMs)}, ${attempt.error}, ${attempt.excerpt}, ${attempt.sender})`;
+  const moved =
+    retryAt === null
+      ? sql`update webhook_deliveries set attempts = attempts + 1, delivered_at = ${attempt.at} where id = ${delivery.id}`
+      : sql`update webhook_deliveries set attempts = attempts + 1, next_attempt_at = ${retryAt} where id = ${delivery.id}`;
+  if (!run) {
+    await sql`with logged as (${logged}) ${moved}`.execute(db);
+    return;
+  }
+  await sql`
+    with logged as (${logged}), moved as (${moved})
+    update webhook_subscriptions
+    set failures = ${run.failures}, failing_since = ${run.failing_since},
+        disabled_at = case when ${run.disabled_reason}::text is null then disabled_at else ${attempt.at} end,
+        disabled_reason = coalesce(${run.disabled_reason}::text, disabled_reason)
+    where id = ${delivery.subscription_id}`.execute(db);
 }
 
 /** A notice for one subscription only ("send a test event"): made fanned out, with its delivery. */

@@ -184,6 +184,8 @@ export function normalize(text: string): string {
     .replace(new RegExp(`\\b\\d+ ${UNIT}(?:,? (?:and )?\\d+ ${UNIT})*`, 'g'), '<duration>')
     .replace(/\b\d+(?:\.\d+)? ?ms\b/g, '<ms>')
     .replace(/\bhrd_(?:[A-Za-z0-9_-]+|…)/g, 'hrd_<token>')
+    .replace(/\bwhsec_[A-Za-z0-9+/=]+/g, 'whsec_<secret>')
+    .replace(/\bmsg_[0-9a-f]{32}\b/g, 'msg_<id>')
     .replace(/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, '<secret>')
     .replace(/\bpid \d+/g, 'pid <n>')
     .replace(/\bnode-v\d+\.\d+\.\d+/g, 'node-v<version>')

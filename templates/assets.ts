@@ -50,7 +50,7 @@ a.anchor{color:var(--muted);text-decoration:underline;margin-left:.3rem}
 form.stack{display:grid;gap:1rem;margin:1rem 0}
 .field{display:grid;gap:.3rem}.field>label,legend{font-weight:600}
 .hint{color:var(--muted);font-size:.9rem;margin:0}
-input[type=text],input[type=password],input[type=datetime-local],input[type=number],input[type=time],select,textarea{font:inherit;color:inherit;background:var(--bg);border:2px solid var(--muted);border-radius:6px;padding:.5rem .6rem;width:100%;max-width:100%}
+input[type=text],input[type=url],input[type=password],input[type=datetime-local],input[type=number],input[type=time],select,textarea{font:inherit;color:inherit;background:var(--bg);border:2px solid var(--muted);border-radius:6px;padding:.5rem .6rem;width:100%;max-width:100%}
 input,select{min-width:0}textarea{min-height:8rem;resize:vertical}textarea.long{min-height:22rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92rem}
 input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid var(--link);outline-offset:1px}
 [aria-invalid=true]{border-color:var(--red)}
@@ -75,6 +75,7 @@ button.link{background:none;border:0;color:var(--link);text-decoration:underline
 .incident-grid{grid-template-columns:minmax(0,2fr) minmax(0,1fr);grid-template-areas:"form side" "timeline side";align-items:start}}
 details.more{margin:.5rem 0}details.more>summary{cursor:pointer;color:var(--link)}
 .secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--card);padding:.5rem;border-radius:6px;display:block;overflow-wrap:anywhere}
+.wrap{overflow-wrap:anywhere}pre.excerpt{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;font-size:.85rem}
 `;
 
 /**

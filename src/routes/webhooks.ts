@@ -18,7 +18,7 @@ import {
 import { idParam, readJson, requireToken, type Env } from './http.ts';
 
 /** How long "send a test event" waits for the dispatcher's first attempt before answering 202. */
-const TEST_WAIT_MS = 15_000;
+export const TEST_WAIT_MS = 15_000;
 
 /**
  * Webhook subscriptions (admin scope). Answers that hold a secret (creation, rotation) are never
@@ -59,7 +59,8 @@ export function webhookRoutes(deps: WebhookDeps) {
   return app;
 }
 
-async function firstAttempt(db: Kysely<Database>, messageId: string, withinMs: number) {
+/** The first attempt at a message, polled for until `withinMs` has passed (then null). */
+export async function firstAttempt(db: Kysely<Database>, messageId: string, withinMs: number) {
   const deadline = performance.now() + withinMs;
   for (;;) {
     const a = await attemptOf(db, messageId);

@@ -160,6 +160,24 @@ export function FormGuard({ csrf, formKey }: { csrf: string; formKey?: string })
   );
 }
 
+/**
+ * "Notify subscribers": checked unless the commander means to write quietly (a typo fixed, a
+ * test); unchecked, the write sends the API's `notify: false` and no webhook hears of it.
+ */
+export function NotifyBox({ checked, idPrefix = '' }: { checked: boolean; idPrefix?: string }) {
+  const id = fieldId(`${idPrefix}notify`);
+  return (
+    <div class="field">
+      <label for={id}>
+        <input type="checkbox" id={id} name="notify" value="on" checked={checked} aria-describedby={`${id}-hint`} /> Notify subscribers
+      </label>
+      <p class="hint" id={`${id}-hint`}>
+        Webhook subscribers are sent this. Uncheck to post it quietly.
+      </p>
+    </div>
+  );
+}
+
 /** A one-button form (sign out, confirm-less small actions). */
 export function ButtonForm(props: { action: string; csrf: string; label: string; class?: string; hidden?: Readonly<Record<string, string>>; children?: Child }) {
   return (

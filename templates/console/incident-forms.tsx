@@ -1,6 +1,6 @@
 import { raw } from 'hono/html';
 import { STATUS_WORDS, stateWords } from '../format.ts';
-import { Select, TextArea, TextInput, type Errors } from './forms.tsx';
+import { NotifyBox, Select, TextArea, TextInput, type Errors } from './forms.tsx';
 
 /** What an update form holds: the current values to start with, or what was typed. */
 export interface UpdateFormVM {
@@ -11,6 +11,8 @@ export interface UpdateFormVM {
   readonly modes: Readonly<Record<string, string>>;
   /** datetime-local in UTC, '' for now. */
   readonly at: string;
+  /** Send it to subscribers (webhooks); false posts it quietly. */
+  readonly notify: boolean;
   /** Idempotency key of this form (a resubmission posts nothing twice). */
   readonly key: string;
 }
@@ -71,6 +73,7 @@ export function UpdateFields({ form, choices, errors }: { form: UpdateFormVM; ch
           ))}
         </div>
       </fieldset>
+      <NotifyBox checked={form.notify} />
       <details class="more" open={form.at !== '' || (errors.at ?? []).length > 0}>
         <summary>Backdate this update</summary>
         <TextInput name="at" label="When (UTC)" type="datetime-local" value={form.at} hint="Leave empty for now. Updates can be backdated, never post-dated." errors={errors} />

@@ -4,13 +4,13 @@ import { Scope } from '../components.tsx';
 import { Time } from '../layout.tsx';
 import type { ConsoleMeta, IncidentVM } from '../view.ts';
 import { ConsoleLayout } from './layout.tsx';
-import { ErrorSummary, FormGuard, TextArea, TextInput, type Errors } from './forms.tsx';
+import { ErrorSummary, FormGuard, NotifyBox, TextArea, TextInput, type Errors } from './forms.tsx';
 import { Preview, UPDATE_LABELS, UpdateFields, type ChoicesVM, type UpdateFormVM } from './incident-forms.tsx';
 
 /** Which of the page's forms a rejected submission belongs to, with its errors and typed values. */
 export type Rejected =
   | { readonly form: 'update'; readonly errors: Errors }
-  | { readonly form: 'resolve'; readonly errors: Errors; readonly message: string }
+  | { readonly form: 'resolve'; readonly errors: Errors; readonly message: string; readonly notify: boolean }
   | { readonly form: 'title'; readonly errors: Errors; readonly title: string }
   | { readonly form: 'hide'; readonly errors: Errors; readonly updateId: number; readonly reason: string };
 
@@ -112,6 +112,7 @@ export function ConsoleIncidentPage({ meta, vm }: { meta: ConsoleMeta; vm: Conso
                   value={rejected?.form === 'resolve' ? rejected.message : 'This incident has been resolved.'}
                   errors={errorsOf('resolve')}
                 />
+                <NotifyBox idPrefix="resolve-" checked={rejected?.form === 'resolve' ? rejected.notify : true} />
                 <div class="actions">
                   <button type="submit">Resolve incident</button>
                 </div>

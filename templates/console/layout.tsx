@@ -8,8 +8,12 @@ const SECTIONS = [
   ['platform', '/console/platform', 'Platform modes'],
   ['maintenance', '/console/maintenance', 'Maintenance'],
   ['components', '/console/components', 'Components'],
+  ['webhooks', '/console/webhooks', 'Webhooks'],
   ['tokens', '/console/tokens', 'Tokens'],
 ] as const;
+
+/** Sections only an admin session may open. */
+const ADMIN_ONLY: readonly string[] = ['webhooks', 'tokens'];
 
 /** Every console page: the same stylesheet as the public site, the console's own navigation. */
 export function ConsoleLayout(props: { meta: ConsoleMeta; title: string; wide?: boolean; children: Child }) {
@@ -30,7 +34,7 @@ export function ConsoleLayout(props: { meta: ConsoleMeta; title: string; wide?: 
           {meta.actor !== null && (
             <nav aria-label="Console">
               <ul class="console-nav">
-                {SECTIONS.filter(([id]) => id !== 'tokens' || meta.can.admin).map(([id, href, label]) => (
+                {SECTIONS.filter(([id]) => !ADMIN_ONLY.includes(id) || meta.can.admin).map(([id, href, label]) => (
                   <li>
                     <a href={href} aria-current={meta.section === id ? 'page' : undefined}>
                       {label}

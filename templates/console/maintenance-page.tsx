@@ -3,7 +3,7 @@ import { Time } from '../layout.tsx';
 import { MODE_WORDS, stateWords } from '../format.ts';
 import type { ConsoleMeta } from '../view.ts';
 import { ConsoleLayout } from './layout.tsx';
-import { ButtonForm, Choices, ErrorSummary, FormGuard, Select, TextArea, TextInput, type Errors } from './forms.tsx';
+import { ButtonForm, Choices, ErrorSummary, FormGuard, NotifyBox, Select, TextArea, TextInput, type Errors } from './forms.tsx';
 
 
 export interface WindowVM {
@@ -50,6 +50,8 @@ export interface ScheduleValues {
   readonly required_by: string;
   readonly auto_start: boolean;
   readonly auto_complete: boolean;
+  /** Send the announcement to subscribers (webhooks). */
+  readonly notify: boolean;
 }
 
 export interface RescheduleValues {
@@ -263,6 +265,7 @@ function ScheduleForm(props: { meta: ConsoleMeta; form: MaintenanceForms['schedu
         </fieldset>
         <PlanFields values={values} errors={errors} windowDescription={props.windowDescription} withDuration />
         <AutoBoxes autoStart={values.auto_start} autoComplete={values.auto_complete} idPrefix="new-" />
+        <NotifyBox checked={values.notify} />
         <div class="actions">
           <button type="submit">Schedule maintenance</button>
         </div>

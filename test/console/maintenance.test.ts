@@ -69,6 +69,7 @@ async function scheduleForm(fields: Fields): Promise<Fields> {
     required_by: '',
     auto_start: 'true',
     auto_complete: 'true',
+    notify: 'on',
     ...fields,
   };
 }

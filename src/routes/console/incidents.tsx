@@ -16,7 +16,7 @@ import { PostmortemPage } from '../../../templates/console/postmortem-page.tsx';
 import { MODE_WORDS, STATUS_WORDS } from '../../../templates/format.ts';
 import { idParam } from '../http.ts';
 import { incidentVM } from '../view-models.ts';
-import { attempt, consoleMeta, formCommand, newFormKey, page, readForm, seeOther, text, utcInput, type Form } from './kit.ts';
+import { attempt, checkedUnlessPosted, consoleMeta, formCommand, newFormKey, page, readForm, seeOther, text, utcInput, type Form } from './kit.ts';
 import type { ConsoleEnv } from './session.ts';
 
 /** Closed incidents per page of the list. */
@@ -44,6 +44,7 @@ export function consoleIncidents(deps: Deps) {
       statuses: Object.fromEntries(config.environments.map((e) => [e.slug, text(form, `statuses.${e.slug}`) || (baseline.statuses[e.slug] ?? 'green')])),
       modes: Object.fromEntries(config.roles.map((r) => [r, text(form, `modes.${r}`) || (baseline.modes[r] ?? 'full')])),
       at: text(form, 'at'),
+      notify: checkedUnlessPosted(form, 'notify'),
       key: /^[A-Za-z0-9_-]{16,64}$/.test(key) ? key : newFormKey(),
     };
   }
@@ -60,6 +61,7 @@ export function consoleIncidents(deps: Deps) {
       ...(Object.keys(statuses).length ? { statuses } : {}),
       ...(Object.keys(modes).length ? { modes } : {}),
       ...(utcInput(f.at) !== undefined ? { at: utcInput(f.at) } : {}),
+      ...(f.notify ? {} : { notify: false }),
     };
   }
 
@@ -190,8 +192,9 @@ export function consoleIncidents(deps: Deps) {
     requireScope(c.get('actor'), 'incidents:write');
     const form = await readForm(c);
     const message = text(form, 'message');
-    const result = await attempt(async () => incidents.postUpdate(deps, await formCommand(c, form), id, { state: 'resolved', message }));
-    if (!result.ok) return incidentPage(c, id, { rejected: { form: 'resolve', errors: result.errors, message }, status: result.status });
+    const notify = text(form, 'notify') !== '';
+    const result = await attempt(async () => incidents.postUpdate(deps, await formCommand(c, form), id, { state: 'resolved', message, ...(notify ? {} : { notify: false }) }));
+    if (!result.ok) return incidentPage(c, id, { rejected: { form: 'resolve', errors: result.errors, message, notify }, status: result.status });
     return seeOther(c, `/console/incidents/${id}?done=resolved`);
   });
 

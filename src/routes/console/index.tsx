@@ -4,10 +4,10 @@ import { withCatalog } from '../../domain/components.ts';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../../errors.ts';
 import { logLine } from '../../log.ts';
-import type { Deps } from '../../services/deps.ts';
 import { writeSchemas } from '../../services/schemas.ts';
 import * as sessions from '../../services/sessions.ts';
 import * as setup from '../../services/setup.ts';
+import type { WebhookDeps } from '../../services/webhooks.ts';
 import { constantTimeEqual } from '../../services/tokens.ts';
 import { ConsoleErrorPage, LinkPage, SigninPage } from '../../../templates/console/signin-page.tsx';
 import { SetupClosedPage, SetupDonePage, SetupPage } from '../../../templates/console/setup-page.tsx';
@@ -19,6 +19,7 @@ import { consoleIncidents } from './incidents.tsx';
 import { consoleMaintenance } from './maintenance.tsx';
 import { consolePlatform } from './platform.tsx';
 import { consoleTokens } from './tokens.tsx';
+import { consoleWebhooks } from './webhooks.tsx';
 import { consoleMeta, page, readForm, seeOther, text, validate, type Form } from './kit.ts';
 import {
   clearSessionCookie,
@@ -46,7 +47,7 @@ function safeNext(next: string | undefined): string {
  * API. Works without JavaScript. Sessions are cookies (signed, HttpOnly, SameSite=Strict, Secure
  * on https) naming a server-side session; every form carries a CSRF token bound to the session.
  */
-export function consoleRoutes(deps: Deps & { readonly log: (line: string) => void }) {
+export function consoleRoutes(deps: WebhookDeps & { readonly log: (line: string) => void }) {
   const { db, clock, config } = deps;
   const app = new Hono<ConsoleEnv>();
   const keys = keyring(deps);
@@ -216,6 +217,7 @@ export function consoleRoutes(deps: Deps & { readonly log: (line: string) => voi
   app.route('/platform', consolePlatform(deps));
   app.route('/maintenance', consoleMaintenance(deps));
   app.route('/tokens', consoleTokens(deps));
+  app.route('/webhooks', consoleWebhooks(deps));
   app.route('/', consoleComponents(deps)); // /components and /component-groups
   return app;
 }

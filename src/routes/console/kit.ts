@@ -37,6 +37,9 @@ export function list(form: Form, name: string): string[] {
   return v === undefined ? [] : typeof v === 'string' ? [v] : [...v];
 }
 
+/** A checkbox that starts checked: on a form not posted yet it is on; once posted, it is what was sent. */
+export const checkedUnlessPosted = (form: Form, name: string) => form._csrf === undefined || text(form, name) !== '';
+
 /** Blank means "not given": the schema's default applies. */
 export const optional = (s: string) => (s.trim() === '' ? undefined : s);
 

@@ -56,6 +56,7 @@ function scheduleValues(form: Form, roles: readonly string[]): ScheduleValues {
     required_by: text(form, 'required_by'),
     auto_start: checked(form, 'auto_start'),
     auto_complete: checked(form, 'auto_complete'),
+    notify: checked(form, 'notify'),
   };
 }
 
@@ -73,6 +74,7 @@ function scheduleBody(v: ScheduleValues): { body: Record<string, unknown>; error
     modes: Object.keys(modes).length > 0 ? modes : undefined,
     auto_start: v.auto_start,
     auto_complete: v.auto_complete,
+    ...(v.notify ? {} : { notify: false }),
   };
   if (v.plan === 'deadline') return { body: { ...body, required_by: utcInput(v.required_by) }, errors: {} };
   const start = utcInput(v.scheduled_for);
@@ -121,6 +123,7 @@ const emptySchedule: ScheduleValues = {
   required_by: '',
   auto_start: true,
   auto_complete: true,
+  notify: true,
 };
 
 /** /console/maintenance: the weekly window and planned maintenance, as the API's /maintenance* routes. */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { loadCatalog } from '../db/queries/environments.ts';
 import * as q from '../db/queries/webhooks.ts';
+import { liveComponents } from '../domain/components.ts';
 import type { WebhookSubscriptionRow } from '../db/schema.ts';
 import { WEBHOOK_EVENTS, WEBHOOK_FORMATS, type Notice, type WebhookEvent } from '../delivery/notice.ts';
 import { isSecret, newSecret } from '../delivery/signing.ts';
@@ -93,7 +95,9 @@ function schemas(known: readonly string[]) {
  * one 400 lists the body's problems and the URL's refusal together.
  */
 async function parse<K extends keyof ReturnType<typeof schemas>>(deps: WebhookDeps, kind: K, body: unknown): Promise<z.output<ReturnType<typeof schemas>[K]>> {
-  const result = schemas(deps.config.environments.map((e) => e.slug))[kind].safeParse(body, { reportInput: true });
+  // The components a subscription may follow are the database's now, not the start-up list.
+  const known = liveComponents(await loadCatalog(deps.db)).map((c) => c.slug);
+  const result = schemas(known)[kind].safeParse(body, { reportInput: true });
   const url = (body as { url?: unknown } | null)?.url;
   const refused = typeof url === 'string' && URL.canParse(url) && /^https?:$/.test(new URL(url).protocol) ? await deps.checkDestination(url) : null;
   const problems = [...(result.success ? [] : problemsOf(result.error)), ...(refused ? [{ path: 'url', message: refused }] : [])];

@@ -249,6 +249,18 @@ describe('webhooks', () => {
     expect(r.got[1]!.json.component).toEqual({ slug: 'db', name: 'Database', old_status: 'green', new_status: 'orange' });
   });
 
+  it('a subscription may follow a component added after start-up, and not an unknown one', async () => {
+    const s = await setup();
+    const added = await s.t.call('POST', '/api/v1/components', { token: s.token, body: { slug: 'cdn', name: 'CDN' } });
+    expect(added.status).toBe(201);
+    onTestFinished(async () => void (await s.t.call('POST', '/api/v1/components/cdn/retire', { token: s.token })));
+    const r = await receiver();
+    await s.subscribe({ url: r.url, environments: ['cdn'] });
+    const refused = await s.t.call('POST', '/api/v1/webhooks', { token: s.token, body: { url: r.url, environments: ['nope'] } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ path: 'environments.0', message: expect.stringContaining('unknown component "nope"') })]);
+  });
+
   it('after a day of failures the subscription is disabled with the reason; enabling it sends what is still due', async () => {
     const s = await setup();
     let up = false;

@@ -100,4 +100,46 @@ describe.runIf(process.env.TEST_DATABASE_URL)('when the database crashes while w
     expect(herald.child.exitCode).toBeNull();
     expect(herald.stderr()).not.toContain('unhandled error survived');
   }, 180_000);
+
+  it('two herald processes on one Postgres send each delivery once: one successful attempt per delivery in the log, every message once', async () => {
+    const token = (herald as { token?: string }).token!;
+    const second = await startHerald({ DATABASE_URL: cluster.url('herald'), PORT: String(await freePort()), HERALD_WEBHOOK_ALLOW: '127.0.0.1' });
+    try {
+      const post = (base: string, path: string, body: unknown) =>
+        fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { id: number } }));
+      const port = (receiver.address() as AddressInfo).port;
+      const paths = Array.from({ length: 12 }, (_, i) => `/two-${i}`);
+      for (const path of paths) expect((await post(herald.url, '/api/v1/webhooks', { url: `http://127.0.0.1:${port}${path}`, events: ['incident.opened', 'incident.updated'] })).status).toBe(201);
+      // Writes go to both processes, so both wake up and compete for the same deliveries.
+      const opened = await post(second.url, '/api/v1/incidents', { title: 'Two senders', message: 'Opened.' });
+      const messages = ['Opened.'];
+      for (let n = 0; n < 10; n++) {
+        const message = `Two ${n}.`;
+        expect((await post(n % 2 ? herald.url : second.url, `/api/v1/incidents/${opened.body.id}/updates`, { message })).status).toBe(201);
+        messages.push(message);
+      }
+      const done = () => paths.every((p) => (received.get(p) ?? []).length >= messages.length);
+      for (let waited = 0; waited < 30_000 && !done(); waited += 200) await sleep(200);
+      await sleep(1_000); // time for a duplicate, were there one
+      for (const p of paths) expect((received.get(p) ?? []).map((r) => r.message), p).toEqual(messages);
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: cluster.url('herald') });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ ok: string; deliveries: string }>(
+          `select count(*) filter (where a.status between 200 and 299) as ok, count(distinct a.delivery_id) as deliveries
+           from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id join webhook_subscriptions s on s.id = d.subscription_id
+           where s.url like $1`,
+          [`%/two-%`],
+        );
+        expect(Number(rows[0]!.ok)).toBe(paths.length * messages.length);
+        expect(Number(rows[0]!.deliveries)).toBe(paths.length * messages.length);
+      } finally {
+        await client.end();
+      }
+      expect(second.child.exitCode).toBeNull();
+    } finally {
+      await stopChild(second.child);
+    }
+  }, 120_000);
 });

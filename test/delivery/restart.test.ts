@@ -37,8 +37,10 @@ describe('webhooks across a restart', () => {
     onTestFinished(() => stopChild(first.child, 'SIGKILL'));
     expect((await call(first.url, '/api/v1/webhooks', { url, events: ['incident.opened'] })).status).toBe(201);
     expect((await call(first.url, '/api/v1/incidents', { title: 'Killed mid-backoff', message: 'Looking.' })).status).toBe(201);
-    for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(got).toHaveLength(1); // answered 503: the retry is due in about 5 s
+    // Killed once the failed attempt is on record: the retry is due in about 5 s (±20 %).
+    const failures = async () => ((await (await fetch(`${first.url}/api/v1/webhooks/1`, { headers: { authorization: `Bearer ${token}` } })).json()) as { failures: number }).failures;
+    for (let i = 0; i < 200 && (got.length === 0 || (await failures()) === 0); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(got).toHaveLength(1);
     await stopChild(first.child, 'SIGKILL');
 
     const second = await startHerald(env);

@@ -202,12 +202,16 @@ export async function recordAttempt(db: Db, delivery: { readonly id: number; rea
     await sql`with logged as (${logged}) ${moved}`.execute(db);
     return;
   }
+  // A failure ends the sender's turn with this subscription: the lease goes with the record, so a
+  // sender killed right after it leaves nothing held for the next one to wait out.
   await sql`
     with logged as (${logged}), moved as (${moved})
     update webhook_subscriptions
     set failures = ${run.failures}, failing_since = ${run.failing_since},
         disabled_at = case when ${run.disabled_reason}::text is null then disabled_at else ${attempt.at} end,
-        disabled_reason = coalesce(${run.disabled_reason}::text, disabled_reason)
+        disabled_reason = coalesce(${run.disabled_reason}::text, disabled_reason),
+        lease_until = case when ${retryAt === null} then lease_until end,
+        lease_owner = case when ${retryAt === null} then lease_owner end
     where id = ${delivery.subscription_id}`.execute(db);
 }
 

@@ -26,7 +26,7 @@ export function readGrafana(body: unknown): NotificationReading {
 }
 
 /**
- * Grafana's HMAC option (Grafana 12 and later): the hex HMAC-SHA256 of the body, or of
+ * Grafana's HMAC option (as grafana/alerting signs): the hex HMAC-SHA256 of the body, or of
  * `timestamp:body` when a timestamp header is configured, the timestamp in Unix seconds. Needs
  * the body exactly as received. A timestamp further than the tolerance from now is refused, so
  * a captured request cannot be replayed later.

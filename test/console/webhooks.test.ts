@@ -249,13 +249,14 @@ describe('console: webhooks', () => {
         await new Promise((x) => setTimeout(x, 50));
       }
     })();
-    onTestFinished(async () => {
+    // Stopped in the test itself: onTestFinished runs after afterEach has closed the database.
+    const stopPumping = async () => {
       done = true;
       await pumping;
-    });
+    };
 
     await b.get(`/console/webhooks/${sub.id}`);
-    const res = await b.post(`/console/webhooks/${sub.id}/test`);
+    const res = await b.post(`/console/webhooks/${sub.id}/test`).finally(stopPumping);
     expect(res.status).toBe(303);
     const [, messageId] = /^\/console\/webhooks\/\d+\?tested=(msg_[0-9a-f]{32})#test-result$/.exec(res.location ?? '') ?? [];
     expect(messageId).toBeDefined();

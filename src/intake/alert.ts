@@ -34,6 +34,11 @@ export interface ReceivedNotification {
   readonly commonAnnotations: Readonly<Record<string, string>>;
   readonly externalURL: string | null;
   readonly alerts: readonly ReceivedAlert[];
+  /**
+   * Alerts the sender left out (Alertmanager's and Grafana's max_alerts): when not 0 the list is
+   * not the whole group, so nothing may be concluded from an alert missing from it.
+   */
+  readonly truncatedAlerts: number;
 }
 
 /** A parsed label matcher, as Alertmanager writes them: `severity=~"critical|page"`. */

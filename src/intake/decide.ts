@@ -137,6 +137,7 @@ export function decide({ rule, notification, state, now, matches, components }: 
    * late retry of an older notification, so it is not trusted to say what is missing.
    */
   const takeAsWholeGroup = () => {
+    if (notification.truncatedAlerts > 0) return;
     const present = new Set(notification.alerts.map((a) => a.fingerprint));
     for (const [fingerprint, alert] of known) {
       if (alert.status === 'firing' && !present.has(fingerprint)) known.set(fingerprint, { ...alert, status: 'resolved', endsAt: null });
@@ -158,6 +159,9 @@ export function decide({ rule, notification, state, now, matches, components }: 
         modes: again ? { ...rule.modes } : {},
         alerts: started.map((w) => w.alert.fingerprint),
       });
+    }
+    if (firing.length === 0 && ended.length > 0 && notification.truncatedAlerts > 0) {
+      return ignore(`the notification left ${count(notification.truncatedAlerts, 'alert')} out: the recovery waits for one that lists the whole group`);
     }
     if (firing.length === 0 && ended.length > 0) {
       takeAsWholeGroup();

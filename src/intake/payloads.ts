@@ -137,6 +137,7 @@ function readNotification(body: unknown, sender: Sender): NotificationReading {
     commonLabels: n.commonLabels,
     commonAnnotations: n.commonAnnotations,
     externalURL: n.externalURL || null,
+    truncatedAlerts: n.truncatedAlerts ?? 0,
     alerts: n.alerts.map(
       (a): ReceivedAlert => ({
         fingerprint: a.fingerprint,

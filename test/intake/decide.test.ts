@@ -34,6 +34,7 @@ function notification(...alerts: ReceivedAlert[]): ReceivedNotification {
     commonAnnotations: {},
     externalURL: null,
     alerts,
+    truncatedAlerts: 0,
   };
 }
 
@@ -69,10 +70,10 @@ function known(...entries: [string, KnownAlert][]): Map<string, KnownAlert> {
 const wasFiring = (startsAt: string, component = 'api'): KnownAlert => ({ status: 'firing', startsAt: at(startsAt), endsAt: null, component });
 const wasResolved = (startsAt: string, endsAt: string, component = 'api'): KnownAlert => ({ status: 'resolved', startsAt: at(startsAt), endsAt: at(endsAt), component });
 
-function run(input: { alerts: ReceivedAlert[]; incident?: GroupState['incident']; known?: ReadonlyMap<string, KnownAlert>; now?: string; rule?: AlertRule }): Outcome {
+function run(input: { alerts: ReceivedAlert[]; incident?: GroupState['incident']; known?: ReadonlyMap<string, KnownAlert>; now?: string; rule?: AlertRule; truncatedAlerts?: number }): Outcome {
   return decide({
     rule: input.rule ?? rule(),
-    notification: notification(...input.alerts),
+    notification: { ...notification(...input.alerts), truncatedAlerts: input.truncatedAlerts ?? 0 },
     state: { incident: input.incident ?? NO_INCIDENT, known: input.known ?? new Map() },
     now: at(input.now ?? '12:00'),
     matches,
@@ -158,6 +159,27 @@ describe('repeats and duplicates', () => {
 });
 
 describe('recovery', () => {
+  it('when the notification left alerts out (truncated), every listed one resolved is no recovery', () => {
+    const { decision } = run({
+      incident: openIncident(),
+      known: known(['a', wasFiring('10:00')], ['b', wasFiring('10:02', 'web')]),
+      alerts: [resolved('a', '10:00', '10:20')],
+      truncatedAlerts: 1,
+    });
+    expect(decision).toEqual({ kind: 'ignore', reason: 'the notification left 1 alert out: the recovery waits for one that lists the whole group' });
+  });
+
+  it('when a truncated notification brings a new alert, the ones it does not list stay firing', () => {
+    const { decision, known: after } = run({
+      incident: openIncident(),
+      known: known(['a', wasFiring('10:00')]),
+      alerts: [firing('b', '10:05', { component: 'web' })],
+      truncatedAlerts: 1,
+    });
+    expect(as(decision, 'update').alerts).toEqual(['b']);
+    expect(after.get('a')?.status).toBe('firing');
+  });
+
   it('when every alert of the group has resolved, sets their components green and the modes full, without resolving', () => {
     const { decision, known: after } = run({
       rule: rule({ modes: { web: 'read_only' } }),

@@ -35,6 +35,7 @@ describe('readAlertmanager', () => {
       commonLabels: { alertname: 'HighLatency', env: 'prod', job: 'checkout-api', severity: 'page', team: 'checkout' },
       commonAnnotations: { runbook_url: 'https://runbooks.example.com/checkout/high-latency' },
       externalURL: 'http://alertmanager.example.com:9093',
+      truncatedAlerts: 0,
       alerts: [
         {
           fingerprint: '5c0b8a9e3f1d2a47',
@@ -221,6 +222,7 @@ describe('readGrafana', () => {
       commonLabels: { alertname: 'DiskAlmostFull', grafana_folder: 'Storage', team: 'storage' },
       commonAnnotations: { runbook_url: 'https://runbooks.example.com/storage/disk-full' },
       externalURL: 'https://grafana.example.com/',
+      truncatedAlerts: 0,
       alerts: [
         {
           fingerprint: 'c6eadffa33fcdf37',
@@ -266,7 +268,7 @@ describe('readGrafana', () => {
   it("keeps Grafana's own fields (values, silenceURL, title…) out of the notification", () => {
     const n = notificationOf(readGrafana(fixture('grafana-firing')));
     expect([Object.keys(n).sort(), Object.keys(n.alerts[0]!).sort()]).toEqual([
-      ['alerts', 'commonAnnotations', 'commonLabels', 'externalURL', 'groupKey', 'groupLabels', 'receiver', 'source', 'status'],
+      ['alerts', 'commonAnnotations', 'commonLabels', 'externalURL', 'groupKey', 'groupLabels', 'receiver', 'source', 'status', 'truncatedAlerts'],
       ['annotations', 'endsAt', 'fingerprint', 'generatorURL', 'labels', 'startsAt', 'status'],
     ]);
   });

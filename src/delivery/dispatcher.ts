@@ -6,7 +6,7 @@ import { openIncidents } from '../db/queries/incidents.ts';
 import * as q from '../db/queries/webhooks.ts';
 import type { Database, WebhookSubscriptionRow } from '../db/schema.ts';
 import { liveComponents, withCatalog } from '../domain/components.ts';
-import { derivedImpact, topLevelStatus } from '../domain/statuspage.ts';
+import { impactOf, topLevelStatus } from '../domain/statuspage.ts';
 import { isActive } from '../domain/timeline.ts';
 import { worstStatus } from '../domain/vocabulary.ts';
 import { incidentViews } from '../services/read-model.ts';
@@ -44,7 +44,7 @@ const PARALLEL = 16;
 /** Deliveries sent per subscription per lease, so one busy subscription does not starve the rest. */
 const PER_LEASE = 50;
 
-export function retryDelayMs(failedAttempts: number, random: () => number = Math.random): number {
+function retryDelayMs(failedAttempts: number, random: () => number = Math.random): number {
   const base = RETRY_SECONDS[Math.min(failedAttempts, RETRY_SECONDS.length) - 1]! * 1_000;
   return Math.round(base * (0.8 + 0.4 * random()));
 }
@@ -156,6 +156,6 @@ async function pageNow(db: Kysely<Database>, config: Config, now: Date): Promise
   const live = withCatalog(config, catalog);
   const views = (await incidentViews(db, live, rows, now)).filter((v) => isActive(v.kind, v.state));
   const colours = liveComponents(catalog).map((c) => worstStatus(views.map((v) => v.statuses[c.slug] ?? 'green')));
-  const impacts = views.filter((v) => v.kind === 'incident').map((v) => v.impact ?? derivedImpact(v.updates.flatMap((u) => Object.values(u.statuses))));
+  const impacts = views.filter((v) => v.kind === 'incident').map(impactOf);
   return { id, name: config.name, url: config.publicUrl, status: topLevelStatus(colours, impacts) };
 }

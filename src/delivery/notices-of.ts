@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { DomainEvent } from '../services/events.ts';
 import type { IncidentView } from '../services/read-model.ts';
-import { derivedImpact } from '../domain/statuspage.ts';
+import { impactOf } from '../domain/statuspage.ts';
 import type { Notice, NoticeIncident, NoticeUpdate, WebhookEvent } from './notice.ts';
 
 /** A notice as its write leaves it: the page (id and status after the write) is added at fan-out. */
@@ -74,7 +74,7 @@ function noticeIncident(view: IncidentView, names: ReadonlyMap<string, string>, 
     kind: view.kind,
     title: view.title,
     state: view.state,
-    impact: view.impact ?? derivedImpact(view.updates.flatMap((u) => Object.values(u.statuses))),
+    impact: impactOf(view),
     url: view.url,
     started_at: view.started_at,
     resolved_at: view.resolved_at,

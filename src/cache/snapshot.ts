@@ -193,7 +193,7 @@ export class Snapshot<T> {
         await (this.#rebuilding ?? this.#rebuild());
         if (!this.#state && this.#failures > failedBefore) throw this.#lastError ?? new Error('the public data could not be built');
       }
-      return this.#view(owed);
+      // A first build that began before this request's writes does not hold them: wait on below.
     }
     const oldest = this.#pending[0];
     if (this.#builtFor < owed && this.#worthWaiting && oldest !== undefined) {

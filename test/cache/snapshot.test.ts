@@ -176,6 +176,27 @@ describe('Snapshot', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('when the very first build began before a write, a request made after the write waits for data holding it', async () => {
+    const clock = fixedClock('2026-01-01T00:00:00Z');
+    let written = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let builds = 0;
+    const s = new Snapshot(async () => {
+      const seen = written; // what the database holds when the build reads it
+      if (builds++ === 0) await gate;
+      return { n: seen };
+    }, { clock, waitMs: 5_000 });
+    s.invalidate(); // the first build starts, and reads before the write below
+    written = 1;
+    s.invalidate(); // the write, announced while the first build runs
+    const request = s.current();
+    release();
+    const state = await request;
+    expect(state.data).toEqual({ n: 1 });
+    expect(state.staleSince).toBeNull();
+  });
+
   it('when many requests arrive during the very first build, they all wait for it', async () => {
     const clock = fixedClock('2026-01-01T00:00:00Z');
     let release!: () => void;

@@ -13,6 +13,7 @@ import type { Deps } from './services/deps.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { herokuRoutes } from './routes/heroku.ts';
 import { BODY_LIMIT_BYTES } from './routes/http.ts';
+import { ALERT_BODY_LIMIT_BYTES, alertRoutes, alertRuleRoutes } from './routes/alerts.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { errorHtml, pageRoutes, samplePage } from './routes/pages.tsx';
 import { feedRoutes } from './routes/feed.ts';
@@ -168,10 +169,11 @@ export function createApp(deps: AppDeps) {
   for (const feed of FEEDS) app.use(feed, publicCors);
   app.use('/api/*', async function limitWrites(c, next) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
+    const maxSize = /^\/api\/v1\/alerts\/(alertmanager|grafana)$/.test(c.req.path) ? ALERT_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES;
     return bodyLimit({
-      maxSize: BODY_LIMIT_BYTES,
+      maxSize,
       onError: () => {
-        throw new AppError('request.too_large', `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`);
+        throw new AppError('request.too_large', `The request body is larger than ${maxSize / 1024} KiB.`);
       },
     })(c, next);
   });
@@ -220,6 +222,8 @@ export function createApp(deps: AppDeps) {
   const webhookDeps = { ...deps, checkDestination: deps.checkDestination ?? (async (url: string) => checkDestinationName(url, deps.config.webhookAllow)) };
   app.route('/api/v1/webhooks', webhookRoutes(webhookDeps));
   app.route('/api/v1/console/links', consoleLinkRoutes(deps));
+  app.route('/api/v1/alerts', alertRoutes(deps));
+  app.route('/api/v1/alert-rules', alertRuleRoutes(deps));
   app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));
   app.route('/api/v1', maintenanceRoutes(deps));
   app.route('/api/v1', componentRoutes(deps, snapshot));

@@ -33,6 +33,13 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Webhook receivers allowed besides public addresses (HERALD_WEBHOOK_ALLOW: addresses, ranges, host names). */
   readonly webhookAllow: AllowList;
+  /** Alert intake (docs/alerts.md): how many days the inbox keeps received notifications. */
+  readonly alertInboxDays: number;
+  /**
+   * Grafana's HMAC option: the shared secret (HERALD_GRAFANA_SECRET), the header carrying the
+   * signature, and the timestamp header if Grafana is set to send one (then it is required).
+   */
+  readonly grafana: { readonly secret: string | undefined; readonly signatureHeader: string; readonly timestampHeader: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -130,6 +137,15 @@ const schema = z.object({
       }
     })
     .optional(),
+  HERALD_ALERT_INBOX_DAYS: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number of days between 1 and 3650')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 3650, 'must be a whole number of days between 1 and 3650')
+    .default(14),
+  HERALD_GRAFANA_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_GRAFANA_SIGNATURE_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name').default('X-Grafana-Alerting-Signature'),
+  HERALD_GRAFANA_TIMESTAMP_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name').optional(),
   HERALD_TRUST_PROXY: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1').default(false),
 });
 
@@ -161,5 +177,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     sessionHours: e.HERALD_SESSION_HOURS,
     trustProxy: e.HERALD_TRUST_PROXY,
     webhookAllow: e.HERALD_WEBHOOK_ALLOW ?? parseAllowList(undefined),
+    alertInboxDays: e.HERALD_ALERT_INBOX_DAYS,
+    grafana: { secret: e.HERALD_GRAFANA_SECRET, signatureHeader: e.HERALD_GRAFANA_SIGNATURE_HEADER, timestampHeader: e.HERALD_GRAFANA_TIMESTAMP_HEADER },
   };
 }

@@ -62,6 +62,11 @@ export const ERROR_CODES = {
   // webhook subscriptions
   'webhook.invalid_input': ['invalid_params', 400],
   'webhook.not_found': ['not_found', 404],
+  // alert intake and its rules
+  'alert.invalid_payload': ['invalid_params', 400],
+  'alert.bad_signature': ['unauthorized', 401],
+  'rule.invalid_input': ['invalid_params', 400],
+  'rule.not_found': ['not_found', 404],
   // the Heroku Status API
   'issue.not_found': ['not_found', 404],
   // Herald's own trouble

@@ -16,4 +16,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0009_incident_changes.sql',
   '0010_components.sql',
   '0011_webhooks.sql',
+  '0012_alerts.sql',
 ];

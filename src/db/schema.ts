@@ -259,6 +259,10 @@ export interface Database {
   outbox_notices: OutboxNoticesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  alert_rules: AlertRulesTable;
+  alert_rule_versions: AlertRuleVersionsTable;
+  alert_groups: AlertGroupsTable;
+  alert_inbox: AlertInboxTable;
 }
 
 export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionsTable>;
@@ -276,3 +280,65 @@ export type IncidentRow = Selectable<IncidentsTable>;
 export type UpdateRow = Selectable<IncidentUpdatesTable>;
 export type TokenRow = Selectable<ApiTokensTable>;
 export type NewAudit = Insertable<AuditLogTable>;
+
+export interface AlertRulesTable {
+  id: Generated<number>;
+  name: string;
+  position: number;
+  source: 'alertmanager' | 'grafana' | null;
+  matchers: string;
+  component_label: string | null;
+  component_fixed: string | null;
+  status: string;
+  modes: Json<Readonly<Record<string, string>>>;
+  auto_resolve: boolean;
+  quiet_period_minutes: number;
+  title_template: string | null;
+  opened_template: string | null;
+  added_template: string | null;
+  recovered_template: string | null;
+  enabled: boolean;
+  version: number;
+  created_at: Date;
+  created_by: string;
+  updated_at: Date;
+  removed_at: Date | null;
+}
+
+export interface AlertRuleVersionsTable {
+  rule_id: number;
+  version: number;
+  rule: Json<unknown>;
+  changed_at: Date;
+  changed_by: string;
+}
+
+export interface AlertGroupsTable {
+  rule_id: number;
+  source: string;
+  group_key: string;
+  incident_id: number | null;
+  known: Json<Readonly<Record<string, { status: 'firing' | 'resolved'; startsAt: string; endsAt: string | null; component: string }>>>;
+  posted: Json<readonly number[]>;
+  updated_at: Date;
+}
+
+export interface AlertInboxTable {
+  id: Generated<string>;
+  received_at: Date;
+  source: string;
+  group_key: string | null;
+  status: string | null;
+  alerts: number;
+  rule_id: number | null;
+  rule_version: number | null;
+  outcome: string;
+  incident_id: number | null;
+  reason: string | null;
+  notes: Json<readonly string[]>;
+  payload: string;
+}
+
+export type AlertRuleRow = Selectable<AlertRulesTable>;
+export type AlertGroupRow = Selectable<AlertGroupsTable>;
+export type AlertInboxRow = Selectable<AlertInboxTable>;

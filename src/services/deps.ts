@@ -16,7 +16,7 @@ export interface Deps {
   readonly commitOutcome?: (xid: string, withinMs: number) => Promise<CommitOutcome>;
 }
 
-export const SCOPES = ['incidents:write', 'maintenance:write', 'components:write', 'admin'] as const;
+export const SCOPES = ['incidents:write', 'maintenance:write', 'components:write', 'alerts:write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Who is writing: a token. Its name is the author of updates and the actor of audit rows. */

@@ -25,6 +25,7 @@ const SCOPE_LABELS: Readonly<Record<string, string>> = {
   'incidents:write': 'incidents:write — open and update incidents, publish postmortems',
   'maintenance:write': 'maintenance:write — platform modes and maintenance',
   'components:write': 'components:write — add, edit, reorder and retire components',
+  'alerts:write': 'alerts:write — send alerts from Alertmanager or Grafana',
   admin: 'admin — everything, including tokens',
 };
 

@@ -83,7 +83,7 @@ describe('console: tokens', () => {
     const noScopes = await b.post('/console/tokens', { name: 'ci-bot' });
     expect(noScopes.status).toBe(400);
     expect(noScopes.html).toContain('Nothing was saved: please fix this');
-    expect(noScopes.html).toMatch(/<p class="field-error" id="f-scopes-error"><span class="sr-only">Error: <\/span>must name at least one scope \(incidents:write, maintenance:write, components:write, admin\)<\/p>/);
+    expect(noScopes.html).toMatch(/<p class="field-error" id="f-scopes-error"><span class="sr-only">Error: <\/span>must name at least one scope \(incidents:write, maintenance:write, components:write, alerts:write, admin\)<\/p>/);
     expect(inputValue(noScopes.html, 'name')).toBe('ci-bot');
 
     const noName = await b.post('/console/tokens', { name: '  ', scopes: ['incidents:write', 'maintenance:write'] });
@@ -95,7 +95,7 @@ describe('console: tokens', () => {
 
     const unknown = await b.post('/console/tokens', { name: 'x', scopes: 'root' });
     expect(unknown.status).toBe(400);
-    expect(unknown.html).toContain('must be one of incidents:write, maintenance:write, components:write, admin');
+    expect(unknown.html).toContain('must be one of incidents:write, maintenance:write, components:write, alerts:write, admin');
     expect(await tokenCount()).toBe(count);
   });
 

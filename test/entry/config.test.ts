@@ -29,6 +29,8 @@ describe('parseConfig: defaults', () => {
       sessionHours: 12,
       trustProxy: false,
       webhookAllow: parseAllowList(undefined),
+      alertInboxDays: 14,
+      grafana: { secret: undefined, signatureHeader: 'X-Grafana-Alerting-Signature', timestampHeader: undefined },
     });
   });
 
@@ -63,6 +65,8 @@ describe('parseConfig: defaults', () => {
       sessionHours: 12,
       trustProxy: false,
       webhookAllow: parseAllowList(undefined),
+      alertInboxDays: 14,
+      grafana: { secret: undefined, signatureHeader: 'X-Grafana-Alerting-Signature', timestampHeader: undefined },
     });
   });
 
@@ -92,6 +96,10 @@ describe('parseConfig: values', () => {
         HERALD_SESSION_HOURS: '8',
         HERALD_TRUST_PROXY: 'true',
         HERALD_WEBHOOK_ALLOW: '10.0.0.0/8, hooks.internal.example',
+        HERALD_ALERT_INBOX_DAYS: '30',
+        HERALD_GRAFANA_SECRET: 'sixteen-chars-or-more',
+        HERALD_GRAFANA_SIGNATURE_HEADER: 'X-Signature',
+        HERALD_GRAFANA_TIMESTAMP_HEADER: 'X-Timestamp',
       }),
     ).toEqual({
       port: 4000,
@@ -107,6 +115,8 @@ describe('parseConfig: values', () => {
       sessionHours: 8,
       trustProxy: true,
       webhookAllow: parseAllowList('10.0.0.0/8,hooks.internal.example'),
+      alertInboxDays: 30,
+      grafana: { secret: 'sixteen-chars-or-more', signatureHeader: 'X-Signature', timestampHeader: 'X-Timestamp' },
     });
   });
 

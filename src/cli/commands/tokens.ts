@@ -67,7 +67,7 @@ const tokenCreateRemote: CommandSpec = {
   usage: 'token:create --name NAME --scopes LIST [--remote | --url URL | --local]',
   description: [
     'Creates an API token and prints its secret (only that) on stdout, with a one-time console',
-    'sign-in link on stderr. LIST: comma-separated scopes among incidents:write, maintenance:write, components:write, admin.',
+    'sign-in link on stderr. LIST: comma-separated scopes among incidents:write, maintenance:write, components:write, alerts:write, admin.',
     '',
     'Where the token goes, so that it never lands in a database nobody meant:',
     '  --remote, --url URL  through the server at HERALD_URL (or URL), with an admin token',

@@ -318,7 +318,7 @@ export interface AlertGroupsTable {
   source: string;
   group_key: string;
   incident_id: number | null;
-  known: Json<Readonly<Record<string, { status: 'firing' | 'resolved'; startsAt: string; endsAt: string | null; component: string }>>>;
+  known: Json<Readonly<Record<string, { status: 'firing' | 'resolved'; startsAt: string; endsAt: string | null; component: string; seen?: string }>>>;
   posted: Json<readonly number[]>;
   updated_at: Date;
 }

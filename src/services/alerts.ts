@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as q from '../db/queries/alerts.ts';
 import { findIncident, visibleUpdatesOf } from '../db/queries/incidents.ts';
-import type { AlertInboxRow, AlertRuleRow, UpdateRow } from '../db/schema.ts';
+import type { AlertGroupRow, AlertInboxRow, AlertRuleRow, UpdateRow } from '../db/schema.ts';
 import { MODES, STATUSES, type Mode, type Status } from '../domain/vocabulary.ts';
 import { AppError, type FieldProblem } from '../errors.ts';
 import type { AlertRule, AlertSource, ReceivedNotification } from '../intake/alert.ts';
@@ -416,7 +416,7 @@ async function intake(w: Work, n: ReceivedNotification, body: string): Promise<I
     source: n.source,
     group_key: n.groupKey,
     incident_id: groupIncident,
-    known: JSON.stringify(Object.fromEntries([...outcome.known].map(([f, k]) => [f, { status: k.status, startsAt: k.startsAt.toISOString(), endsAt: k.endsAt?.toISOString() ?? null, component: k.component }]))),
+    known: JSON.stringify(remembered(outcome.known, group.known, n, w.now)),
     posted: JSON.stringify(groupPosted),
     updated_at: w.now,
   });
@@ -432,6 +432,27 @@ async function intake(w: Work, n: ReceivedNotification, body: string): Promise<I
     notes: JSON.stringify(kept),
   });
   return { inbox_id, ...result, rule_id: row.id, notes: kept };
+}
+
+/** How long a resolved alert not seen again is remembered: long enough for any retry of an old notification. */
+const FORGET_RESOLVED_MS = 7 * 86_400_000;
+
+type StoredKnown = AlertGroupRow['known'][string];
+
+/**
+ * What the group remembers after this notification: every alert decide() knows, with when it was
+ * last reported; a resolved one not reported for a week is forgotten, so a group that lives for
+ * months does not carry every alert it ever had.
+ */
+function remembered(known: ReadonlyMap<string, KnownAlert>, before: AlertGroupRow['known'], n: ReceivedNotification, now: Date): Record<string, StoredKnown> {
+  const reported = new Set(n.alerts.map((a) => a.fingerprint));
+  const out: Record<string, StoredKnown> = {};
+  for (const [fingerprint, k] of known) {
+    const seen = reported.has(fingerprint) ? now.toISOString() : (before[fingerprint]?.seen ?? now.toISOString());
+    if (k.status === 'resolved' && now.getTime() - Date.parse(seen) > FORGET_RESOLVED_MS) continue;
+    out[fingerprint] = { status: k.status, startsAt: k.startsAt.toISOString(), endsAt: k.endsAt?.toISOString() ?? null, component: k.component, seen };
+  }
+  return out;
 }
 
 /** Whether the update that resolved the incident (the last `resolved` one in timeline order) was the intake's. */

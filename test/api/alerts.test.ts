@@ -389,6 +389,27 @@ describe('Grafana intake', () => {
   });
 });
 
+describe("the group's memory", () => {
+  it('when a resolved alert is not reported for a week it is forgotten; a firing one is kept however old', async () => {
+    const t = await fresh();
+    await t.rule({});
+    await t.send([
+      { fingerprint: 'old', startsAt: '2024-06-10T09:50:00Z' },
+      { fingerprint: 'long', startsAt: '2024-06-10T09:51:00Z' },
+    ]);
+    t.clock.set('2024-06-10T10:30:00Z');
+    await t.send([
+      { fingerprint: 'old', status: 'resolved', startsAt: '2024-06-10T09:50:00Z', endsAt: '2024-06-10T10:20:00Z' },
+      { fingerprint: 'long', startsAt: '2024-06-10T09:51:00Z' },
+    ]);
+    const known = async () => Object.keys((await t.db.selectFrom('alert_groups').select('known').executeTakeFirstOrThrow()).known).sort();
+    expect(await known()).toEqual(['long', 'old']);
+    t.clock.set('2024-06-18T10:30:00Z');
+    await t.send([{ fingerprint: 'long', startsAt: '2024-06-10T09:51:00Z' }]);
+    expect(await known()).toEqual(['long']);
+  });
+});
+
 describe('the inbox', () => {
   it('when entries are older than HERALD_ALERT_INBOX_DAYS, the next notification prunes them; incidents stay', async () => {
     const t = await fresh({ HERALD_ALERT_INBOX_DAYS: '2' });

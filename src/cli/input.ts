@@ -17,7 +17,7 @@ export function idArg(ctx: Context, what = 'ID'): string {
 }
 
 /** `--status production=red --status staging=yellow` or `--status production=red,staging=yellow`. */
-function pairs(ctx: Context, flag: string): Record<string, string> | undefined {
+export function pairs(ctx: Context, flag: string): Record<string, string> | undefined {
   const items = ctx.list(flag).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) return undefined;
   const out: Record<string, string> = {};

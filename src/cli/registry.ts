@@ -1,4 +1,5 @@
 import { flagLabel, type CommandSpec } from './command.ts';
+import { alertCommands } from './commands/alerts.ts';
 import { componentCommands } from './commands/components.ts';
 import { consoleCommands } from './commands/console.ts';
 import { incidentCommands } from './commands/incidents.ts';
@@ -21,6 +22,7 @@ const AREAS = {
   maintenance: maintenanceCommands,
   components: componentCommands,
   webhooks: webhookCommands,
+  alerts: alertCommands,
   tokens: tokenCommands,
   console: consoleCommands,
   local: localCommands,

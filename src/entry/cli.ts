@@ -39,7 +39,8 @@ Configuration comes from the environment (DATABASE_URL, HERALD_DATA_DIR, ...); s
 Commands that talk to a Herald server:
 ${clientUsage()}
 
-herald help TOPIC lists a topic's commands (incident, maintenance, maintenances, postmortem, token, console);
+herald help TOPIC lists a topic's commands (incident, maintenance, maintenances, postmortem, token, console,
+webhooks, alert-rule, alerts);
 herald --version prints the version.
 
 Examples:

@@ -9,11 +9,12 @@ const SECTIONS = [
   ['maintenance', '/console/maintenance', 'Maintenance'],
   ['components', '/console/components', 'Components'],
   ['webhooks', '/console/webhooks', 'Webhooks'],
+  ['alerts', '/console/alerts', 'Alerts'],
   ['tokens', '/console/tokens', 'Tokens'],
 ] as const;
 
 /** Sections only an admin session may open. */
-const ADMIN_ONLY: readonly string[] = ['webhooks', 'tokens'];
+const ADMIN_ONLY: readonly string[] = ['webhooks', 'alerts', 'tokens'];
 
 /** Every console page: the same stylesheet as the public site, the console's own navigation. */
 export function ConsoleLayout(props: { meta: ConsoleMeta; title: string; wide?: boolean; children: Child }) {

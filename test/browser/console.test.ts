@@ -250,7 +250,7 @@ describe('console pages: no CSP violations or script errors with JavaScript on',
     await page.goto(`${h.url}/console/signin`);
     await page.getByLabel('API token').fill(h.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    for (const path of ['/console/incidents', '/console/incidents/new', `/console/incidents/${incident.id}`, `/console/incidents/${incident.id}/postmortem`, '/console/platform', '/console/maintenance', '/console/tokens', '/console/components', '/console/webhooks']) {
+    for (const path of ['/console/incidents', '/console/incidents/new', `/console/incidents/${incident.id}`, `/console/incidents/${incident.id}/postmortem`, '/console/platform', '/console/maintenance', '/console/tokens', '/console/components', '/console/webhooks', '/console/alerts']) {
       const res = await page.goto(h.url + path);
       expect(res?.status(), path).toBe(200);
     }
@@ -397,6 +397,7 @@ describe(`console pages pass axe-core (${AXE_TAGS.join(', ')})`, () => {
       expect: /Test event msg_\w+[\s\S]*The receiver answered HTTP \d{3}[\s\S]*Attempts/,
     },
     { name: 'webhook-remove-confirm', go: (p) => p.getByRole('button', { name: /^Remove webhook #\d+…$/ }).click(), expect: /Remove webhook #\d+\?/ },
+    { name: 'alerts', go: (p) => p.goto(`${h.url}/console/alerts`), expect: /Rules[\s\S]*Add a rule[\s\S]*How to connect[\s\S]*Inbox/ },
   ];
 
   for (const scheme of ['light', 'dark'] as const) {

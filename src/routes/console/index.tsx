@@ -14,6 +14,7 @@ import { SetupClosedPage, SetupDonePage, SetupPage } from '../../../templates/co
 import type { ConsoleMeta } from '../../../templates/view.ts';
 import { BODY_LIMIT_BYTES } from '../http.ts';
 import { pageMeta } from '../view-models.ts';
+import { consoleAlerts } from './alerts.tsx';
 import { consoleComponents } from './components.tsx';
 import { consoleIncidents } from './incidents.tsx';
 import { consoleMaintenance } from './maintenance.tsx';
@@ -218,6 +219,7 @@ export function consoleRoutes(deps: WebhookDeps & { readonly log: (line: string)
   app.route('/maintenance', consoleMaintenance(deps));
   app.route('/tokens', consoleTokens(deps));
   app.route('/webhooks', consoleWebhooks(deps));
+  app.route('/alerts', consoleAlerts(deps));
   app.route('/', consoleComponents(deps)); // /components and /component-groups
   return app;
 }

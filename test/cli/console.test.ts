@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald } from '../support/process.ts';
+import { freePort } from '../support/upstream.ts';
 import { herald } from './harness.ts';
 
 /**
@@ -41,7 +42,7 @@ describe('herald: one-time sign-in links to the console', () => {
   let env: Record<string, string>;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'herald-console-'));
-    env = { HERALD_DATA_DIR: join(dir, 'data'), PORT: String(39000 + (process.pid % 1000)), PUBLIC_URL: 'https://status.example.com' };
+    env = { HERALD_DATA_DIR: join(dir, 'data'), PORT: String(await freePort()), PUBLIC_URL: 'https://status.example.com' };
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLogfmt } from '../support/logfmt.ts';
+import { freePort } from '../support/upstream.ts';
 import { runHerald, startHerald } from '../support/process.ts';
 
 /** The real `herald` binary on a real embedded data directory, as `npm start` runs it. */
@@ -11,7 +12,7 @@ describe('herald on the embedded database', () => {
   let env: Record<string, string>;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'herald-data-'));
-    env = { HERALD_DATA_DIR: join(dir, 'data'), PORT: String(38000 + (process.pid % 1000)) };
+    env = { HERALD_DATA_DIR: join(dir, 'data'), PORT: String(await freePort()) };
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
@@ -76,7 +77,7 @@ describe('herald on the embedded database', () => {
 
   it('when it starts with no token (run from another folder), it logs a one-time setup link (every log line logfmt) that makes the first admin token; once used, no link is offered', async () => {
     const own = await mkdtemp(join(tmpdir(), 'herald-setup-'));
-    const setupEnv = { HERALD_DATA_DIR: join(own, 'data'), PORT: String(37000 + (process.pid % 1000)) };
+    const setupEnv = { HERALD_DATA_DIR: join(own, 'data'), PORT: String(await freePort()) };
     try {
       // from a folder that is not the checkout (as after `npm link`): the pages still render
       const first = await startHerald(setupEnv, { cwd: own });

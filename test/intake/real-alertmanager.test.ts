@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -129,32 +129,14 @@ describe.skipIf(skip)('a real Alertmanager posting to a real Herald', () => {
       const rule = await api('/api/v1/alert-rules', { method: 'POST', body: JSON.stringify({ name: 'Paging alerts', matchers: 'severity="page"', component_label: 'environment' }) });
       expect(rule.status, JSON.stringify(rule.body)).toBe(201);
 
-      // ---- Alertmanager: one webhook receiver, Herald's URL, the token as its Bearer credentials ----
-      // resolve_timeout is long on purpose: the recovery below must come from ending the alert,
-      // not from Alertmanager timing it out.
+      // ---- Alertmanager: the README's receiver as pasted, pointed at this Herald ----
+      // Only what a reader changes is changed: the URL, the token file, and (for the test's speed)
+      // group_wait and group_interval. resolve_timeout is long on purpose: the recovery below must
+      // come from ending the alert, not from Alertmanager timing it out.
+      const tokenFile = join(run.dir, 'herald-token');
+      await writeFile(tokenFile, sender);
       const config = join(run.dir, 'alertmanager.yml');
-      await writeFile(
-        config,
-        [
-          'global:',
-          '  resolve_timeout: 10m',
-          'route:',
-          '  receiver: herald',
-          '  group_by: [alertname]',
-          '  group_wait: 1s',
-          '  group_interval: 1s',
-          '  repeat_interval: 1h',
-          'receivers:',
-          '  - name: herald',
-          '    webhook_configs:',
-          `      - url: ${herald}/api/v1/alerts/alertmanager`,
-          '        send_resolved: true',
-          '        http_config:',
-          '          authorization:',
-          `            credentials: ${sender}`,
-          '',
-        ].join('\n'),
-      );
+      await writeFile(config, `global:\n  resolve_timeout: 10m\n${readmeAlertmanagerYml(herald, tokenFile)}`);
       const am = await startAlertmanager(config);
 
       // ---- fire ----
@@ -213,3 +195,21 @@ describe.skipIf(skip)('a real Alertmanager posting to a real Herald', () => {
     120_000,
   );
 });
+
+/** The README's alertmanager.yml, with the public URL, the token file and the waits replaced; each must be there. */
+function readmeAlertmanagerYml(heraldUrl: string, tokenFile: string): string {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = /<!-- readme-check: file alertmanager\.yml -->\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (block === undefined) throw new Error('README.md has no alertmanager.yml block');
+  let yml = block;
+  for (const [from, to] of [
+    ['https://status.example.com', heraldUrl],
+    ['credentials_file: /etc/alertmanager/herald-token', `credentials_file: ${tokenFile}`],
+    ['group_wait: 30s', 'group_wait: 1s'],
+    ['group_interval: 1m', 'group_interval: 1s'],
+  ] as const) {
+    if (!yml.includes(from)) throw new Error(`README.md's alertmanager.yml no longer holds "${from}"`);
+    yml = yml.replace(from, to);
+  }
+  return yml;
+}

@@ -124,7 +124,7 @@ export async function updateMail(notice: Notice, subscriber: MailSubscriber, sit
     headers: {
       'List-Unsubscribe': [subscriber.oneClickUrl, subscriber.unsubscribeMailto].filter(Boolean).map((u) => `<${u}>`).join(', '),
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'List-Id': `<status.${listHost(host)}>`,
+      'List-Id': `<${listHost(host)}>`,
       ...AUTOMATED,
     },
     messageId,

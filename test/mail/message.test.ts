@@ -209,7 +209,7 @@ describe('RFC 8058 and list headers', () => {
     const parsed = await parse(await updateMail(OPENED, JANE, SITE));
     expect(header(parsed, 'List-Unsubscribe')).toBe(`<${JANE.oneClickUrl}>`);
     expect(header(parsed, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
-    expect(header(parsed, 'List-Id')).toBe('<status.status.acme.test>');
+    expect(header(parsed, 'List-Id')).toBe('<status.acme.test>');
     expect(header(parsed, 'Auto-Submitted')).toBe('auto-generated');
   });
 

@@ -14,6 +14,7 @@ import { healthRoutes, type Readiness } from './routes/health.ts';
 import { herokuRoutes } from './routes/heroku.ts';
 import { BODY_LIMIT_BYTES } from './routes/http.ts';
 import { ALERT_BODY_LIMIT_BYTES, alertRoutes, alertRuleRoutes } from './routes/alerts.ts';
+import { subscribeRoutes, subscriberApiRoutes } from './routes/subscribe.tsx';
 import { incidentRoutes } from './routes/incidents.ts';
 import { errorHtml, pageRoutes, samplePage } from './routes/pages.tsx';
 import { feedRoutes } from './routes/feed.ts';
@@ -224,6 +225,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/console/links', consoleLinkRoutes(deps));
   app.route('/api/v1/alerts', alertRoutes(deps));
   app.route('/api/v1/alert-rules', alertRuleRoutes(deps));
+  app.route('/api/v1/subscribers', subscriberApiRoutes(deps));
   app.route('/api/v1', platformRoutes(deps, snapshot, deps.compress));
   app.route('/api/v1', maintenanceRoutes(deps));
   app.route('/api/v1', componentRoutes(deps, snapshot));
@@ -231,6 +233,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api', herokuRoutes(deps, snapshot, deps.compress));
   app.route('/api/v2', statuspageRoutes(deps, snapshot, deps.compress));
   app.route('/console', consoleRoutes(webhookDeps));
+  app.route('/', subscribeRoutes(deps));
   app.route('/', feedRoutes(deps, snapshot, deps.compress));
   app.route('/', calendarRoutes(deps, snapshot, deps.compress));
   app.route('/', pageRoutes(deps, snapshot, deps.compress));

@@ -40,6 +40,11 @@ export interface Config {
    * signature, and the timestamp header if Grafana is set to send one (then it is required).
    */
   readonly grafana: { readonly secret: string | undefined; readonly signatureHeader: string; readonly timestampHeader: string | undefined };
+  /**
+   * Email subscribers (docs/subscribers.md). `enabled`: this runtime sends mail (Node; not
+   * Workers). `smtpUrl` unset: mail is written as .eml files under the data directory.
+   */
+  readonly mail: { readonly enabled: boolean; readonly smtpUrl: string | undefined; readonly from: string };
 }
 
 export class ConfigError extends Error {
@@ -146,6 +151,8 @@ const schema = z.object({
   HERALD_GRAFANA_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_GRAFANA_SIGNATURE_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name').default('X-Grafana-Alerting-Signature'),
   HERALD_GRAFANA_TIMESTAMP_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name').optional(),
+  SMTP_URL: z.string().refine((s) => /^smtps?:\/\//.test(s) && URL.canParse(s), 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().trim().max(320, 'must be at most 320 characters').refine((s) => /^[^<>@\s]+@[^<>@\s]+$|^[^<>]*<[^<>@\s]+@[^<>@\s]+>$/.test(s), 'must be an address, or Name <address>').optional(),
   HERALD_TRUST_PROXY: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1').default(false),
 });
 
@@ -153,6 +160,9 @@ const schema = z.object({
  * Parses the environment once at start-up. Empty strings count as unset, so `PORT= npm start`
  * behaves like no PORT at all. Throws ConfigError with one line per bad variable.
  */
+/** Variables whose value may hold a password: an error names them, never their value. */
+const SECRET_VARIABLES = ['DATABASE_URL', 'SMTP_URL', 'HERALD_GRAFANA_SECRET'];
+
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(cleaned);
@@ -160,7 +170,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     const lines = result.error.issues.map((i) => {
       const key = String(i.path[0] ?? 'environment');
       const got = cleaned[key];
-      return `${key} ${i.message}${got !== undefined && key !== 'DATABASE_URL' ? ` (got ${JSON.stringify(got)})` : ''}`;
+      return `${key} ${i.message}${got !== undefined && !SECRET_VARIABLES.includes(key) ? ` (got ${JSON.stringify(got)})` : ''}`;
     });
     throw new ConfigError(lines.join('\n'));
   }
@@ -178,6 +188,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.HERALD_TRUST_PROXY,
     webhookAllow: e.HERALD_WEBHOOK_ALLOW ?? parseAllowList(undefined),
     alertInboxDays: e.HERALD_ALERT_INBOX_DAYS,
+    mail: { enabled: true, smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `${e.HERALD_NAME} <status@${new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).hostname}>` },
     grafana: { secret: e.HERALD_GRAFANA_SECRET, signatureHeader: e.HERALD_GRAFANA_SIGNATURE_HEADER, timestampHeader: e.HERALD_GRAFANA_TIMESTAMP_HEADER },
   };
 }

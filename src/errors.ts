@@ -67,6 +67,11 @@ export const ERROR_CODES = {
   'alert.bad_signature': ['unauthorized', 401],
   'rule.invalid_input': ['invalid_params', 400],
   'rule.not_found': ['not_found', 404],
+  // email subscribers
+  'subscriber.invalid_input': ['invalid_params', 400],
+  'subscriber.rate_limited': ['rate_limited', 429],
+  'subscriber.link_invalid': ['not_found', 404],
+  'subscriber.not_found': ['not_found', 404],
   // the Heroku Status API
   'issue.not_found': ['not_found', 404],
   // Herald's own trouble

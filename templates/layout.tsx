@@ -51,6 +51,7 @@ export function Layout(props: { meta: PageMeta; title: string; live?: string; ch
           <nav aria-label="Site">
             <a href="/history">History</a>
             <a href="/feed.rss">RSS</a>
+            {meta.subscribe && <a href="/subscribe">Subscribe</a>}
           </nav>
         </header>
         <main id="main">

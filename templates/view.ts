@@ -14,6 +14,8 @@ export interface PageMeta {
   readonly now: string;
   readonly cssHref: string;
   readonly jsHref: string;
+  /** Visitors may subscribe by email here (/subscribe). */
+  readonly subscribe: boolean;
 }
 
 export interface UpdateVM {

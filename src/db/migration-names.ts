@@ -17,4 +17,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0010_components.sql',
   '0011_webhooks.sql',
   '0012_alerts.sql',
+  '0013_subscribers.sql',
 ];

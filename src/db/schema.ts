@@ -213,6 +213,8 @@ export interface OutboxNoticesTable {
   environments: Json<readonly string[]>;
   notice: Json<unknown>;
   fanned_out_at: Date | null;
+  /** Set once its mails to subscribers exist (or it is none of theirs). */
+  mailed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface WebhookDeliveriesTable {
@@ -263,6 +265,9 @@ export interface Database {
   alert_rule_versions: AlertRuleVersionsTable;
   alert_groups: AlertGroupsTable;
   alert_inbox: AlertInboxTable;
+  subscribers: SubscribersTable;
+  subscribe_attempts: SubscribeAttemptsTable;
+  mail_deliveries: MailDeliveriesTable;
 }
 
 export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionsTable>;
@@ -342,3 +347,39 @@ export interface AlertInboxTable {
 export type AlertRuleRow = Selectable<AlertRulesTable>;
 export type AlertGroupRow = Selectable<AlertGroupsTable>;
 export type AlertInboxRow = Selectable<AlertInboxTable>;
+
+export interface SubscribersTable {
+  id: Generated<number>;
+  handle: string;
+  email: string | null;
+  email_key: string | null;
+  components: ColumnType<readonly string[] | null, string | null, string | null>;
+  source: 'page' | 'import';
+  created_at: Date;
+  confirmed_at: Date | null;
+  unsubscribed_at: Date | null;
+  bounced_at: Date | null;
+  bounce_reason: string | null;
+}
+
+export interface SubscribeAttemptsTable {
+  kind: 'address' | 'client';
+  key: string;
+  at: Date;
+}
+
+export interface MailDeliveriesTable {
+  id: Generated<number>;
+  subscriber_id: number;
+  kind: 'confirm' | 'welcome' | 'notice';
+  notice_id: number | null;
+  created_at: Date;
+  next_attempt_at: Date;
+  attempts: Generated<number>;
+  delivered_at: Date | null;
+  failed_at: Date | null;
+  last_error: string | null;
+}
+
+export type SubscriberRow = Selectable<SubscribersTable>;
+export type MailDeliveryRow = Selectable<MailDeliveriesTable>;

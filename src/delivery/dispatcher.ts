@@ -151,7 +151,7 @@ export class Dispatcher {
 }
 
 /** The page as a notice names it, with its top-level status now (what Statuspage's webhooks carry). */
-async function pageNow(db: Kysely<Database>, config: Config, now: Date): Promise<Notice['page']> {
+export async function pageNow(db: Kysely<Database>, config: Config, now: Date): Promise<Notice['page']> {
   const [catalog, id, rows] = await Promise.all([loadCatalog(db), pageIdOf(db), openIncidents(db)]);
   const live = withCatalog(config, catalog);
   const views = (await incidentViews(db, live, rows, now)).filter((v) => isActive(v.kind, v.state));

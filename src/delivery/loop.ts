@@ -1,4 +1,9 @@
-import type { Dispatcher, Pass } from './dispatcher.ts';
+import type { Pass } from './dispatcher.ts';
+
+/** What the loop runs: the webhook dispatcher, the mail dispatcher. */
+export interface Passes {
+  pass(stopping: () => boolean): Promise<Pass>;
+}
 
 export interface DispatchLoopOptions {
   /** How often it looks for due retries and other instances' notices (NOTIFY wakes it sooner). */
@@ -16,7 +21,7 @@ export interface DispatchLoopOptions {
  * outage) never ends the process: the loop waits longer each time and goes on.
  */
 export class DispatchLoop {
-  readonly #dispatcher: Dispatcher;
+  readonly #dispatcher: Passes;
   readonly #pollMs: number;
   readonly #maxBackoffMs: number;
   readonly #options: DispatchLoopOptions;
@@ -26,7 +31,7 @@ export class DispatchLoop {
   #failures = 0;
   #stopped = false;
 
-  constructor(dispatcher: Dispatcher, options: DispatchLoopOptions = {}) {
+  constructor(dispatcher: Passes, options: DispatchLoopOptions = {}) {
     this.#dispatcher = dispatcher;
     this.#pollMs = options.pollMs ?? 1_000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,6 +20,8 @@ import { schedulerTick } from '../services/scheduler.ts';
 import { openDatabase } from './embedded.ts';
 import { Dispatcher } from '../delivery/dispatcher.ts';
 import { DispatchLoop } from '../delivery/loop.ts';
+import { MailDispatcher } from '../mail/dispatcher.ts';
+import { fileTransport, smtpTransport } from '../mail/transport.ts';
 import { checkDestination, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, send } from '../delivery/send.ts';
 import { hostname } from 'node:os';
 
@@ -126,8 +129,22 @@ export async function startServer(
     onPass: (pass) => log.info('webhooks', { notices: pass.fannedOut || undefined, attempts: pass.attempted || undefined, delivered: pass.delivered || undefined }),
     onTrouble: (error) => (error ? log.warn('webhook dispatch failing; retrying', { error: error instanceof Error ? error.message : String(error) }) : log.info('webhook dispatch working again')),
   });
-  const stopWaking = changes.subscribe(() => dispatching.wake());
+  // Email subscribers: the same outbox, sent over SMTP_URL, or written as .eml files under the
+  // data directory when there is none (so a newcomer sees what would have been sent).
+  const transport = config.mail.smtpUrl ? smtpTransport(config.mail.smtpUrl) : fileTransport(join(config.dataDir, 'mail'));
+  if (!config.mail.smtpUrl) log.info('no SMTP_URL: subscribers\' mail is written as .eml files, not sent', { dir: transport.target });
+  const mailer = new MailDispatcher({ ...deps, transport, site: { name: config.name, publicUrl: config.publicUrl, from: config.mail.from } });
+  const mailing = new DispatchLoop(mailer, {
+    ...(options.dispatchPollMs !== undefined ? { pollMs: options.dispatchPollMs } : {}),
+    onPass: (pass) => log.info('mail', { notices: pass.fannedOut || undefined, attempts: pass.attempted || undefined, delivered: pass.delivered || undefined }),
+    onTrouble: (error) => (error ? log.warn('mail dispatch failing; retrying', { error: error instanceof Error ? error.message : String(error) }) : log.info('mail dispatch working again')),
+  });
+  const stopWaking = changes.subscribe(() => {
+    dispatching.wake();
+    mailing.wake();
+  });
   dispatching.start();
+  mailing.start();
   const server: ServerType = await new Promise((resolve) => {
     const s = serve(
       {
@@ -163,6 +180,8 @@ export async function startServer(
       await ticking;
       stopWaking();
       await dispatching.stop();
+      await mailing.stop();
+      await transport.close();
       await stopListening();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!options.handle) await handle.close();

@@ -66,12 +66,14 @@ let isolate: Isolate | undefined;
 let isolateKey: string | undefined;
 
 function configFrom(env: WorkerEnv): Config {
-  return parseConfig({
+  const config = parseConfig({
     PUBLIC_URL: env.PUBLIC_URL,
     HERALD_NAME: env.HERALD_NAME,
     HERALD_ENVIRONMENTS: env.HERALD_ENVIRONMENTS,
     HERALD_ROLES: env.HERALD_ROLES,
   });
+  // No SMTP from a Worker: the page offers no email sign-up there (docs/subscribers.md).
+  return { ...config, mail: { ...config.mail, enabled: false } };
 }
 
 /** The public data's version: changes with every write (audit row) and every mode change. */

@@ -181,6 +181,43 @@ export async function confirmationMail(email: string, confirmUrl: string, compon
   };
 }
 
+/**
+ * The answer to a sign-up for an address already subscribed: nothing changed, and here is the
+ * link to change it (the page that took the sign-up never says which happened).
+ */
+export async function manageMail(email: string, manageUrl: string, site: MailSite, sentAt: Date): Promise<OutgoingMail> {
+  const host = mailHost(site.publicUrl);
+  const subject = oneLine(`[${site.name}] You are already subscribed`);
+  const ignore = 'If you did not ask, ignore this mail: nothing was changed.';
+  const text = [
+    `Someone, hopefully you, asked for this address to receive status updates from ${site.name}. It already does.`,
+    '',
+    'To change which components you follow, or to unsubscribe, open this link:',
+    manageUrl,
+    '',
+    ignore,
+    '',
+    `${site.name}: ${site.publicUrl}`,
+    '',
+  ].join('\n');
+  const body = html`<div style="background:#ffffff;border:1px solid ${LINE};border-radius:6px;padding:16px 20px">
+      <h1 style="margin:0 0 12px;font-size:20px;line-height:1.3">You are already subscribed</h1>
+      <p style="margin:0 0 12px">Someone, hopefully you, asked for this address to receive status updates from ${site.name}. It already does.</p>
+      <p style="margin:16px 0"><a href="${manageUrl}" style="display:inline-block;padding:10px 16px;background:${LINK};color:#ffffff;border-radius:6px;text-decoration:none;font-weight:600">Manage my subscription</a></p>
+      <p style="margin:0">${ignore}</p>
+    </div>`;
+  const footer = html`<a href="${site.publicUrl}" style="color:${MUTED}">${site.name}</a>`;
+  return {
+    from: sender(site),
+    to: email,
+    subject,
+    text,
+    html: page(subject, site.name, body, footer),
+    headers: { ...AUTOMATED },
+    messageId: `<herald.manage.${(await sha256Hex(`${manageUrl}:${sentAt.toISOString()}`)).slice(0, 32)}@${host}>`,
+  };
+}
+
 // ---- the parts
 
 /** RFC 3834: made by a machine, so auto-responders stay quiet (Exchange reads the second). */

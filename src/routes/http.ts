@@ -36,7 +36,7 @@ export function idParam(c: Context, name: string, what: string): number {
   return n;
 }
 
-const notFoundCode: Readonly<Record<string, ErrorCode>> = { Webhook: 'webhook.not_found', Incident: 'incident.not_found', Update: 'update.not_found', Maintenance: 'maintenance.not_found', Token: 'token.not_found', Rule: 'rule.not_found', Issue: 'issue.not_found' };
+const notFoundCode: Readonly<Record<string, ErrorCode>> = { Webhook: 'webhook.not_found', Incident: 'incident.not_found', Update: 'update.not_found', Maintenance: 'maintenance.not_found', Token: 'token.not_found', Rule: 'rule.not_found', Subscriber: 'subscriber.not_found', Issue: 'issue.not_found' };
 
 /** Requires a bearer token holding `scope` (admin holds them all). */
 export function requireToken(deps: Deps, scope: Scope): MiddlewareHandler<Env> {

@@ -81,5 +81,6 @@ export function pageMeta(config: Config, state: SnapshotState<PublicData> | unde
     now: now.toISOString(),
     cssHref: ASSETS.css.path,
     jsHref: ASSETS.js.path,
+    subscribe: config.mail.enabled,
   };
 }

@@ -31,6 +31,7 @@ describe('parseConfig: defaults', () => {
       webhookAllow: parseAllowList(undefined),
       alertInboxDays: 14,
       grafana: { secret: undefined, signatureHeader: 'X-Grafana-Alerting-Signature', timestampHeader: undefined },
+      mail: { enabled: true, smtpUrl: undefined, from: 'Herald <status@localhost>' },
     });
   });
 
@@ -67,6 +68,7 @@ describe('parseConfig: defaults', () => {
       webhookAllow: parseAllowList(undefined),
       alertInboxDays: 14,
       grafana: { secret: undefined, signatureHeader: 'X-Grafana-Alerting-Signature', timestampHeader: undefined },
+      mail: { enabled: true, smtpUrl: undefined, from: 'Herald <status@localhost>' },
     });
   });
 
@@ -100,6 +102,8 @@ describe('parseConfig: values', () => {
         HERALD_GRAFANA_SECRET: 'sixteen-chars-or-more',
         HERALD_GRAFANA_SIGNATURE_HEADER: 'X-Signature',
         HERALD_GRAFANA_TIMESTAMP_HEADER: 'X-Timestamp',
+        SMTP_URL: 'smtp://mailer:pw@mail.example.com:587',
+        MAIL_FROM: 'Acme Status <status@example.com>',
       }),
     ).toEqual({
       port: 4000,
@@ -117,7 +121,12 @@ describe('parseConfig: values', () => {
       webhookAllow: parseAllowList('10.0.0.0/8,hooks.internal.example'),
       alertInboxDays: 30,
       grafana: { secret: 'sixteen-chars-or-more', signatureHeader: 'X-Signature', timestampHeader: 'X-Timestamp' },
+      mail: { enabled: true, smtpUrl: 'smtp://mailer:pw@mail.example.com:587', from: 'Acme Status <status@example.com>' },
     });
+  });
+
+  it('when SMTP_URL is wrong, the error names the variable but never its value (it may hold a password)', () => {
+    expect(() => parseConfig({ SMTP_URL: 'http://user:hunter2@mail.example.com' })).toThrow(/^SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL$/);
   });
 
   it('when HERALD_WEBHOOK_ALLOW has an entry that is neither an address, a range nor a host name, the error names the variable and the entry', () => {

@@ -1,0 +1,194 @@
+import { sql, type Kysely } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Database, MailDeliveryRow } from '../db/schema.ts';
+import { pageNow } from '../delivery/dispatcher.ts';
+import type { Notice, WebhookEvent } from '../delivery/notice.ts';
+import { confirmUrlOf, linksOf } from '../services/subscribers.ts';
+import { confirmationMail, isMailEvent, manageMail, updateMail, type MailSite, type OutgoingMail } from './message.ts';
+import type { MailTransport } from './transport.ts';
+
+/**
+ * Sends subscribers their mail from the outbox the webhooks use (delivery/): each notice of an
+ * incident or a maintenance becomes one queued mail per confirmed subscriber who follows one of
+ * its components (a notice naming none goes to everyone), in the transaction that marks the
+ * notice mailed; then the due mails are claimed in batches (`FOR UPDATE SKIP LOCKED`, a lease
+ * in next_attempt_at, so instances share the work) and sent a few at a time. A failure is
+ * retried with backoff for two days; a hard bounce marks the address and nothing more goes to
+ * it. A pass never throws for the SMTP server's sake; a database error ends the pass, and every
+ * mail sent before it is recorded.
+ */
+
+export interface MailDispatcherDeps {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly config: Config;
+  readonly transport: MailTransport;
+  readonly site: MailSite;
+  /** Mails sent at once (match the SMTP pool's connections). */
+  readonly concurrency?: number;
+  /** Mails claimed per batch. */
+  readonly batch?: number;
+}
+
+export interface MailPass {
+  readonly fannedOut: number;
+  readonly attempted: number;
+  readonly delivered: number;
+}
+
+/** A claimed mail is another sender's again after this long (a sender that died mid-batch). */
+const LEASE_MS = 5 * 60_000;
+/** Retries: 30 s doubling to 1 h, ±20 %; given up after two days. */
+const GIVE_UP_MS = 2 * 86_400_000;
+
+function retryDelayMs(attempts: number): number {
+  const base = Math.min(3_600_000, 30_000 * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+export class MailDispatcher {
+  readonly #deps: MailDispatcherDeps;
+
+  constructor(deps: MailDispatcherDeps) {
+    this.#deps = deps;
+  }
+
+  async pass(stopping: () => boolean = () => false): Promise<MailPass> {
+    const fannedOut = await this.fanOut();
+    let attempted = 0;
+    let delivered = 0;
+    for (;;) {
+      if (stopping()) break;
+      const batch = await this.#claim();
+      if (batch.length === 0) break;
+      const results = await this.#sendAll(batch);
+      attempted += results.length;
+      delivered += results.filter(Boolean).length;
+    }
+    return { fannedOut, attempted, delivered };
+  }
+
+  /** Queues the mails of notices not yet mailed; how many notices it took. */
+  async fanOut(): Promise<number> {
+    const { db, clock } = this.#deps;
+    return db.transaction().execute(async (trx) => {
+      const notices = await trx.selectFrom('outbox_notices').select(['id', 'type']).where('mailed_at', 'is', null).orderBy('id').limit(50).forUpdate().skipLocked().execute();
+      if (notices.length === 0) return 0;
+      const now = clock.now();
+      const mailed = notices.filter((n) => isMailEvent(n.type as WebhookEvent)).map((n) => n.id);
+      if (mailed.length > 0) {
+        await sql`
+          insert into mail_deliveries (subscriber_id, kind, notice_id, created_at, next_attempt_at)
+          select s.id, 'notice', n.id, ${now}, ${now}
+          from outbox_notices n
+          join subscribers s on s.email is not null and s.confirmed_at is not null and s.bounced_at is null
+            and (s.components is null or jsonb_array_length(n.environments) = 0
+                 or s.components ?| array(select jsonb_array_elements_text(n.environments)))
+          where n.id in (${sql.join(mailed)})
+          on conflict (subscriber_id, notice_id) do nothing`.execute(trx);
+      }
+      // The page's status as of now, as the webhooks' fan-out adds it, unless it did first.
+      const page = JSON.stringify(await pageNow(trx, this.#deps.config, now));
+      await sql`
+        update outbox_notices set mailed_at = ${now},
+          notice = case when notice ? 'page' then notice else notice || jsonb_build_object('page', ${page}::jsonb) end
+        where id in (${sql.join(notices.map((n) => n.id))})`.execute(trx);
+      return notices.length;
+    });
+  }
+
+  async #claim(): Promise<MailDeliveryRow[]> {
+    const { db, clock, batch = 50 } = this.#deps;
+    const now = clock.now();
+    const leased = new Date(now.getTime() + LEASE_MS);
+    return db
+      .updateTable('mail_deliveries')
+      .set({ next_attempt_at: leased })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('mail_deliveries')
+          .select('id')
+          .where('delivered_at', 'is', null)
+          .where('failed_at', 'is', null)
+          .where('next_attempt_at', '<=', now)
+          .orderBy('next_attempt_at')
+          .orderBy('id')
+          .limit(batch)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+  }
+
+  async #sendAll(batch: readonly MailDeliveryRow[]): Promise<boolean[]> {
+    const concurrency = this.#deps.concurrency ?? 5;
+    const results: boolean[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < batch.length) {
+        const delivery = batch[next++]!;
+        results.push(await this.#sendOne(delivery));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
+    return results;
+  }
+
+  /** One mail: composed, sent, and the outcome recorded. True when the server took it. */
+  async #sendOne(d: MailDeliveryRow): Promise<boolean> {
+    const { db, clock, transport } = this.#deps;
+    const subscriber = await db.selectFrom('subscribers').selectAll().where('id', '=', d.subscriber_id).executeTakeFirst();
+    if (!subscriber || subscriber.email === null || subscriber.bounced_at !== null) {
+      await db.updateTable('mail_deliveries').set({ failed_at: clock.now(), last_error: subscriber?.bounced_at ? 'the address bounced' : 'unsubscribed' }).where('id', '=', d.id).execute();
+      return false;
+    }
+    const mail = await this.#compose(d, subscriber.email, subscriber.handle, subscriber.components);
+    if (mail === null) {
+      await db.updateTable('mail_deliveries').set({ failed_at: clock.now(), last_error: 'nothing to send' }).where('id', '=', d.id).execute();
+      return false;
+    }
+    const result = await transport.send(mail);
+    const now = clock.now();
+    if (result.ok) {
+      await db.updateTable('mail_deliveries').set({ delivered_at: now, attempts: d.attempts + 1, last_error: null }).where('id', '=', d.id).execute();
+      return true;
+    }
+    const attempts = d.attempts + 1;
+    const giveUp = result.permanent || now.getTime() - d.created_at.getTime() > GIVE_UP_MS;
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('mail_deliveries')
+        .set(giveUp ? { failed_at: now, attempts, last_error: result.error.slice(0, 500) } : { attempts, last_error: result.error.slice(0, 500), next_attempt_at: new Date(now.getTime() + retryDelayMs(attempts)) })
+        .where('id', '=', d.id)
+        .execute();
+      if (result.permanent) {
+        await trx.updateTable('subscribers').set({ bounced_at: now, bounce_reason: result.error.slice(0, 500) }).where('id', '=', d.subscriber_id).execute();
+        await trx
+          .updateTable('mail_deliveries')
+          .set({ failed_at: now, last_error: 'the address bounced' })
+          .where('subscriber_id', '=', d.subscriber_id)
+          .where('delivered_at', 'is', null)
+          .where('failed_at', 'is', null)
+          .execute();
+      }
+    });
+    return false;
+  }
+
+  async #compose(d: MailDeliveryRow, email: string, handle: string, components: readonly string[] | null): Promise<OutgoingMail | null> {
+    const { db, config, clock, site } = this.#deps;
+    const now = clock.now();
+    if (d.kind === 'confirm') {
+      const names = components === null ? null : components.map((slug) => config.environments.find((e) => e.slug === slug)?.name ?? slug);
+      return confirmationMail(email, await confirmUrlOf({ db, config }, now, handle, d.created_at), names, site);
+    }
+    const links = await linksOf({ db, config }, now, handle);
+    if (d.kind === 'welcome') return manageMail(email, links.manageUrl, site, d.created_at);
+    if (d.notice_id === null) return null;
+    const row = await db.selectFrom('outbox_notices').select('notice').where('id', '=', d.notice_id).executeTakeFirst();
+    if (!row) return null;
+    return updateMail(row.notice as Notice, { email, ...links }, site);
+  }
+}

@@ -21,7 +21,7 @@ import { openDatabase } from './embedded.ts';
 import { Dispatcher } from '../delivery/dispatcher.ts';
 import { DispatchLoop } from '../delivery/loop.ts';
 import { MailDispatcher } from '../mail/dispatcher.ts';
-import { fileTransport, smtpTransport } from '../mail/transport.ts';
+import { fileTransport, smtpTransport, type MailTransport } from '../mail/transport.ts';
 import { checkDestination, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, send } from '../delivery/send.ts';
 import { hostname } from 'node:os';
 
@@ -131,8 +131,7 @@ export async function startServer(
   });
   // Email subscribers: the same outbox, sent over SMTP_URL, or written as .eml files under the
   // data directory when there is none (so a newcomer sees what would have been sent).
-  const transport = config.mail.smtpUrl ? smtpTransport(config.mail.smtpUrl) : fileTransport(join(config.dataDir, 'mail'));
-  if (!config.mail.smtpUrl) log.info('no SMTP_URL: subscribers\' mail is written as .eml files, not sent', { dir: transport.target });
+  const transport = config.mail.smtpUrl ? smtpTransport(config.mail.smtpUrl) : told(fileTransport(join(config.dataDir, 'mail')), () => log.info("no SMTP_URL: subscribers' mail is written as .eml files, not sent", { dir: join(config.dataDir, 'mail') }));
   const mailer = new MailDispatcher({ ...deps, transport, site: { name: config.name, publicUrl: config.publicUrl, from: config.mail.from } });
   const mailing = new DispatchLoop(mailer, {
     ...(options.dispatchPollMs !== undefined ? { pollMs: options.dispatchPollMs } : {}),
@@ -221,4 +220,21 @@ export async function serveFromEnv(env: Record<string, string | undefined>, opti
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The transport, telling `tell` once, at its first mail (a server without subscribers says nothing of mail). */
+function told(transport: MailTransport, tell: () => void): MailTransport {
+  let told = false;
+  return {
+    target: transport.target,
+    close: () => transport.close(),
+    send: async (mail) => {
+      const result = await transport.send(mail);
+      if (result.ok && !told) {
+        told = true;
+        tell();
+      }
+      return result;
+    },
+  };
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { loadCatalog, pageIdOf } from '../db/queries/environments.ts';
 import { openIncidents } from '../db/queries/incidents.ts';
+import { tryFanOutLock } from '../db/queries/system.ts';
 import * as q from '../db/queries/webhooks.ts';
 import type { Database, WebhookSubscriptionRow } from '../db/schema.ts';
 import { liveComponents, withCatalog } from '../domain/components.ts';
@@ -95,6 +96,8 @@ export class Dispatcher {
     let done = 0;
     for (;;) {
       const n = await this.#deps.db.transaction().execute(async (trx) => {
+        // Another instance is fanning out: it takes these notices too, in order.
+        if (!(await tryFanOutLock(trx))) return 0;
         const notices = await q.lockUnfannedNotices(trx, 50);
         if (notices.length === 0) return 0;
         const now = this.#deps.clock.now();

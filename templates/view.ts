@@ -92,7 +92,7 @@ export interface ConsoleMeta {
   /** The signed-in token's name; null on the sign-in pages. */
   readonly actor: string | null;
   readonly csrf: string;
-  readonly section?: 'incidents' | 'platform' | 'maintenance' | 'components' | 'webhooks' | 'alerts' | 'tokens';
+  readonly section?: 'incidents' | 'platform' | 'maintenance' | 'components' | 'webhooks' | 'alerts' | 'subscribers' | 'tokens';
   /** Scopes of the signed-in token (admin holds all). */
   readonly can: { readonly incidents: boolean; readonly maintenance: boolean; readonly admin: boolean };
   /** A one-line confirmation of what just happened ("Update posted."). */

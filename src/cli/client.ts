@@ -87,6 +87,10 @@ const MAYBE_SENT = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CL
 
 export interface RequestOptions {
   readonly body?: unknown;
+  /** A body sent as it is, with its own type (a CSV import), instead of `body` as JSON. */
+  readonly text?: { readonly body: string; readonly contentType: string };
+  /** The answer is CSV (an export), handed back as it came; a refusal is still read as JSON. */
+  readonly answer?: 'json' | 'csv';
   readonly query?: Record<string, string | undefined>;
   /** Send the token (writes; reads are public). */
   readonly auth?: boolean;
@@ -129,11 +133,13 @@ export class HeraldClient {
     }
     const url = new URL(`${this.target.url}${path}`);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.options.userAgent ?? 'herald-cli' };
+    const csvAnswer = options.answer === 'csv';
+    const headers: Record<string, string> = { accept: csvAnswer ? 'text/csv, application/json;q=0.5' : 'application/json', 'user-agent': this.options.userAgent ?? 'herald-cli' };
     if (this.target.token && options.auth) headers.authorization = `Bearer ${this.target.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.text !== undefined) headers['content-type'] = options.text.contentType;
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-    const body = options.body !== undefined ? JSON.stringify(options.body) : undefined;
+    const body = options.text !== undefined ? options.text.body : options.body !== undefined ? JSON.stringify(options.body) : undefined;
     // GETs are safe to repeat; writes only when they carry a key (the server then replays).
     const retryable = method === 'GET' || method === 'HEAD' || options.idempotencyKey !== undefined;
     const delays = retryable ? (this.options.retryDelays ?? [500, 1500]) : [];
@@ -177,6 +183,10 @@ export class HeraldClient {
       if (!res.ok) {
         const lines = isJson ? problemLines(res.status, res.statusText, parsed) : [`Herald at ${this.target.url} answered ${res.status} ${res.statusText} (not JSON: is HERALD_URL right?)`];
         throw new CliFailure(lines, res.status, parsed);
+      }
+      if (csvAnswer) {
+        if (!/^text\/csv\b/i.test(res.headers.get('content-type') ?? '')) throw new CliFailure([`Herald at ${this.target.url} answered ${res.status} with something that is not CSV (is HERALD_URL right?)`], res.status);
+        return { status: res.status, headers: res.headers, body: text as T };
       }
       if (!isJson) throw new CliFailure([`Herald at ${this.target.url} answered ${res.status} with something that is not JSON (is HERALD_URL right?)`], res.status);
       return { status: res.status, headers: res.headers, body: parsed as T };

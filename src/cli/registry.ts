@@ -6,6 +6,7 @@ import { incidentCommands } from './commands/incidents.ts';
 import { localCommands } from './commands/local.ts';
 import { maintenanceCommands } from './commands/maintenance.ts';
 import { platformCommands } from './commands/platform.ts';
+import { subscriberCommands } from './commands/subscribers.ts';
 import { tokenCommands } from './commands/tokens.ts';
 import { webhookCommands } from './commands/webhooks.ts';
 import { table } from './output.ts';
@@ -23,6 +24,7 @@ const AREAS = {
   components: componentCommands,
   webhooks: webhookCommands,
   alerts: alertCommands,
+  subscribers: subscriberCommands,
   tokens: tokenCommands,
   console: consoleCommands,
   local: localCommands,

@@ -90,7 +90,7 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 export async function subscribe(deps: Deps, body: unknown, client: string): Promise<void> {
   const now = deps.clock.now();
   const live = await liveSlugs(deps);
-  const input = parse(z.object({ email, components: componentsSchema(live).default([]) }), body);
+  const input = parse(z.object({ email, components: componentsSchema(live).prefault([]) }), body);
   const emailKey = input.email.toLowerCase();
   await inTransaction(deps, { actor: VISITOR }, now, async (w) => {
     const since = new Date(now.getTime() - RATE_WINDOW_MS);
@@ -187,6 +187,13 @@ export async function listSubscribers(deps: Deps): Promise<{ readonly count: num
   return { count: rows.length, confirmed: rows.filter((r) => r.state === 'confirmed').length, subscribers: rows };
 }
 
+/** One subscriber with an address (a removed one is not found). */
+export async function getSubscriber(deps: Deps, id: number): Promise<SubscriberView> {
+  const row = await q.findById(deps.db, id);
+  if (!row || row.email === null) throw new AppError('subscriber.not_found', `Subscriber ${id} was not found.`);
+  return subscriberView(row);
+}
+
 /** CSV (RFC 4180) of every subscriber: email, state, components (space-separated; empty: all), dates. */
 export async function exportCsv(deps: Deps): Promise<string> {
   const cell = (v: string) => (/[",\r\n]/.test(v) || /^[=+\-@]/.test(v) ? `"${(/^[=+\-@]/.test(v) ? `'${v}` : v).replace(/"/g, '""')}"` : v);
@@ -209,7 +216,7 @@ export async function importSubscribers(deps: Deps, command: Command, body: unkn
     const live = w.config.environments.map((e) => e.slug);
     const rows = typeof body === 'string' ? csvRows(body) : body;
     const input = parse(
-      z.strictObject({ subscribers: z.array(z.strictObject({ email, components: componentsSchema(live).default([]) }), { message: 'must be a list of {email, components?}' }).max(100_000, 'at most 100,000 at once') }),
+      z.strictObject({ subscribers: z.array(z.strictObject({ email, components: componentsSchema(live).prefault([]) }), { message: 'must be a list of {email, components?}' }).max(100_000, 'at most 100,000 at once') }),
       rows,
     );
     let imported = 0;
@@ -241,7 +248,7 @@ function csvRows(text: string): unknown {
   const names = (header ?? []).map((h) => h.trim().toLowerCase());
   const at = names.indexOf('email');
   const comp = names.indexOf('components');
-  if (at === -1) return { subscribers: 'the CSV needs a header row with an "email" column' };
+  if (at === -1) throw new AppError('subscriber.invalid_input', 'The request is not valid.', [{ path: 'subscribers', message: 'the CSV needs a header row naming an "email" column (and optionally "components"): email,components' }]);
   return {
     subscribers: rest
       .filter((r) => r.some((c) => c.trim() !== ''))

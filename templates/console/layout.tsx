@@ -10,11 +10,12 @@ const SECTIONS = [
   ['components', '/console/components', 'Components'],
   ['webhooks', '/console/webhooks', 'Webhooks'],
   ['alerts', '/console/alerts', 'Alerts'],
+  ['subscribers', '/console/subscribers', 'Subscribers'],
   ['tokens', '/console/tokens', 'Tokens'],
 ] as const;
 
 /** Sections only an admin session may open. */
-const ADMIN_ONLY: readonly string[] = ['webhooks', 'alerts', 'tokens'];
+const ADMIN_ONLY: readonly string[] = ['webhooks', 'alerts', 'subscribers', 'tokens'];
 
 /** Every console page: the same stylesheet as the public site, the console's own navigation. */
 export function ConsoleLayout(props: { meta: ConsoleMeta; title: string; wide?: boolean; children: Child }) {

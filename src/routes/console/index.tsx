@@ -19,6 +19,7 @@ import { consoleComponents } from './components.tsx';
 import { consoleIncidents } from './incidents.tsx';
 import { consoleMaintenance } from './maintenance.tsx';
 import { consolePlatform } from './platform.tsx';
+import { consoleSubscribers } from './subscribers.tsx';
 import { consoleTokens } from './tokens.tsx';
 import { consoleWebhooks } from './webhooks.tsx';
 import { consoleMeta, page, readForm, seeOther, text, validate, type Form } from './kit.ts';
@@ -220,6 +221,7 @@ export function consoleRoutes(deps: WebhookDeps & { readonly log: (line: string)
   app.route('/tokens', consoleTokens(deps));
   app.route('/webhooks', consoleWebhooks(deps));
   app.route('/alerts', consoleAlerts(deps));
+  app.route('/subscribers', consoleSubscribers(deps));
   app.route('/', consoleComponents(deps)); // /components and /component-groups
   return app;
 }

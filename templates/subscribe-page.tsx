@@ -85,7 +85,7 @@ export function ManagePage(props: {
     <Layout meta={meta} title={`Your subscription · ${meta.siteName} status`}>
       <h1>Your subscription</h1>
       {props.notice && (
-        <p class="notice" role="status">
+        <p class="notice ok" role="status">
           {props.notice}
         </p>
       )}

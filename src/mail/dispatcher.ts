@@ -37,8 +37,11 @@ export interface MailPass {
   readonly delivered: number;
 }
 
-/** A claimed mail is another sender's again after this long (a sender that died mid-batch). */
-const LEASE_MS = 5 * 60_000;
+/**
+ * A claimed mail is another sender's again after this long (a sender that died mid-batch). Longer
+ * than a batch can take: 50 mails, 5 at a time, each at most the SMTP deadline (60 s) is 10 min.
+ */
+const LEASE_MS = 15 * 60_000;
 /** Retries: 30 s doubling to 1 h, ±20 %; given up after two days. */
 const GIVE_UP_MS = 2 * 86_400_000;
 

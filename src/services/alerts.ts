@@ -10,7 +10,7 @@ import { formatMatchers, matches, parseMatchers } from '../intake/matchers.ts';
 import { readAlertmanager, readGrafana } from '../intake/payloads.ts';
 import { parseTemplate } from '../intake/wording.ts';
 import { actorLabel, type Actor, type Deps } from './deps.ts';
-import { appendUpdate, insertIncident, lockIncident } from './incidents.ts';
+import { appendUpdate, lockIncident, startIncident } from './incidents.ts';
 import { problemsOf } from './schemas.ts';
 import { inTransaction, type Command, type Work } from './unit-of-work.ts';
 
@@ -472,26 +472,16 @@ async function apply(w: Work, d: Decision, rule: AlertRule, updates: readonly Up
     case 'ignore':
       return { result: { outcome: 'ignored', incident_id: null, reason: d.reason }, update: null };
     case 'open': {
-      const { incident, update } = await insertIncident(
-        w,
-        {
-          kind: 'incident',
-          title: d.title,
-          impact: null,
-          state: 'investigating',
-          started_at: d.at,
-          resolved_at: null,
-          updated_at: d.at,
-          scheduled_for: null,
-          scheduled_until: null,
-          required_by: null,
-          postmortem: null,
-          postmortem_updated_at: null,
-          postmortem_published_at: null,
-        },
-        { at: d.at, state: 'investigating', message: d.message, statuses: d.statuses, modes: modesOf(d.modes) },
-      );
-      await w.audit('incident.create', `incident:${incident.id}`, { after: { incident, update, rule: rule.id } });
+      const { incident, update } = await startIncident(w, {
+        title: d.title,
+        impact: null,
+        state: 'investigating',
+        at: d.at,
+        message: d.message,
+        statuses: d.statuses,
+        modes: modesOf(d.modes),
+        audit: { rule: rule.id },
+      });
       return { result: { outcome: 'opened', incident_id: incident.id, reason: null }, update: update.id };
     }
     case 'update':

@@ -121,6 +121,44 @@ export async function insertIncident(w: Work, values: Omit<Parameters<typeof q.i
 
 const updateOf = (view: IncidentView, id: number): UpdateView => view.updates.find((u) => u.id === id)!;
 
+/** What opening an incident takes; `audit` adds to its audit row (the alert rule that opened it). */
+export interface NewIncident {
+  readonly title: string;
+  readonly impact: IncidentRow['impact'];
+  readonly state: State;
+  readonly at: Date;
+  readonly message: string;
+  readonly statuses: Readonly<Record<string, Status>>;
+  readonly modes: Readonly<Record<string, Mode>>;
+  readonly audit?: Readonly<Record<string, unknown>>;
+}
+
+/** Opens an incident with its first update, in the caller's work, audited. */
+export async function startIncident(w: Work, input: NewIncident) {
+  const { at, state } = input;
+  const opened = await insertIncident(
+    w,
+    {
+      kind: 'incident',
+      title: input.title,
+      impact: input.impact,
+      state,
+      started_at: at,
+      resolved_at: state === 'resolved' ? at : null,
+      updated_at: at,
+      scheduled_for: null,
+      scheduled_until: null,
+      required_by: null,
+      postmortem: null,
+      postmortem_updated_at: null,
+      postmortem_published_at: null,
+    },
+    { at, state, message: input.message, statuses: input.statuses, modes: input.modes },
+  );
+  await w.audit('incident.create', `incident:${opened.incident.id}`, { after: { incident: opened.incident, update: opened.update, ...input.audit } });
+  return opened;
+}
+
 /** Opens an incident with its first update. */
 export async function openIncident(deps: Deps, command: Command, body: unknown) {
   const now = deps.clock.now();
@@ -128,27 +166,15 @@ export async function openIncident(deps: Deps, command: Command, body: unknown) 
     // In the transaction: the environments an update may name are the database's, as of now.
     const input = parseInput(writeSchemas(w.config, now).createIncident, body, 'incident.invalid_input');
     if (input.notify === false) w.silence();
-    const at = input.at ?? now;
-    const { incident, update, view } = await insertIncident(
-      w,
-      {
-        kind: 'incident',
-        title: input.title,
-        impact: input.impact ?? null,
-        state: input.state,
-        started_at: at,
-        resolved_at: input.state === 'resolved' ? at : null,
-        updated_at: at,
-        scheduled_for: null,
-        scheduled_until: null,
-        required_by: null,
-        postmortem: null,
-        postmortem_updated_at: null,
-        postmortem_published_at: null,
-      },
-      { at, state: input.state, message: input.message, statuses: input.statuses ?? {}, modes: input.modes ?? {} },
-    );
-    await w.audit('incident.create', `incident:${incident.id}`, { after: { incident, update } });
+    const { view } = await startIncident(w, {
+      title: input.title,
+      impact: input.impact ?? null,
+      state: input.state,
+      at: input.at ?? now,
+      message: input.message,
+      statuses: input.statuses ?? {},
+      modes: input.modes ?? {},
+    });
     return view;
   });
 }

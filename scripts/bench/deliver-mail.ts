@@ -18,9 +18,10 @@
  *    once on a pool of 5 connections as the dispatcher does, to the same sink.
  * 2. Commander latency: updates posted to D, BENCH_MAIL_GAP_MS apart: BENCH_MAIL_POSTS of them
  *    before P's update (nothing pending), then from P's answer until the sink has every mail,
- *    then BENCH_MAIL_POSTS again once all is sent. Before and after are the baseline (same server,
- *    same database, same subscribers, on either side of the sending, so a drift of the machine's
- *    load shows as a gap between them).
+ *    then BENCH_MAIL_POSTS again once all is sent and the server is quiet again (it fans out
+ *    D's notices posted meanwhile once the sending pass ends). Before and after are the
+ *    baseline (same server, same database, same subscribers, on either side of the sending, so
+ *    a drift of the machine's load shows as a gap between them).
  * 3. Memory: the server's VmRSS sampled every 100 ms while it sends (the peak), against its
  *    VmRSS just before P's update; VmHWM; the bare mailer's peak RSS.
  */
@@ -80,6 +81,18 @@ function cpuWindow(pids: readonly number[]) {
     const pct = (x: number) => `${((x / wallMs) * 100).toFixed(0)} %`;
     return { wallMs, used, self, others, pct };
   };
+}
+
+/** Waits until the process uses under 10 % of a core over a second; how long that took, and whether it happened in `timeoutMs`. */
+async function untilQuiet(pid: number, timeoutMs: number): Promise<{ ms: number; quiet: boolean }> {
+  const t0 = performance.now();
+  const samples = [cpuMs(pid)];
+  while (performance.now() - t0 < timeoutMs) {
+    await sleep(250);
+    samples.push(cpuMs(pid));
+    if (samples.length > 4 && samples.at(-1)! - samples.at(-5)! < 100) return { ms: performance.now() - t0 - 1_000, quiet: true };
+  }
+  return { ms: performance.now() - t0, quiet: false };
 }
 
 const stats = (xs: readonly number[]) => {
@@ -175,6 +188,9 @@ export async function mailBench(dir: string, o: MailBenchOptions): Promise<boole
   const done = tally.messages >= o.subscribers;
   const heraldMs = tally.lastAt - answered;
 
+  // The pass that sent the mail fans out only what was due when it began: D's notices posted
+  // meanwhile are fanned out (matched against every subscriber) once it ends. "After" waits for that.
+  const settled = await untilQuiet(herald.pid, 60_000);
   const after = await quietPosts();
   await sleep(1_000); // anything sent twice, or D's updates mailed after all, would come now
   const heraldTally = (await sink.tallies())[HERALD_FROM] ?? NONE;
@@ -211,6 +227,7 @@ export async function mailBench(dir: string, o: MailBenchOptions): Promise<boole
     `POST of P's update answered in ${ms(answered - postSent)} ms; first mail at the sink ${ms(tally.firstAt - answered)} ms after the answer; ` +
       `Herald's mails after the sending (D's posts, duplicates): ${int(heraldTally.messages - tally.messages)}${bare.failed ? `; bare mailer failures: ${bare.failed}` : ''}`,
   );
+  say(`after the last mail the server stayed busy for ${(settled.ms / 1000).toFixed(1)} s${settled.quiet ? '' : ' (and was still busy: the "after" posts were made anyway)'} before the "after" posts (below 10 % of a core for 1 s): the fan-out of D's ${int(during.length)} notices posted while it sent, deferred until the sending pass ended`);
   say(`bare mailer: the same updateMail() and smtpTransport() in a loop, 5 at once, no database; composing one mail alone takes it ${int(bare.composeUs)} µs`);
   say(`CPU in % of one core (2 cores = 200 %); during Herald's sending this process took ${sent.pct(sent.self)}, other processes and steal ${sent.pct(sent.others)}`);
   say();

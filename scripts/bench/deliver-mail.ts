@@ -174,11 +174,14 @@ export async function mailBench(dir: string, o: MailBenchOptions): Promise<boole
   await post(`/api/v1/incidents/${p.id}/updates`, { message: 'We have **identified** the cause: a bad deploy of the API. We are rolling it back.' });
   const answered = now();
   const during: number[] = [];
+  /** When each post while sending began, in ms after P's answer. */
+  const duringAt: number[] = [];
   let tally = NONE;
   const deadline = performance.now() + o.timeoutS * 1000;
   while (performance.now() < deadline) {
     tally = (await sink.tallies())[HERALD_FROM] ?? NONE;
     if (tally.messages >= o.subscribers) break;
+    duringAt.push(now() - answered);
     during.push(await postToD());
     await sleep(o.gapMs);
   }
@@ -249,6 +252,8 @@ export async function mailBench(dir: string, o: MailBenchOptions): Promise<boole
       ],
     ),
   );
+  const slowest = during.map((took, i) => ({ took, at: duringAt[i]! })).sort((x, y) => y.took - x.took).slice(0, 3);
+  say(`slowest posts while sending: ${slowest.map((x) => `${ms(x.took)} ms at +${(x.at / 1000).toFixed(1)} s`).join(', ')} (after P's answer: at +0 s the server is queueing the ${int(o.subscribers)} mails in one transaction)`);
   say();
 
   say('## 3. Memory (VmRSS of herald serve; VmHWM = its peak since it started, the import included)');

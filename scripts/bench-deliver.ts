@@ -1,7 +1,10 @@
 /**
- * `npm run bench:deliver`: how Herald's webhook dispatcher copes with 1,000 subscribers on the
- * embedded database, against baselines measured in the same run.
+ * `npm run bench:deliver`: how Herald's webhook dispatcher copes with 1,000 subscribers, and its
+ * mail dispatcher with 10,000 email subscribers, on the embedded database, against baselines
+ * measured in the same run. The email part is scripts/bench/deliver-mail.ts (described there);
+ * it runs after the webhook part, on servers of its own.
  *
+ * Webhooks:
  * Two `herald serve` processes, each on a fresh embedded database in a temp dir, identical but
  * for one thing: B gets BENCH_SUBSCRIBERS subscriptions (format herald, every event), A none.
  * The receivers are one node:http server in this process on 127.0.0.1 (HERALD_WEBHOOK_ALLOW lets
@@ -34,7 +37,10 @@
  * writes there comes back in part.
  *
  * Knobs: BENCH_SUBSCRIBERS (1000), BENCH_UPDATES (30 per server), BENCH_GAP_MS (300),
- * BENCH_DRAIN_WAIT (s to wait at the end for B's queued deliveries, 20), BENCH_KEEP=1 keeps the temp dir.
+ * BENCH_DRAIN_WAIT (s to wait at the end for B's queued deliveries, 20); for email,
+ * BENCH_MAIL_SUBSCRIBERS (10000), BENCH_MAIL_POSTS (commander posts before and after the sending,
+ * 20 each), BENCH_MAIL_GAP_MS (500), BENCH_MAIL_TIMEOUT (s the sending may take, 240);
+ * BENCH_ONLY=webhooks or BENCH_ONLY=mail runs one part; BENCH_KEEP=1 keeps the temp dir.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -45,6 +51,7 @@ import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import { WEBHOOK_EVENTS } from '../src/delivery/notice.ts';
 import type { RecordedRequest } from './bench/bare-sender.ts';
+import { mailBench } from './bench/deliver-mail.ts';
 import { jsonRequest } from './bench/http.ts';
 import { cpuMs, freePort, killChildren, machineBusyMs, memoryKb, runHerald, runNode, startHerald, type Child } from './bench/processes.ts';
 import { int, machineLine, mib, ms, percentile, say, table } from './bench/report.ts';
@@ -57,6 +64,13 @@ const SUBSCRIBERS = Math.round(num('BENCH_SUBSCRIBERS', 1000));
 const UPDATES = Math.round(num('BENCH_UPDATES', 30));
 const GAP_MS = num('BENCH_GAP_MS', 300);
 const DRAIN_WAIT_S = num('BENCH_DRAIN_WAIT', 20);
+const MAIL = {
+  subscribers: Math.round(num('BENCH_MAIL_SUBSCRIBERS', 10_000)),
+  posts: Math.round(num('BENCH_MAIL_POSTS', 20)),
+  gapMs: num('BENCH_MAIL_GAP_MS', 500),
+  timeoutS: num('BENCH_MAIL_TIMEOUT', 240),
+};
+const ONLY = process.env.BENCH_ONLY;
 /** The dispatcher's PARALLEL (src/delivery/dispatcher.ts): the bare sender sends as many at once. */
 const PARALLEL = 16;
 /** How long the fan-out may take before the bench gives up on the missing deliveries. */
@@ -226,6 +240,14 @@ function updatesPerSub(bySub: ReadonlyMap<number, number>): string {
 // ---- the run ------------------------------------------------------------------------------------
 
 async function main(dir: string): Promise<void> {
+  if (ONLY !== undefined && ONLY !== 'webhooks' && ONLY !== 'mail') throw new Error(`BENCH_ONLY is webhooks or mail, not ${ONLY}`);
+  if (ONLY !== 'mail') await webhookBench(dir);
+  if (ONLY === undefined) say();
+  if (ONLY !== 'webhooks' && !(await mailBench(dir, MAIL))) process.exitCode = 1;
+  if (BENCH_KEEP) say(`kept ${dir}`);
+}
+
+async function webhookBench(dir: string): Promise<void> {
   const receivers = new Receivers();
   await receivers.listen();
   const machineBefore = machineLine();
@@ -422,7 +444,7 @@ async function main(dir: string): Promise<void> {
     }),
   );
   await receivers.close();
-  say(`servers stopped: ${stopped.join(', ')}${BENCH_KEEP ? `; kept ${dir}` : ''}`);
+  say(`servers stopped: ${stopped.join(', ')}`);
 }
 
 // ---- the way out --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import type { Database, MailDeliveryRow } from '../db/schema.ts';
+import type { Database, MailDeliveryRow, SubscriberRow } from '../db/schema.ts';
 import { pageNow } from '../delivery/dispatcher.ts';
 import type { Notice, WebhookEvent } from '../delivery/notice.ts';
 import { confirmUrlOf, linksOf } from '../services/subscribers.ts';
@@ -45,6 +45,13 @@ const LEASE_MS = 15 * 60_000;
 /** Retries: 30 s doubling to 1 h, ±20 %; given up after two days. */
 const GIVE_UP_MS = 2 * 86_400_000;
 
+/** A batch's subscribers and notices, and the subscribers found bounced while it is sent. */
+interface BatchContext {
+  readonly subscribers: ReadonlyMap<number, SubscriberRow>;
+  readonly notices: ReadonlyMap<number, Notice>;
+  readonly bounced: Set<number>;
+}
+
 function retryDelayMs(attempts: number): number {
   const base = Math.min(3_600_000, 30_000 * 2 ** Math.max(0, attempts - 1));
   return Math.round(base * (0.8 + Math.random() * 0.4));
@@ -80,15 +87,17 @@ export class MailDispatcher {
       if (notices.length === 0) return 0;
       const now = clock.now();
       const mailed = notices.filter((n) => isMailEvent(n.type as WebhookEvent)).map((n) => n.id);
+      // Each notice's slugs are listed once (the CTE), not once per subscriber it is matched against.
       if (mailed.length > 0) {
         await sql`
           insert into mail_deliveries (subscriber_id, kind, notice_id, created_at, next_attempt_at)
+          with n as materialized (
+            select id, jsonb_array_length(environments) = 0 as everyone, array(select jsonb_array_elements_text(environments)) as slugs
+            from outbox_notices where id in (${sql.join(mailed)}))
           select s.id, 'notice', n.id, ${now}, ${now}
-          from outbox_notices n
+          from n
           join subscribers s on s.email is not null and s.confirmed_at is not null and s.bounced_at is null
-            and (s.components is null or jsonb_array_length(n.environments) = 0
-                 or s.components ?| array(select jsonb_array_elements_text(n.environments)))
-          where n.id in (${sql.join(mailed)})
+            and (s.components is null or n.everyone or s.components ?| n.slugs)
           on conflict (subscriber_id, notice_id) do nothing`.execute(trx);
       }
       // The page's status as of now, as the webhooks' fan-out adds it, unless it did first.
@@ -127,27 +136,45 @@ export class MailDispatcher {
 
   async #sendAll(batch: readonly MailDeliveryRow[]): Promise<boolean[]> {
     const concurrency = this.#deps.concurrency ?? 5;
+    const context = await this.#contextOf(batch);
     const results: boolean[] = [];
     let next = 0;
     const worker = async () => {
       while (next < batch.length) {
         const delivery = batch[next++]!;
-        results.push(await this.#sendOne(delivery));
+        results.push(await this.#sendOne(delivery, context));
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
     return results;
   }
 
+  /**
+   * What a batch's mails are made of, read with one query each rather than two per mail: the
+   * subscribers (read as the batch starts, so one who leaves while it is sent may still get its
+   * mail, as one who left a moment later would) and the notices.
+   */
+  async #contextOf(batch: readonly MailDeliveryRow[]): Promise<BatchContext> {
+    const { db } = this.#deps;
+    const subscriberIds = [...new Set(batch.map((d) => d.subscriber_id))];
+    const noticeIds = [...new Set(batch.flatMap((d) => (d.notice_id === null ? [] : [d.notice_id])))];
+    const [subscribers, notices] = await Promise.all([
+      db.selectFrom('subscribers').selectAll().where('id', 'in', subscriberIds).execute(),
+      noticeIds.length ? db.selectFrom('outbox_notices').select(['id', 'notice']).where('id', 'in', noticeIds).execute() : [],
+    ]);
+    return { subscribers: new Map(subscribers.map((s) => [s.id, s])), notices: new Map(notices.map((n) => [n.id, n.notice as Notice])), bounced: new Set() };
+  }
+
   /** One mail: composed, sent, and the outcome recorded. True when the server took it. */
-  async #sendOne(d: MailDeliveryRow): Promise<boolean> {
+  async #sendOne(d: MailDeliveryRow, context: BatchContext): Promise<boolean> {
     const { db, clock, transport } = this.#deps;
-    const subscriber = await db.selectFrom('subscribers').selectAll().where('id', '=', d.subscriber_id).executeTakeFirst();
-    if (!subscriber || subscriber.email === null || subscriber.bounced_at !== null) {
-      await db.updateTable('mail_deliveries').set({ failed_at: clock.now(), last_error: subscriber?.bounced_at ? 'the address bounced' : 'unsubscribed' }).where('id', '=', d.id).execute();
+    const subscriber = context.subscribers.get(d.subscriber_id);
+    const bounced = (subscriber !== undefined && subscriber.bounced_at !== null) || context.bounced.has(d.subscriber_id);
+    if (!subscriber || subscriber.email === null || bounced) {
+      await db.updateTable('mail_deliveries').set({ failed_at: clock.now(), last_error: bounced ? 'the address bounced' : 'unsubscribed' }).where('id', '=', d.id).execute();
       return false;
     }
-    const mail = await this.#compose(d, subscriber.email, subscriber.handle, subscriber.components);
+    const mail = await this.#compose(d, subscriber.email, subscriber.handle, subscriber.components, context.notices);
     if (mail === null) {
       await db.updateTable('mail_deliveries').set({ failed_at: clock.now(), last_error: 'nothing to send' }).where('id', '=', d.id).execute();
       return false;
@@ -167,6 +194,7 @@ export class MailDispatcher {
         .where('id', '=', d.id)
         .execute();
       if (result.permanent) {
+        context.bounced.add(d.subscriber_id);
         await trx.updateTable('subscribers').set({ bounced_at: now, bounce_reason: result.error.slice(0, 500) }).where('id', '=', d.subscriber_id).execute();
         await trx
           .updateTable('mail_deliveries')
@@ -180,7 +208,7 @@ export class MailDispatcher {
     return false;
   }
 
-  async #compose(d: MailDeliveryRow, email: string, handle: string, components: readonly string[] | null): Promise<OutgoingMail | null> {
+  async #compose(d: MailDeliveryRow, email: string, handle: string, components: readonly string[] | null, notices: ReadonlyMap<number, Notice>): Promise<OutgoingMail | null> {
     const { db, config, clock, site } = this.#deps;
     const now = clock.now();
     if (d.kind === 'confirm') {
@@ -190,8 +218,8 @@ export class MailDispatcher {
     const links = await linksOf({ db, config }, now, handle);
     if (d.kind === 'welcome') return manageMail(email, links.manageUrl, site, d.created_at);
     if (d.notice_id === null) return null;
-    const row = await db.selectFrom('outbox_notices').select('notice').where('id', '=', d.notice_id).executeTakeFirst();
-    if (!row) return null;
-    return updateMail(row.notice as Notice, { email, ...links }, site);
+    const notice = notices.get(d.notice_id);
+    if (!notice) return null;
+    return updateMail(notice, { email, ...links }, site);
   }
 }

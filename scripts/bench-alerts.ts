@@ -38,13 +38,13 @@
  * BENCH_AM_ALERTS (6 per group_wait), BENCH_VISIBLE_TIMEOUT (10), BENCH_KEEP=1 keeps the temp dir.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiRequest, jsonRequest, rawGet } from './bench/http.ts';
-import { cpuMs, freePort, killChildren, machineBusyMs, runHerald, startHerald, type Child } from './bench/processes.ts';
+import { cpuMs, freePort, killChildren, machineBusyMs, runHerald, startHerald, type Child, childrenRunning } from './bench/processes.ts';
 import { machineLine, ms, percentile, say, table } from './bench/report.ts';
 
 const num = (name: string, fallback: number) => {
@@ -516,22 +516,6 @@ process.on('exit', () => {
   killAlertmanager();
   removeDir();
 });
-
-/** This process's children that have not ended (a zombie has: all its threads are gone). */
-function childrenRunning(): number[] {
-  const running: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === process.pid && state !== 'Z') running.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return running;
-}
 
 let leaving = false;
 /** SIGKILLs every child, waits (up to 10 s) until none runs, removes the temp dir, exits. */

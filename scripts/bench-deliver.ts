@@ -42,7 +42,7 @@
  * 20 each), BENCH_MAIL_GAP_MS (500), BENCH_MAIL_TIMEOUT (s the sending may take, 240);
  * BENCH_ONLY=webhooks or BENCH_ONLY=mail runs one part; BENCH_KEEP=1 keeps the temp dir.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,7 +53,7 @@ import { WEBHOOK_EVENTS } from '../src/delivery/notice.ts';
 import type { RecordedRequest } from './bench/bare-sender.ts';
 import { mailBench } from './bench/deliver-mail.ts';
 import { jsonRequest } from './bench/http.ts';
-import { cpuMs, freePort, killChildren, machineBusyMs, memoryKb, runHerald, runNode, startHerald, type Child } from './bench/processes.ts';
+import { cpuMs, freePort, killChildren, machineBusyMs, memoryKb, runHerald, runNode, startHerald, type Child, childrenRunning } from './bench/processes.ts';
 import { int, machineLine, mib, ms, percentile, say, table } from './bench/report.ts';
 
 const num = (name: string, fallback: number) => {
@@ -456,22 +456,6 @@ const removeDir = () => {
 };
 // The last resort (an exit nobody planned): processes.ts SIGKILLs the children on 'exit' too.
 process.on('exit', removeDir);
-
-/** This process's children that have not ended (a zombie has: all its threads are gone). */
-function childrenRunning(): number[] {
-  const running: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === process.pid && state !== 'Z') running.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return running;
-}
 
 let leaving = false;
 /** SIGKILLs every child, waits (up to 10 s) until none runs, removes the temp dir, exits. */

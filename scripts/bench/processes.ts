@@ -8,7 +8,7 @@
  * server it runs), and it is signalled as a group: stopped, killed, waited for.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -237,4 +237,20 @@ export function machineBusyMs(): number {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
   return ((user + nice + system + irq + softirq + steal) * 1000) / CLK_TCK;
+}
+
+/** This process's children that have not ended (a zombie has: all its threads are gone). */
+export function childrenRunning(): number[] {
+  const running: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid && state !== 'Z') running.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return running;
 }

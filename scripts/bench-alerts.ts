@@ -38,7 +38,7 @@
  * BENCH_AM_ALERTS (6 per group_wait), BENCH_VISIBLE_TIMEOUT (10), BENCH_KEEP=1 keeps the temp dir.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';

@@ -42,7 +42,7 @@
  * 20 each), BENCH_MAIL_GAP_MS (500), BENCH_MAIL_TIMEOUT (s the sending may take, 240);
  * BENCH_ONLY=webhooks or BENCH_ONLY=mail runs one part; BENCH_KEEP=1 keeps the temp dir.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';

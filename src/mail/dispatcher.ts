@@ -131,21 +131,27 @@ export class MailDispatcher {
           .skipLocked(),
       )
       .returningAll()
-      .execute();
+      .execute()
+      // RETURNING keeps no order: the queue's is the ids'.
+      .then((rows) => rows.sort((a, b) => a.id - b.id));
   }
 
   async #sendAll(batch: readonly MailDeliveryRow[]): Promise<boolean[]> {
     const concurrency = this.#deps.concurrency ?? 5;
     const context = await this.#contextOf(batch);
+    // One subscriber's mails go one after another, in the order they were queued (an incident's
+    // "Investigating" before its "Resolved"); different subscribers' go side by side.
+    const bySubscriber = new Map<number, MailDeliveryRow[]>();
+    for (const d of batch) bySubscriber.set(d.subscriber_id, [...(bySubscriber.get(d.subscriber_id) ?? []), d]);
+    const queues = [...bySubscriber.values()];
     const results: boolean[] = [];
     let next = 0;
     const worker = async () => {
-      while (next < batch.length) {
-        const delivery = batch[next++]!;
-        results.push(await this.#sendOne(delivery, context));
+      while (next < queues.length) {
+        for (const delivery of queues[next++]!) results.push(await this.#sendOne(delivery, context));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, queues.length) }, worker));
     return results;
   }
 

@@ -166,6 +166,8 @@ function ruleSchemas(roles: readonly string[], components: readonly string[]) {
 function parseRule<K extends 'create' | 'update'>(w: Work, kind: K, body: unknown) {
   const schema = ruleSchemas(w.config.roles, w.config.environments.map((e) => e.slug))[kind];
   const result = schema.safeParse(body, { reportInput: true });
+  // Postgres text cannot hold NUL: refused here, not failed in the database.
+  if (JSON.stringify(body ?? null).includes('\\u0000')) throw new AppError('rule.invalid_input', 'The request body is not valid.', [{ path: '(body)', message: 'must not contain NUL characters' }]);
   if (!result.success) throw new AppError('rule.invalid_input', 'The request body is not valid.', problemsOf(result.error));
   return result.data as z.output<ReturnType<typeof ruleSchemas>[K]>;
 }
@@ -339,6 +341,8 @@ export async function receiveAlerts(deps: Deps, source: AlertSource, body: strin
 }
 
 function readProblems(source: AlertSource, body: string): { notification: ReceivedNotification } | { problems: FieldProblem[] } {
+  // Postgres text and jsonb cannot hold NUL: refused here, not failed in the database.
+  if (body.includes('\u0000') || /\\u0000/i.test(body)) return { problems: [{ path: '(body)', message: 'must not contain NUL characters' }] };
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -527,6 +531,8 @@ export function pruneInbox(deps: Deps): Promise<number> {
   return q.pruneInbox(deps.db, new Date(deps.clock.now().getTime() - deps.config.alertInboxDays * 86_400_000));
 }
 
+/** At most `limit` characters, and none that Postgres text cannot hold (NUL). */
 function clip(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+  const kept = text.replaceAll('\u0000', '\uFFFD');
+  return kept.length <= limit ? kept : `${kept.slice(0, limit - 1)}…`;
 }

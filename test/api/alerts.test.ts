@@ -123,6 +123,9 @@ describe('alert rules', () => {
     expect(paths).toEqual(expect.arrayContaining(['(body)', 'component', 'matchers', 'modes.queue', 'modes.web', 'name', 'quiet_period_minutes', 'status', 'templates', 'templates.opened']));
     expect(JSON.stringify(res.body.errors)).toContain('unknown component \\"nowhere\\"');
     expect((await t.call('GET', '/api/v1/alert-rules', { token: t.admin })).body).toEqual([]);
+    const nul = await t.call('POST', '/api/v1/alert-rules', { token: t.admin, body: { name: 'a\u0000b', matchers: '' } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors).toEqual([{ path: '(body)', message: 'must not contain NUL characters' }]);
   });
 
   it('when a rule is edited it gets a new version, the old one is kept, and moving it renumbers the others', async () => {
@@ -293,13 +296,16 @@ describe('Alertmanager intake', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('alert.invalid_payload');
     expect(bad.body.errors.map((e: any) => e.path)).toEqual(expect.arrayContaining(['groupKey', 'status', 'alerts.0.labels', 'alerts.0.fingerprint']));
+    const nul = await t.call('POST', '/api/v1/alerts/alertmanager', { token: t.prom, raw: amBody([{ fingerprint: 'f\u0000', startsAt: '2024-06-10T09:58:00Z' }]) });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors).toEqual([{ path: '(body)', message: 'must not contain NUL characters' }]);
     const notJson = await t.call('POST', '/api/v1/alerts/alertmanager', { token: t.prom, raw: '<xml/>' });
     expect(notJson.status).toBe(400);
     expect((await t.call('POST', '/api/v1/alerts/alertmanager', { token: t.prom, raw: JSON.stringify({ version: '3' }) })).body.errors[0].path).toBe('version');
     const inbox = await t.inbox();
-    expect(inbox.map((r) => r.outcome)).toEqual(['invalid', 'invalid', 'invalid', 'unmatched']);
-    expect(inbox[2].reason).toContain('status');
-    const entry = await t.call('GET', `/api/v1/alerts/inbox/${inbox[3].id}`, { token: t.admin });
+    expect(inbox.map((r) => r.outcome)).toEqual(['invalid', 'invalid', 'invalid', 'invalid', 'unmatched']);
+    expect(inbox[3].reason).toContain('status');
+    const entry = await t.call('GET', `/api/v1/alerts/inbox/${inbox[4].id}`, { token: t.admin });
     expect(JSON.parse(entry.body.payload).alerts[0].fingerprint).toBe('f1');
   });
 

@@ -32,10 +32,12 @@ const SECRET_KEY = /token|secret|password|passwd|authorization|cookie|api[_-]?ke
 const HERALD_TOKEN = /hrd_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/g;
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+/** A subscriber's link token (src/subscribers/links.ts), e.g. in a request path. */
+const SUBSCRIBER_LINK = /[A-Za-z0-9_-]{22}\.[cmu](?:\.\d{1,12})?\.[A-Za-z0-9_-]{43}/g;
 
-/** Masks what must never reach a log: Herald tokens, URL passwords, email addresses. */
+/** Masks what must never reach a log: Herald tokens, URL passwords, email addresses, subscribers' links. */
 export function scrub(text: string): string {
-  return text.replace(HERALD_TOKEN, 'hrd_[redacted]').replace(URL_CREDENTIALS, '$1[redacted]@').replace(EMAIL, '[email]');
+  return text.replace(HERALD_TOKEN, 'hrd_[redacted]').replace(URL_CREDENTIALS, '$1[redacted]@').replace(EMAIL, '[email]').replace(SUBSCRIBER_LINK, '[link]');
 }
 
 // eslint-disable-next-line no-control-regex

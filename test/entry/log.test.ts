@@ -44,13 +44,16 @@ describe('log lines', () => {
 
   it('when a line would carry a secret or an email address, it carries a mask instead', () => {
     const token = `hrd_0123456789ab_${'A'.repeat(43)}`;
+    const link = `${'h'.repeat(22)}.c.1796742915.${'M'.repeat(43)}`;
     const line = logLine('warn', `sign-in by alice@example.com with ${token}`, {
       token: 'anything at all',
       session_secret: 'abc',
       authorization: `Bearer ${token}`,
       error: `connect to postgres://herald:hunter2@db.internal:5432/herald failed for bob.smith+ops@mail.example.org`,
       url: 'https://status.example.com/console/incidents',
+      path: `/subscriptions/confirm/${link}`,
     });
+    expect(line).not.toContain(link);
     expect(line).not.toContain(token);
     expect(line).not.toContain('alice@example.com');
     expect(line).not.toContain('bob.smith+ops@mail.example.org');
@@ -64,6 +67,7 @@ describe('log lines', () => {
       authorization: '[redacted]',
       error: 'connect to postgres://[redacted]@db.internal:5432/herald failed for [email]',
       url: 'https://status.example.com/console/incidents',
+      path: '/subscriptions/confirm/[link]',
     });
   });
 

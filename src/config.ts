@@ -156,13 +156,13 @@ const schema = z.object({
   HERALD_TRUST_PROXY: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1').default(false),
 });
 
+/** Variables whose value may hold a password: an error names them, never their value. */
+const SECRET_VARIABLES = ['DATABASE_URL', 'SMTP_URL', 'HERALD_GRAFANA_SECRET'];
+
 /**
  * Parses the environment once at start-up. Empty strings count as unset, so `PORT= npm start`
  * behaves like no PORT at all. Throws ConfigError with one line per bad variable.
  */
-/** Variables whose value may hold a password: an error names them, never their value. */
-const SECRET_VARIABLES = ['DATABASE_URL', 'SMTP_URL', 'HERALD_GRAFANA_SECRET'];
-
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(cleaned);

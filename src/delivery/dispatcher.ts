@@ -59,7 +59,7 @@ export interface Pass {
 /**
  * Sends the outbox: fans new notices out into deliveries, then sends what is due, at least once,
  * in order per subscription, logging every attempt. Safe with many instances on one Postgres:
- * notices are fanned out under `FOR UPDATE SKIP LOCKED`, and a subscription is leased by one
+ * notices are fanned out by one instance at a time (an advisory try-lock), and a subscription is leased by one
  * sender at a time. A pass never throws for a receiver's sake; a database error ends the pass
  * (the loop retries it) with every acknowledged attempt already recorded.
  */
@@ -97,7 +97,7 @@ export class Dispatcher {
     for (;;) {
       const n = await this.#deps.db.transaction().execute(async (trx) => {
         // Another instance is fanning out: it takes these notices too, in order.
-        if (!(await tryFanOutLock(trx))) return 0;
+        if (!(await tryFanOutLock(trx, 'webhooks'))) return 0;
         const notices = await q.lockUnfannedNotices(trx, 50);
         if (notices.length === 0) return 0;
         const now = this.#deps.clock.now();

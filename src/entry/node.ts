@@ -135,7 +135,8 @@ export async function startServer(
   const mailer = new MailDispatcher({ ...deps, transport, site: { name: config.name, publicUrl: config.publicUrl, from: config.mail.from } });
   const mailing = new DispatchLoop(mailer, {
     ...(options.dispatchPollMs !== undefined ? { pollMs: options.dispatchPollMs } : {}),
-    onPass: (pass) => log.info('mail', { notices: pass.fannedOut || undefined, attempts: pass.attempted || undefined, delivered: pass.delivered || undefined }),
+    // Every write's notices pass through here; only a pass that sent mail is worth a line.
+    onPass: (pass) => (pass.attempted ? log.info('mail', { attempts: pass.attempted, delivered: pass.delivered }) : undefined),
     onTrouble: (error) => (error ? log.warn('mail dispatch failing; retrying', { error: error instanceof Error ? error.message : String(error) }) : log.info('mail dispatch working again')),
   });
   const stopWaking = changes.subscribe(() => {

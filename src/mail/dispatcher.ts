@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Database, MailDeliveryRow, SubscriberRow } from '../db/schema.ts';
+import { tryFanOutLock } from '../db/queries/system.ts';
 import { pageNow } from '../delivery/dispatcher.ts';
 import type { Notice, WebhookEvent } from '../delivery/notice.ts';
 import { confirmUrlOf, linksOf } from '../services/subscribers.ts';
@@ -83,7 +84,9 @@ export class MailDispatcher {
   async fanOut(): Promise<number> {
     const { db, clock } = this.#deps;
     return db.transaction().execute(async (trx) => {
-      const notices = await trx.selectFrom('outbox_notices').select(['id', 'type']).where('mailed_at', 'is', null).orderBy('id').limit(50).forUpdate().skipLocked().execute();
+      // As the webhooks' fan-out: one instance at a time, and no notice skipped (see lockUnfannedNotices).
+      if (!(await tryFanOutLock(trx, 'mail'))) return 0;
+      const notices = await trx.selectFrom('outbox_notices').select(['id', 'type']).where('mailed_at', 'is', null).orderBy('id').limit(50).forUpdate().execute();
       if (notices.length === 0) return 0;
       const now = clock.now();
       const mailed = notices.filter((n) => isMailEvent(n.type as WebhookEvent)).map((n) => n.id);

@@ -8,7 +8,7 @@ type Db = Kysely<Database>;
  * change notifications, the readiness ping and the Workers' data version.
  * Every lock Herald takes is named here, so two areas can never pick the same number.
  */
-const LOCKS = { scheduler: 7460303, signin: 7460304, setup: 7460305, fanOut: 7460306 } as const;
+const LOCKS = { scheduler: 7460303, signin: 7460304, setup: 7460305, fanOut: 7460306, mailFanOut: 7460307 } as const;
 
 /** Only one scheduler pass at a time across instances: false when another holds it. */
 export async function trySchedulerLock(db: Db): Promise<boolean> {
@@ -17,12 +17,13 @@ export async function trySchedulerLock(db: Db): Promise<boolean> {
 }
 
 /**
- * One webhook fan-out at a time across instances: false when another is fanning out. Deliveries
- * are sent in id order, so two instances fanning out at once (each skipping the other's locked
- * notices) could number a later notice's delivery before an earlier one's.
+ * One fan-out at a time across instances, per outbox reader (`webhooks`, `mail`): false when
+ * another is at it. Deliveries are sent in id order, so two instances fanning out at once could
+ * number a later notice's delivery before an earlier one's.
  */
-export async function tryFanOutLock(db: Db): Promise<boolean> {
-  const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${sql.lit(LOCKS.fanOut)}) as ok`.execute(db);
+export async function tryFanOutLock(db: Db, reader: 'webhooks' | 'mail'): Promise<boolean> {
+  const lock = reader === 'webhooks' ? LOCKS.fanOut : LOCKS.mailFanOut;
+  const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${sql.lit(lock)}) as ok`.execute(db);
   return rows[0]?.ok === true;
 }
 

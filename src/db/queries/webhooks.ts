@@ -98,8 +98,13 @@ export function attemptsOf(db: Db, subscriptionId: number, limit: number): Promi
 // ---- the dispatcher's side ----
 
 /** Notices whose deliveries do not exist yet, oldest first, locked so one instance fans each out. */
+/**
+ * The oldest notices not fanned out yet, locked. Not SKIP LOCKED: the mail dispatcher locks these
+ * rows too while it marks them, and skipping one it holds would fan a later notice out first.
+ * Fan-outs of one reader take turns (tryFanOutLock), so this waits only for the other reader.
+ */
 export function lockUnfannedNotices(db: Db, limit: number) {
-  return db.selectFrom('outbox_notices').select(['id', 'created_at', 'type', 'environments', 'notice']).where('fanned_out_at', 'is', null).orderBy('id').limit(limit).forUpdate().skipLocked().execute();
+  return db.selectFrom('outbox_notices').select(['id', 'created_at', 'type', 'environments', 'notice']).where('fanned_out_at', 'is', null).orderBy('id').limit(limit).forUpdate().execute();
 }
 
 /**

@@ -3,6 +3,7 @@
  * groups, and the one order every surface lists them in. Pure: the rows come from
  * src/db/queries/environments.ts.
  */
+import { byCodePoint } from './order.ts';
 
 export interface Component {
   readonly slug: string;
@@ -40,7 +41,7 @@ export interface Catalog {
 /** A top-level item of the page: a group with its live members in order, or an ungrouped component. */
 export type Item = { readonly group: ComponentGroup; readonly members: readonly Component[] } | { readonly component: Component };
 
-const byPosition = <T extends { readonly position: number; readonly slug: string }>(a: T, b: T) => a.position - b.position || a.slug.localeCompare(b.slug);
+const byPosition = <T extends { readonly position: number; readonly slug: string }>(a: T, b: T) => a.position - b.position || byCodePoint(a.slug, b.slug);
 
 /**
  * The live (not retired) items in page order: groups and ungrouped components by position

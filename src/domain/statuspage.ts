@@ -8,6 +8,7 @@
 import { pageItems, type Catalog, type Component, type ComponentGroup } from './components.ts';
 import { isActive, isClosing } from './timeline.ts';
 import { worstStatus, type Impact, type Kind, type State, type Status } from './vocabulary.ts';
+import { byCodePoint } from './order.ts';
 
 export type { Impact };
 
@@ -282,7 +283,7 @@ export function eventMapper(ctx: PageContext) {
   const bySlug = new Map(live.filter((c) => !c.group).map((c) => [c.id, c]));
   const order = new Map(live.map((c, i) => [c.id, i]));
   const catalogued = new Map(ctx.catalog.components.map((c) => [c.slug, c]));
-  const byPageOrder = (a: string, b: string) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity) || a.localeCompare(b);
+  const byPageOrder = (a: string, b: string) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity) || byCodePoint(a, b);
 
   /** A component as history names it: live as listed, retired (or unknown) with no place on the page. */
   function named(slug: string): ComponentObject {

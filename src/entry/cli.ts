@@ -1,4 +1,3 @@
-import v8 from 'node:v8';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
@@ -8,6 +7,7 @@ import { runClientCommand } from '../cli/run.ts';
 import { tokenCreateWay } from '../cli/token-target.ts';
 import { ConfigError, parseConfig } from '../config.ts';
 import { ROOT } from '../root.ts';
+import { leanHeap } from './heap.ts';
 import { SCOPES } from '../services/deps.ts';
 // The server, the migrator and the gate are imported when their command runs: a client command
 // (incident:update in the middle of an outage) should not pay for loading them.
@@ -230,18 +230,6 @@ async function gateCommand(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-/**
- * V8's defaults grow the old generation by large steps under a burst of writes and keep the
- * pages; optimize-for-size grows it by small ones. Measured on Postgres (the bench's seeding, 180
- * updates through the API, then every cached route under load; 2026-12-01): peak RSS 151 MB with
- * the defaults, 95 MB with it, and cached req/s and CPU per request the same within the noise.
- * Kept out: holding the young generation at its first size (`--semi-space-growth-factor=1`)
- * saved nothing more on top and cost 3-5 µs of CPU per cached request (26.6 against 30.5, three
- * rounds), the price of scavenging every megabyte. Takes effect when set at run time.
- */
-function leanHeap(): void {
-  v8.setFlagsFromString('--optimize-for-size');
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

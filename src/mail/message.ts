@@ -107,13 +107,13 @@ export async function updateMail(notice: Notice, subscriber: MailSubscriber, sit
   const message = m.message ? raw(absoluteLinks(renderMarkdown(m.message), site.publicUrl)) : null;
   const banner = m.test ? html`<p style="margin:0 0 12px;padding:8px 12px;background:#fff8c5;border-radius:6px"><strong>${TEST_BANNER}</strong>: ${TEST_NOTE}</p>` : '';
   const body = html`${banner}<div style="background:#ffffff;border:1px solid ${LINE};border-left:6px solid ${tone};border-radius:6px;padding:16px 20px">
-      <p style="margin:0;font-weight:600;color:${tone}">${m.state}${m.detail ? html`<span style="font-weight:400;color:${MUTED}"> · ${m.detail}</span>` : ''}</p>
+      <p style="margin:0;font-weight:600;color:${tone}">${m.state}${m.detail ? html`<span style="font-weight:400;color:${MUTED}"> &middot; ${m.detail}</span>` : ''}</p>
       <h1 style="margin:4px 0 12px;font-size:20px;line-height:1.3">${m.title}</h1>
       ${message ? html`<div style="overflow-wrap:anywhere">${message}</div>` : ''}<p style="margin:12px 0 0;font-size:14px;color:${MUTED}">${posted}</p>
       ${m.components.length ? componentTable(m.components) : ''}<p style="margin:16px 0 0"><a href="${m.link.url}" style="color:${LINK};font-weight:600">${m.link.label}</a></p>
     </div>`;
   const footer = html`You receive this because you subscribed to updates from ${site.name}.<br>
-    <a href="${subscriber.manageUrl}" style="color:${MUTED}">Manage your subscription</a> · <a href="${subscriber.unsubscribeUrl}" style="color:${MUTED}">Unsubscribe</a>`;
+    <a href="${subscriber.manageUrl}" style="color:${MUTED}">Manage your subscription</a> &middot; <a href="${subscriber.unsubscribeUrl}" style="color:${MUTED}">Unsubscribe</a>`;
 
   return {
     from: sender(site),

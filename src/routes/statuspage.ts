@@ -8,9 +8,10 @@ import type { Deps } from '../services/deps.ts';
 import type { PublicData } from '../services/public-data.ts';
 import { incidentViews, type IncidentView } from '../services/read-model.ts';
 import { sendCached, type Compressor, type PublicSnapshot } from './cached.ts';
+import { byCodePoint } from '../domain/order.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const bySchedule = (a: IncidentView, b: IncidentView) => (a.scheduled_for ?? a.started_at).localeCompare(b.scheduled_for ?? b.started_at) || a.id - b.id;
+const bySchedule = (a: IncidentView, b: IncidentView) => byCodePoint(a.scheduled_for ?? a.started_at, b.scheduled_for ?? b.started_at) || a.id - b.id;
 /** Statuspage's lists of incidents and of maintenances hold the 50 newest. */
 export const STATUSPAGE_LIST_LIMIT = 50;
 

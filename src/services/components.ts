@@ -8,6 +8,7 @@ import { AppError } from '../errors.ts';
 import type { Deps } from './deps.ts';
 import { incidentViews } from './read-model.ts';
 import { inTransaction, parseInput, type Command, type Work } from './unit-of-work.ts';
+import { byCodePoint } from '../domain/order.ts';
 
 /**
  * Components (Herald's environments, Heroku's systems) and their groups as data: added, renamed,
@@ -95,8 +96,8 @@ export function groupView(catalog: Catalog, g: ComponentGroup, active: readonly 
   };
 }
 
-const byPosition = <T extends { readonly position: number; readonly slug: string }>(a: T, b: T) => a.position - b.position || a.slug.localeCompare(b.slug);
-const byRetirement = <T extends { readonly retired_at: Date | null; readonly slug: string }>(a: T, b: T) => (a.retired_at?.getTime() ?? 0) - (b.retired_at?.getTime() ?? 0) || a.slug.localeCompare(b.slug);
+const byPosition = <T extends { readonly position: number; readonly slug: string }>(a: T, b: T) => a.position - b.position || byCodePoint(a.slug, b.slug);
+const byRetirement = <T extends { readonly retired_at: Date | null; readonly slug: string }>(a: T, b: T) => (a.retired_at?.getTime() ?? 0) - (b.retired_at?.getTime() ?? 0) || byCodePoint(a.slug, b.slug);
 
 const liveMembers = (catalog: Catalog, group: string) => catalog.components.filter((c) => c.retired_at === null && c.group === group).sort(byPosition);
 

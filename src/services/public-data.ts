@@ -10,6 +10,7 @@ import { dailyBars, rangeUptime, type DayBar } from '../domain/uptime.ts';
 import { worstStatus, type Kind, type Status } from '../domain/vocabulary.ts';
 import { platformModes, type RoleMode } from './modes.ts';
 import { groupByIncident, incidentView, incidentViewOf, toEntry, updateView, type IncidentView, type StatusView, type UpdateView } from './read-model.ts';
+import { byCodePoint } from '../domain/order.ts';
 
 export const BAR_DAYS = 90;
 /** Items per feed: enough for a long outage, small enough to poll every few minutes. */
@@ -266,7 +267,7 @@ export class PublicDataBuilder {
     const status: StatusView = {
       environments: config.environments.map((e) => ({ slug: e.slug, name: e.name, status: worstStatus(active.map((v) => v.statuses[e.slug] ?? 'green')) })),
       incidents: active,
-      scheduled: open.filter((v) => v.kind === 'maintenance' && v.state === 'scheduled').sort((a, b) => (a.scheduled_for ?? a.started_at).localeCompare(b.scheduled_for ?? b.started_at)),
+      scheduled: open.filter((v) => v.kind === 'maintenance' && v.state === 'scheduled').sort((a, b) => byCodePoint(a.scheduled_for ?? a.started_at, b.scheduled_for ?? b.started_at)),
       updated_at: (last ?? now).toISOString(),
     };
     return {

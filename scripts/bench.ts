@@ -17,14 +17,18 @@
  *   database and on Postgres (a database made on BENCH_DATABASE_URL's server, dropped after).
  * - Two instances on one Postgres: BENCH_INSTANCE_UPDATES updates posted to one, each timed until
  *   the other serves it (scripts/bench/instances.ts).
+ * - Start-up: `npm start` and `node bin/herald.js serve`, first start on a fresh data dir and
+ *   restart, each a whole process from spawn to the first 200 on `/`, median of BENCH_STARTS, and
+ *   the RSS right after (scripts/bench/startup.ts; `npm run bench:start` runs only that part).
  *
  * Targets: every cached route ≥ 0.9 × the bare server's req/s with p99 ≤ 1.5 × bare's, compressed
- * and not; RSS < 120 MB on Postgres and < 250 MB embedded; the second instance shows an update
- * with p99 < 100 ms. A summary at the end gives each verdict.
+ * and not; RSS < 120 MB on Postgres and < 250 MB embedded (also right after a first start); the
+ * second instance shows an update with p99 < 100 ms; first start < 2 s, restart < 1 s. A summary at
+ * the end gives each verdict. The scale targets (100,000 incidents) are `npm run bench:history`'s.
  *
- * Knobs: BENCH_DURATION (measured s per target, default 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (50),
+ * Knobs: BENCH_DURATION (measured s per target, default 6), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS (50),
  * BENCH_ROUNDS (2), BENCH_QUIET_WAIT (s, 30), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_INSTANCE_UPDATES (100), BENCH_PROFILE=0 skips the CPU profile, BENCH_KEEP=1 keeps the temp dir.
+ * BENCH_INSTANCE_UPDATES (100), BENCH_STARTS (5), BENCH_PROFILE=0 skips the CPU profile, BENCH_KEEP=1 keeps the temp dir.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -36,9 +40,10 @@ import { load, loadInterleaved, type LoadResult } from './bench/load.ts';
 import { measureInstances, TARGET_INSTANCES_P99_MS, withDatabase } from './bench/instances.ts';
 import { freePort, killChildrenOnSignals, memoryKb, runHerald, startHerald, type Child } from './bench/processes.ts';
 import { summarizeProfile, type CpuProfile } from './bench/profile.ts';
+import { benchStartup, TARGETS as STARTUP_TARGETS } from './bench/startup.ts';
 import { int, kib, machineLine, mib, ms, say, table } from './bench/report.ts';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -51,6 +56,10 @@ const TARGET_RSS_EMBEDDED_MB = 250;
 /** Postgres for the memory and two-instance runs: a database is made there and dropped after. */
 const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const INSTANCE_UPDATES = Number(process.env.BENCH_INSTANCE_UPDATES ?? 100);
+/** Start-up runs of each kind (first start / restart, `npm start` / `node bin/herald.js serve`). */
+const STARTS = Number(process.env.BENCH_STARTS ?? 5);
+/** Seconds of load per route and coding on the Postgres server whose memory is measured. */
+const EXERCISE_SECONDS = 2;
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 const HTML_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
@@ -61,11 +70,20 @@ const ROUTES = [
   { path: '/incidents/:open', accept: HTML_ACCEPT },
   { path: '/history', accept: HTML_ACCEPT },
   { path: '/feed.rss', accept: 'application/rss+xml, application/xml;q=0.9, */*;q=0.8' },
+  { path: '/feed.atom', accept: 'application/atom+xml, application/xml;q=0.9, */*;q=0.8' },
+  { path: '/maintenance.ics', accept: 'text/calendar, */*;q=0.8' },
   { path: '/api/v1/status', accept: JSON_ACCEPT },
   { path: '/api/v1/platform', accept: JSON_ACCEPT },
+  { path: '/api/v3/current-status', accept: JSON_ACCEPT },
   { path: '/api/v4/current-status', accept: JSON_ACCEPT },
   { path: '/api/v2/summary.json', accept: JSON_ACCEPT },
+  { path: '/api/v2/status.json', accept: JSON_ACCEPT },
+  { path: '/api/v2/components.json', accept: JSON_ACCEPT },
   { path: '/api/v2/incidents.json', accept: JSON_ACCEPT },
+  { path: '/api/v2/incidents/unresolved.json', accept: JSON_ACCEPT },
+  { path: '/api/v2/scheduled-maintenances.json', accept: JSON_ACCEPT },
+  { path: '/api/v2/scheduled-maintenances/upcoming.json', accept: JSON_ACCEPT },
+  { path: '/api/v2/scheduled-maintenances/active.json', accept: JSON_ACCEPT },
 ] as const;
 const ENCODINGS = [
   { label: 'gzip, br', acceptEncoding: 'gzip, br' },
@@ -264,7 +282,7 @@ async function main() {
       await rawGet(`${server.url}/`);
       const start = memoryKb(server.pid);
       const pgSeeded = await seed(server.url, made.stdout.trim());
-      await exercise(server, ROUTES.map((r) => ({ ...r, path: r.path.replace(':open', String(pgSeeded.openId)) })), 3);
+      await exercise(server, ROUTES.map((r) => ({ ...r, path: r.path.replace(':open', String(pgSeeded.openId)) })), EXERCISE_SECONDS);
       memoryRow('Postgres', start, memoryKb(server.pid), TARGET_RSS_POSTGRES_MB);
     } finally {
       await server.stop();
@@ -272,13 +290,24 @@ async function main() {
   });
   say('## Memory (VmRSS of the herald serve process)');
   say(table(['backend', 'after first GET /', 'after the load', 'peak (VmHWM)', 'target', 'verdict'], memory));
-  say(`the embedded row is the run above; the Postgres row is the same seed and routes, ${3} s of load per route and coding, on a database made for it`);
+  say(`the embedded row is the run above; the Postgres row is the same seed and routes, ${EXERCISE_SECONDS} s of load per route and coding, on a database made for it`);
   say();
 
   say(`## Two instances on one Postgres (${INSTANCE_UPDATES} updates)`);
   const instances = await withDatabase(ADMIN_URL, `herald_bench_instances_${process.pid}`, (url) => measureInstances(url, { updates: INSTANCE_UPDATES, connections: 10 }));
   say(instances.report);
   verdicts.push({ what: 'an update posted to one instance, served by the other', measured: `p99 ${ms(instances.p99)} ms (p50 ${ms(instances.p50)}, max ${ms(instances.max)}); first GET had it ${instances.firstTry} / ${instances.updates}`, target: `p99 < ${TARGET_INSTANCES_P99_MS} ms`, ok: instances.p99 < TARGET_INSTANCES_P99_MS });
+  say();
+
+  say(`## Start-up on the embedded database (${STARTS} runs of each kind)`);
+  const startup = await benchStartup({ runs: STARTS, burst: 400, progress: (line) => process.stderr.write(`${line}\n`) });
+  say(startup.table);
+  for (const kind of ['first start, npm start', 'restart, npm start'] as const) {
+    const target = kind.startsWith('first') ? STARTUP_TARGETS.firstStartMs : STARTUP_TARGETS.restartMs;
+    verdicts.push({ what: `${kind}: spawn to the first 200 on / (median)`, measured: `${(startup.medians[kind] / 1000).toFixed(2)} s`, target: `< ${target / 1000} s`, ok: startup.medians[kind] < target });
+  }
+  const startPeak = Math.max(startup.highest.afterFirst200.peak, startup.highest.afterBurst.peak);
+  verdicts.push({ what: 'server RSS, embedded, right after a first start or restart (every run)', measured: `peak ${mib(startPeak)}`, target: `< ${TARGET_RSS_EMBEDDED_MB} MB`, ok: startPeak < TARGET_RSS_EMBEDDED_MB * 1024 });
   say();
 
   if (process.env.BENCH_PROFILE !== '0') await profileRoutes(env, routes, recorded, rows, dir);
@@ -329,7 +358,9 @@ async function profileRoutes(env: Record<string, string>, routes: readonly { pat
       ],
     ),
   );
+  // The top functions of three routes: a page, a feed, an API (the others' look the same).
   for (const [i, w] of windows.entries()) {
+    if (!['/', '/feed.rss', '/api/v2/summary.json'].includes(w.route)) continue;
     say();
     say(table([`top functions on ${w.route} (self time)`, 'µs per request'], summaries[i]!.top.map(([k, v]) => [k.slice(0, 120), v.toFixed(1)])));
   }

@@ -136,6 +136,27 @@ export async function seed(base: string, token: string): Promise<Seeded> {
       updates++;
     }
   }
+  // Maintenance: one running now, two coming up (so the maintenance feeds and APIs are not empty).
+  const maintenances = [
+    { title: 'Postgres add-on minor version upgrade', environments: ['development'], in: 1 * HOUR, hours: 2, run: true },
+    { title: 'Router fleet kernel patching', environments: ['production'], in: 3 * DAY, hours: 1, run: false },
+    { title: 'Build pipeline storage migration', environments: ['development'], in: 9 * DAY, hours: 4, run: false },
+  ];
+  for (const m of maintenances) {
+    const created = await post('/api/v1/maintenances', {
+      title: m.title,
+      message: `We will perform **scheduled maintenance** on the ${m.title.split(' ').slice(0, 2).join(' ')}.\n\n- Expected impact: brief connection resets\n- No action is needed on your side`,
+      environments: m.environments,
+      scheduled_for: iso(now + m.in),
+      scheduled_until: iso(now + m.in + m.hours * HOUR),
+    });
+    incidents++;
+    updates++;
+    if (m.run) {
+      await post(`/api/v1/maintenances/${created.id}/run`, undefined);
+      updates++;
+    }
+  }
   return { incidents, updates, open: open.length, openId };
 }
 

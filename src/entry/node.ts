@@ -42,7 +42,7 @@ const gz = promisify(gzip);
 /**
  * Made once per page version, so a middle setting: most of the size win, little of the time. The
  * window is sized to the body (brotli's default is 4 MB, its ring buffer allocated whole for any
- * body over 64 KB) and brotli is told the size: the same bytes out, and far less memory in the
+ * body over 64 KB) and brotli is told the size: output as small, and far less memory in the
  * encoders, which run on the thread pool, whose freed memory the process keeps.
  */
 export const nodeCompress: Compressor = async (data, encoding) =>

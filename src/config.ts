@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAllowList, type AllowList } from './delivery/address-policy.ts';
 
 /** One environment whose health the status page reports (Heroku calls these systems). */

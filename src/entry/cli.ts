@@ -7,7 +7,6 @@ import { runClientCommand } from '../cli/run.ts';
 import { tokenCreateWay } from '../cli/token-target.ts';
 import { ConfigError, parseConfig } from '../config.ts';
 import { ROOT } from '../root.ts';
-import { leanHeap } from './heap.ts';
 import { SCOPES } from '../services/deps.ts';
 // The server, the migrator and the gate are imported when their command runs: a client command
 // (incident:update in the middle of an outage) should not pay for loading them.
@@ -244,7 +243,6 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve': {
-        leanHeap();
         // The embedded database is opened (on a first start, copied from the template first)
         // while the server's modules load: each takes some hundreds of ms, and on two cores they
         // overlap. Its failure (the data dir is locked) is reported when the server awaits it.

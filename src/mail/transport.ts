@@ -24,8 +24,6 @@ export type SendResult =
   | { readonly ok: false; readonly permanent: boolean; readonly error: string };
 
 export interface MailTransport {
-  /** Where mail goes, for the server log: `smtp://mail.acme.test:587` (no credentials), or the directory. */
-  readonly target: string;
   /** One attempt at one mail. */
   send(mail: OutgoingMail): Promise<SendResult>;
   /** Ends open connections; sends after it fail. */
@@ -73,7 +71,6 @@ export function smtpTransport(url: string, options: SmtpOptions = {}): MailTrans
   const target = `${parsed.protocol}//${parsed.host}`;
 
   return {
-    target,
     async send(mail) {
       try {
         const info = await transporter.sendMail({ ...mail, signal: AbortSignal.timeout(deadlineMs) });
@@ -96,7 +93,6 @@ export function smtpTransport(url: string, options: SmtpOptions = {}): MailTrans
 export function fileTransport(dir: string, options: { readonly clock?: Clock } = {}): MailTransport {
   const clock = options.clock ?? systemClock;
   return {
-    target: dir,
     async send(mail) {
       try {
         const bytes = await rawMessage(mail);

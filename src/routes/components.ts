@@ -1,5 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import * as components from '../services/components.ts';
 import type { Deps } from '../services/deps.ts';
 import { authenticate } from '../services/tokens.ts';

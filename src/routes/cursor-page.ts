@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PageKey } from '../db/queries/keyset.ts';
 import { AppError } from '../errors.ts';
 import { problemsOf } from '../services/schemas.ts';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { loadCatalog } from '../db/queries/environments.ts';
 import { withCatalog, type Catalog } from '../domain/components.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import * as q from '../db/queries/incidents.ts';

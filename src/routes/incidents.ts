@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../errors.ts';
 import * as q from '../db/queries/incidents.ts';
 import * as incidents from '../services/incidents.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as q from '../db/queries/alerts.ts';
 import { findIncident, visibleUpdatesOf } from '../db/queries/incidents.ts';
 import type { AlertGroupRow, AlertInboxRow, AlertRuleRow, UpdateRow } from '../db/schema.ts';

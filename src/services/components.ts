@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as e from '../db/queries/environments.ts';
 import * as q from '../db/queries/incidents.ts';
 import { liveComponents, type Catalog, type Component, type ComponentGroup } from '../domain/components.ts';

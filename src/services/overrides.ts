@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as m from '../db/queries/modes.ts';
 import type { OverrideRow } from '../db/schema.ts';
 import { AppError } from '../errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IMPACTS } from '../domain/vocabulary.ts';
 import type { Config } from '../config.ts';
 import type { FieldProblem } from '../errors.ts';

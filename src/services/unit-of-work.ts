@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { CHANGES_CHANNEL } from '../cache/changes.ts';
 import type { Config } from '../config.ts';
 import { recordAudit } from '../db/queries/audit.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadCatalog } from '../db/queries/environments.ts';
 import * as q from '../db/queries/webhooks.ts';
 import { liveComponents } from '../domain/components.ts';

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFresh } from '../../bin/build.js';
 import { startHerald } from '../support/process.ts';
-import { freePort } from '../support/upstream.ts';
+import { freePort, waitFor } from '../support/upstream.ts';
 
 /**
  * bin/herald.js runs dist/, which bin/build.js bundles from src/ whenever the sources changed.
@@ -120,6 +120,30 @@ describe('herald runs compiled JavaScript', () => {
     expect(loaded.some((url) => /\/dist\/node-\w+\.js$/.test(url))).toBe(true);
     expect(loaded.some((url) => url.includes('/node_modules/@electric-sql/pglite/'))).toBe(true);
     expect(loaded.filter((url) => url.includes('/node_modules/tsx/') || /\.tsx?$/.test(url))).toEqual([]);
+  });
+
+  it("herald serve loads the mail transport at the first mail, not at start; without SMTP_URL that mail is an .eml file", async () => {
+    const log = join(dir, 'mail.log');
+    const data = join(dir, 'mail-data');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = await startHerald({ HERALD_DATA_DIR: data, PORT: String(port), PUBLIC_URL: url, ...probed(log) });
+    const transportLoaded = async () => (await readFile(log, 'utf8')).split('\n').some((u) => /\/dist\/transport-\w+\.js$/.test(u));
+    try {
+      expect((await fetch(`${url}/`)).status).toBe(200);
+      expect(await transportLoaded()).toBe(false);
+      const subscribed = await fetch(`${url}/subscribe`, { method: 'POST', headers: { origin: url, 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=jane%40example.org' });
+      expect(subscribed.status).toBe(200);
+      const { value: mails } = await waitFor(async () => {
+        const files = await readdir(join(data, 'mail')).catch(() => []);
+        return files.length ? files : undefined;
+      }, 20_000);
+      expect(mails).toHaveLength(1);
+      expect(await readFile(join(data, 'mail', mails![0]!), 'utf8')).toMatch(/^To: jane@example\.org\r$/m);
+      expect(await transportLoaded()).toBe(true);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('when a client command runs, it loads none of the server: not its chunk, not PGlite', async () => {

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { AppError, type FieldProblem } from '../../errors.ts';
 import { problemsOf } from '../../services/schemas.ts';
 import type { Deps } from '../../services/deps.ts';

@@ -40,7 +40,7 @@ import { load, loadInterleaved, type LoadResult } from './bench/load.ts';
 import { measureInstances, TARGET_INSTANCES_P99_MS, withDatabase } from './bench/instances.ts';
 import { freePort, killChildrenOnSignals, memoryKb, runHerald, startHerald, type Child } from './bench/processes.ts';
 import { summarizeProfile, type CpuProfile } from './bench/profile.ts';
-import { benchStartup, TARGETS as STARTUP_TARGETS } from './bench/startup.ts';
+import { benchStartup, startTargetMs } from './bench/startup.ts';
 import { int, kib, machineLine, mib, ms, say, table } from './bench/report.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
@@ -85,6 +85,7 @@ const ROUTES = [
   { path: '/api/v2/scheduled-maintenances/upcoming.json', accept: JSON_ACCEPT },
   { path: '/api/v2/scheduled-maintenances/active.json', accept: JSON_ACCEPT },
 ] as const;
+const routesWith = (openId: number) => ROUTES.map((r) => ({ ...r, path: r.path.replace(':open', String(openId)) }));
 const ENCODINGS = [
   { label: 'gzip, br', acceptEncoding: 'gzip, br' },
   { label: 'none', acceptEncoding: '' },
@@ -158,7 +159,7 @@ async function main() {
   t = performance.now();
   const seeded = await seed(herald.url, token);
   say(`seeded through the API in ${((performance.now() - t) / 1000).toFixed(1)} s: ${seeded.incidents} incidents (${seeded.open} open), ${seeded.updates} updates`);
-  const routes = ROUTES.map((r) => ({ ...r, path: r.path.replace(':open', String(seeded.openId)) }));
+  const routes = routesWith(seeded.openId);
 
   // Record what Herald answers, byte for byte, for each route and encoding.
   const fixtures: Fixture[] = [];
@@ -282,7 +283,7 @@ async function main() {
       await rawGet(`${server.url}/`);
       const start = memoryKb(server.pid);
       const pgSeeded = await seed(server.url, made.stdout.trim());
-      await exercise(server, ROUTES.map((r) => ({ ...r, path: r.path.replace(':open', String(pgSeeded.openId)) })), EXERCISE_SECONDS);
+      await exercise(server, routesWith(pgSeeded.openId), EXERCISE_SECONDS);
       memoryRow('Postgres', start, memoryKb(server.pid), TARGET_RSS_POSTGRES_MB);
     } finally {
       await server.stop();
@@ -303,7 +304,7 @@ async function main() {
   const startup = await benchStartup({ runs: STARTS, burst: 400, progress: (line) => process.stderr.write(`${line}\n`) });
   say(startup.table);
   for (const kind of ['first start, npm start', 'restart, npm start'] as const) {
-    const target = kind.startsWith('first') ? STARTUP_TARGETS.firstStartMs : STARTUP_TARGETS.restartMs;
+    const target = startTargetMs(kind);
     verdicts.push({ what: `${kind}: spawn to the first 200 on / (median)`, measured: `${(startup.medians[kind] / 1000).toFixed(2)} s`, target: `< ${target / 1000} s`, ok: startup.medians[kind] < target });
   }
   const startPeak = Math.max(startup.highest.afterFirst200.peak, startup.highest.afterBurst.peak);

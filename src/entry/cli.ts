@@ -243,17 +243,15 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve': {
-        // The embedded database is opened (on a first start, copied from the template first)
-        // while the server's modules load: each takes some hundreds of ms, and on two cores they
-        // overlap. Its failure (the data dir is locked) is reported when the server awaits it.
+        // The database is opened while the server's modules load: the embedded one (on a first
+        // start, copied from the template first) takes some hundreds of ms, Postgres's first
+        // connections tens; on two cores they overlap. A failure (the data dir is locked) is
+        // reported when the server awaits it.
         const config = parseConfig(process.env);
-        let opening;
-        if (!config.databaseUrl) {
-          const [{ openDatabase }, { createLogger }] = await Promise.all([import('./embedded.ts'), import('../log.ts')]);
-          opening = openDatabase(config, { log: createLogger((line) => void process.stderr.write(`${line}\n`)) });
-          opening.catch(() => {});
-        }
-        await (await import('./node.ts')).serveFromEnv(process.env, opening ? { opening } : {});
+        const [{ openDatabase }, { createLogger }, { SERVE_KEEPS_OPEN }] = await Promise.all([import('./embedded.ts'), import('../log.ts'), import('../db/connect.ts')]);
+        const opening = openDatabase(config, { log: createLogger((line) => void process.stderr.write(`${line}\n`)), keepOpen: SERVE_KEEPS_OPEN });
+        opening.catch(() => {});
+        await (await import('./node.ts')).serveFromEnv(process.env, { opening });
         return -1; // keeps running
       }
       case 'migrate':

@@ -170,9 +170,10 @@ function isAlive(pid: number): boolean {
  * Opens the configured database: Postgres when DATABASE_URL is set, else PGlite in the data dir,
  * locked for this process, created from the template first if it holds no database. `log` hears
  * how it was created (`herald serve` passes its log); without one, only warnings are printed.
+ * `keepOpen`: on Postgres, connections opened now and kept (connectPostgres).
  */
-export async function openDatabase(config: Config, options: { log?: Logger } = {}): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return connectPostgres(config.databaseUrl);
+export async function openDatabase(config: Config, options: { log?: Logger; keepOpen?: number } = {}): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return connectPostgres(config.databaseUrl, options.keepOpen ? { keepOpen: options.keepOpen } : {});
   useBaselineWasmCompiler();
   await mkdir(config.dataDir, { recursive: true });
   const unlock = await lockDataDir(config.dataDir);

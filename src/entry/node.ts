@@ -10,7 +10,7 @@ import { FastPath } from './fast-path.ts';
 import { leanHeap } from './heap.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
-import { connectPostgres, type DatabaseHandle } from '../db/connect.ts';
+import { connectPostgres, SERVE_KEEPS_OPEN, type DatabaseHandle } from '../db/connect.ts';
 import { loadMigrations, migrate, pendingMigrations, type Migration, type MigrationReport } from '../db/migrator.ts';
 import { seedEnvironments } from '../db/queries/environments.ts';
 import { createLogger } from '../log.ts';
@@ -88,7 +88,7 @@ export async function startServer(
   config: Config,
   options: { clock?: Clock; handle?: DatabaseHandle; opening?: Promise<DatabaseHandle>; hostname?: string; dispatchPollMs?: number } = {},
 ): Promise<RunningServer> {
-  const handle = options.handle ?? (await (options.opening ?? openDatabase(config, { log })));
+  const handle = options.handle ?? (await (options.opening ?? openDatabase(config, { log, keepOpen: SERVE_KEEPS_OPEN })));
   const migrations = await loadMigrations();
   const report = await migrateDatabase(config, options.handle || handle.backend === 'pglite' ? handle : undefined, migrations);
   if (report.applied.length) log.info('migrated', { applied: report.applied.join(',') });

@@ -140,7 +140,7 @@ export async function build({ root = ROOT, outdir = DIST } = {}) {
       // V8 keeps every script's source in memory, as two bytes a character if one character is not
       // Latin-1: no comments, no indentation, and non-ASCII escaped (template literals keep theirs:
       // the sources use HTML entities there) made the server's sources 2.1 MB of heap instead of 5.2.
-      // Names are kept, and stack traces still name src/ lines through the source maps.
+      // Names are kept; with NODE_OPTIONS=--enable-source-maps, stack traces name src/ lines.
       minifyWhitespace: true,
       minifySyntax: true,
       legalComments: 'none',

@@ -41,7 +41,8 @@ export interface Catalog {
 /** A top-level item of the page: a group with its live members in order, or an ungrouped component. */
 export type Item = { readonly group: ComponentGroup; readonly members: readonly Component[] } | { readonly component: Component };
 
-const byPosition = <T extends { readonly position: number; readonly slug: string }>(a: T, b: T) => a.position - b.position || byCodePoint(a.slug, b.slug);
+/** Page order: by position, then by slug. */
+export const byPosition = <T extends { readonly position: number; readonly slug: string }>(a: T, b: T) => a.position - b.position || byCodePoint(a.slug, b.slug);
 
 /**
  * The live (not retired) items in page order: groups and ungrouped components by position

@@ -229,7 +229,6 @@ async function gateCommand(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== undefined && rest.some((a) => a === '--help' || a === '-h')) {

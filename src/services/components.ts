@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import * as e from '../db/queries/environments.ts';
 import * as q from '../db/queries/incidents.ts';
-import { liveComponents, type Catalog, type Component, type ComponentGroup } from '../domain/components.ts';
+import { byPosition, liveComponents, type Catalog, type Component, type ComponentGroup } from '../domain/components.ts';
 import { isActive } from '../domain/timeline.ts';
 import { worstStatus, type Status } from '../domain/vocabulary.ts';
 import { AppError } from '../errors.ts';
@@ -96,7 +96,6 @@ export function groupView(catalog: Catalog, g: ComponentGroup, active: readonly 
   };
 }
 
-const byPosition = <T extends { readonly position: number; readonly slug: string }>(a: T, b: T) => a.position - b.position || byCodePoint(a.slug, b.slug);
 const byRetirement = <T extends { readonly retired_at: Date | null; readonly slug: string }>(a: T, b: T) => (a.retired_at?.getTime() ?? 0) - (b.retired_at?.getTime() ?? 0) || byCodePoint(a.slug, b.slug);
 
 const liveMembers = (catalog: Catalog, group: string) => catalog.components.filter((c) => c.retired_at === null && c.group === group).sort(byPosition);

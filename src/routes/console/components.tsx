@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import type { Catalog } from '../../domain/components.ts';
+import { byPosition, type Catalog } from '../../domain/components.ts';
 import * as components from '../../services/components.ts';
 import type { Deps } from '../../services/deps.ts';
 import { requireScope } from '../../services/tokens.ts';
@@ -16,7 +16,6 @@ import {
 } from '../../../templates/console/components-page.tsx';
 import { attempt, consoleMeta, formCommand, newFormKey, page, readForm, seeOther, text, type Form } from './kit.ts';
 import type { ConsoleEnv } from './session.ts';
-import { byCodePoint } from '../../domain/order.ts';
 
 type Status = 200 | 400 | 403 | 404 | 409 | 422;
 
@@ -57,9 +56,7 @@ function pageView(catalog: Catalog, active: Parameters<typeof components.compone
   const groups = components.groupList(catalog, active, true);
   const liveGroups = groups.filter((g) => g.retired_at === null);
   const live = all.filter((c) => c.retired_at === null);
-  const top = [...liveGroups.map((g) => ({ kind: 'group' as const, slug: g.slug, position: g.position })), ...live.filter((c) => c.group === null).map((c) => ({ kind: 'component' as const, slug: c.slug, position: c.position }))].sort(
-    (a, b) => a.position - b.position || byCodePoint(a.slug, b.slug),
-  );
+  const top = [...liveGroups.map((g) => ({ kind: 'group' as const, slug: g.slug, position: g.position })), ...live.filter((c) => c.group === null).map((c) => ({ kind: 'component' as const, slug: c.slug, position: c.position }))].sort(byPosition);
   const componentVM = (c: components.ComponentView, first: boolean, last: boolean): ComponentVM => ({ ...c, canUp: !first, canDown: !last, keys: keys() });
   const groupVM = (g: components.GroupView, first: boolean, last: boolean): GroupVM => {
     const members = live.filter((c) => c.group === g.slug);

@@ -164,6 +164,8 @@ export interface InterleaveOptions extends LoadOptions {
   readonly rounds: number;
   /** Before each slice, wait up to this many seconds for the machine to be quiet (0: do not). */
   readonly quietWait: number;
+  /** Wait for quiet only before each round's first slice (the slices of a round then run back to back). */
+  readonly quietPerRound?: boolean;
   /** Reverse the order every other round (AB BA AB …) instead of keeping it (AB AB …). */
   readonly abba?: boolean;
   readonly onSlice?: (i: number, round: number) => void;
@@ -181,8 +183,8 @@ export async function loadInterleaved(targets: readonly Target[], opts: Interlea
   for (let round = 0; round < opts.rounds; round++) {
     const order = targets.map((_, i) => i);
     if (opts.abba && round % 2 === 1) order.reverse();
-    for (const i of order) {
-      if (opts.quietWait > 0) await waitForQuiet(opts.quietWait);
+    for (const [n, i] of order.entries()) {
+      if (opts.quietWait > 0 && (n === 0 || !opts.quietPerRound)) await waitForQuiet(opts.quietWait);
       opts.onSlice?.(i, round);
       slices[i]!.push(await measure(targets[i]!, opts.connections, seconds));
     }

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type NodemailerError } from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
@@ -98,7 +98,9 @@ export function fileTransport(dir: string, options: { readonly clock?: Clock } =
         const bytes = await rawMessage(mail);
         const name = `${clock.now().toISOString().replace(/:/g, '-')}-${fileSafe(mail.messageId)}.eml`;
         await mkdir(dir, { recursive: true });
-        await writeFile(join(dir, name), bytes);
+        // Under another name first: whoever watches the folder never opens half a message.
+        await writeFile(join(dir, `.${name}.tmp`), bytes);
+        await rename(join(dir, `.${name}.tmp`), join(dir, name));
         return { ok: true, response: `written to ${name}` };
       } catch (error) {
         return { ok: false, permanent: false, error: redact(error instanceof Error ? error.message : String(error), mail.to) };

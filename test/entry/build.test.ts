@@ -135,7 +135,7 @@ describe('herald runs compiled JavaScript', () => {
       const subscribed = await fetch(`${url}/subscribe`, { method: 'POST', headers: { origin: url, 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=jane%40example.org' });
       expect(subscribed.status).toBe(200);
       const { value: mails } = await waitFor(async () => {
-        const files = await readdir(join(data, 'mail')).catch(() => []);
+        const files = (await readdir(join(data, 'mail')).catch(() => [])).filter((f) => f.endsWith('.eml'));
         return files.length ? files : undefined;
       }, 20_000);
       expect(mails).toHaveLength(1);

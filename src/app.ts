@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { type Late, NotYet, Snapshot } from './cache/snapshot.ts';
+import { type Late, NotYet, Snapshot, type SnapshotState } from './cache/snapshot.ts';
 import { AppError, errorBody } from './errors.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { logLine } from './log.ts';
@@ -55,6 +55,10 @@ export interface AppDeps extends Deps {
    * address; the default, for Workers, checks what the URL itself says.
    */
   readonly checkDestination?: DestinationCheck;
+  /** Public data an earlier process built (Node keeps it on disk): served, marked stale, until the first build. */
+  readonly restored?: { readonly data: PublicData; readonly builtAt: Date };
+  /** Told of every build of the public data (Node writes the last one to disk). */
+  readonly onPublicData?: (state: SnapshotState<PublicData>) => void;
 }
 
 /**
@@ -96,7 +100,7 @@ function publicSnapshot(deps: AppDeps, builder: PublicDataBuilder): Snapshot<Pub
       failing = true;
       throw error;
     }
-  }, { clock: deps.clock, onLate: lateLogger(deps), ...(deps.freshWaitMs !== undefined ? { waitMs: deps.freshWaitMs } : {}) });
+  }, { clock: deps.clock, onLate: lateLogger(deps), ...(deps.freshWaitMs !== undefined ? { waitMs: deps.freshWaitMs } : {}), ...(deps.onPublicData ? { onBuilt: deps.onPublicData } : {}) });
 }
 
 /**
@@ -126,6 +130,7 @@ export function createApp(deps: AppDeps) {
   // After a gap in notifications the next build reads everything, whatever happened meanwhile.
   const builder = new PublicDataBuilder(deps.db, deps.config);
   const snapshot = publicSnapshot(deps, builder);
+  if (deps.restored) snapshot.restore(deps.restored.data, deps.restored.builtAt);
   deps.changes.subscribe((kind) => {
     if (kind === 'gap') builder.reset();
     snapshot.invalidate(kind);
@@ -198,6 +203,7 @@ export function createApp(deps: AppDeps) {
         unavailableUnlogged = 0;
       } else unavailableUnlogged++;
       c.header('Retry-After', '5');
+      if ((c.req.method === 'GET' || c.req.method === 'HEAD') && wantsHtml(c.req.path, c.req.header('accept'))) return c.html(errorHtml(deps, 503), 503);
       return c.json(errorBody('database.unavailable', 'Herald cannot reach its database right now. Nothing was changed; please retry shortly.'), 503);
     }
     deps.log(logLine('error', 'unhandled error', { method: c.req.method, path: c.req.path, error: `${err.name}: ${err.message}` }));

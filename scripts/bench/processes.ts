@@ -8,8 +8,10 @@
  * server it runs), and it is signalled as a group: stopped, killed, waited for.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -186,9 +188,18 @@ export async function startNode(name: string, argv: readonly string[], env: Reco
   return { name, child, pid: child.pid!, url: `http://127.0.0.1:${port}`, stderr: () => log, stop: stopper(child) };
 }
 
-/** `herald serve` (env.PORT) in its own process; says so on stderr if it dies before it is stopped. */
+/**
+ * `herald serve` (env.PORT) in its own process; says so on stderr if it dies before it is stopped.
+ * Without HERALD_DATA_DIR it gets a temp data dir, removed when it exits (nothing is written into
+ * the checkout's ./data).
+ */
 export async function startHerald(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<Child> {
-  const herald = await startNode('herald serve', [...nodeArgs, HERALD_BIN, 'serve'], env, { on: 'stderr', when: /msg=listening/, port: Number(env.PORT), timeoutSeconds: 60 });
+  const own = env.HERALD_DATA_DIR ? undefined : mkdtempSync(path.join(os.tmpdir(), 'herald-bench-serve-'));
+  const herald = await startNode('herald serve', [...nodeArgs, HERALD_BIN, 'serve'], { ...(own ? { HERALD_DATA_DIR: own } : {}), ...env }, { on: 'stderr', when: /msg=listening/, port: Number(env.PORT), timeoutSeconds: 60 }).catch((error: unknown) => {
+    if (own) rmSync(own, { recursive: true, force: true });
+    throw error;
+  });
+  if (own) herald.child.once('exit', () => rmSync(own, { recursive: true, force: true }));
   herald.child.once('exit', (code, signal) => {
     if (!stopping.has(herald.child)) process.stderr.write(`\n!! herald serve (pid ${herald.pid}) exited unexpectedly: code ${code}, signal ${signal}; its last log lines:\n${herald.stderr().split('\n').slice(-15).join('\n')}\n`);
   });

@@ -38,7 +38,7 @@ export class NotYet extends Error {
   }
 }
 
-export interface SnapshotOptions {
+export interface SnapshotOptions<T = unknown> {
   readonly clock: Clock;
   /** Rebuild in the background once the data is this old (durations of open incidents grow). */
   readonly maxAgeMs: number;
@@ -62,6 +62,8 @@ export interface SnapshotOptions {
    * longer than `waitMs`, or making a response failed and the last one made was served instead.
    */
   readonly onLate?: (late: Late) => void;
+  /** Told of each successful rebuild's state; must not throw (Node keeps the last one on disk: src/entry/last-known.ts). */
+  readonly onBuilt?: (state: SnapshotState<T>) => void;
 }
 
 export type Late =
@@ -108,7 +110,7 @@ export type ChangeKind = 'write' | 'gap';
  */
 export class Snapshot<T> {
   readonly #build: () => Promise<T>;
-  readonly #options: SnapshotOptions;
+  readonly #options: SnapshotOptions<T>;
   #state: SnapshotState<T> | undefined;
   /** The number of the newest announced change (writes and gaps). */
   #announced = 0;
@@ -137,9 +139,21 @@ export class Snapshot<T> {
   readonly #remembered = new Map<string, { version: number; value: unknown }>();
   readonly #fetching = new Map<string, Fetching>();
 
-  constructor(build: () => Promise<T>, options: Partial<SnapshotOptions> & { clock: Clock }) {
+  constructor(build: () => Promise<T>, options: Partial<SnapshotOptions<T>> & { clock: Clock }) {
     this.#build = build;
     this.#options = { ...DEFAULTS, ...options };
+  }
+
+  /**
+   * Starts from data an earlier process built at `builtAt` (kept on disk) instead of from nothing:
+   * it is served at once, marked stale since `builtAt`, and the first request starts a rebuild
+   * (which, like any rebuild, replaces it). Ignored once any data is held.
+   */
+  restore(data: T, builtAt: Date): void {
+    if (this.#state) return;
+    this.#state = { data, version: 1, builtAt, staleSince: builtAt };
+    this.#failedSince = builtAt;
+    this.#retryAt = -Infinity;
   }
 
   /** A change happened (see ChangeKind). A rebuild starts behind it at once. */
@@ -270,6 +284,7 @@ export class Snapshot<T> {
         this.#failures = 0;
         this.#failedSince = null;
         this.#lastError = undefined;
+        this.#options.onBuilt?.(this.#state);
       } catch (error) {
         this.#lastError = error;
         // Only a rebuild that started after the newest write can say the write is out of reach.

@@ -19,6 +19,11 @@ import { absoluteUrl } from '../services/sessions.ts';
 import { offerSetup } from '../services/setup.ts';
 import { schedulerTick } from '../services/scheduler.ts';
 import { openDatabase } from './embedded.ts';
+import { keepKey, LastKnownWriter, readLastKnown } from './last-known.ts';
+import { notOpenDatabase } from '../db/not-open.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import type { SnapshotState } from '../cache/snapshot.ts';
+import type { PublicData } from '../services/public-data.ts';
 import { Dispatcher } from '../delivery/dispatcher.ts';
 import { DispatchLoop } from '../delivery/loop.ts';
 import { MailDispatcher } from '../mail/dispatcher.ts';
@@ -80,23 +85,116 @@ export async function migrateDatabase(config: Config, handle: DatabaseHandle | u
   }
 }
 
+/** While the database cannot be reached at start, how long between tries: doubling from the first to the last. */
+const START_RETRY_MS = [500, 15_000] as const;
+
 /**
  * Migrates, then serves Herald over HTTP until closed. The database: `handle` (a test's, left
  * open on close), else `opening` (an `openDatabase` the caller started early), else opened here.
+ *
+ * The port opens before the database when there is something to serve without it: the public
+ * data the last run kept on disk (src/entry/last-known.ts), served marked stale while the
+ * database opens, or a database that cannot be reached at start. Until the database answers and
+ * is migrated, a stand-in app answers: the kept pages, 503 with Retry-After for anything that
+ * needs the database, /healthz live and /readyz not ready; start-up is retried with backoff (only
+ * for "unavailable" errors: a wrong password or a broken migration still ends the start).
+ * Resolves once the real app serves; `signal` gives up the wait (closing what was opened).
  */
 export async function startServer(
   config: Config,
-  options: { clock?: Clock; handle?: DatabaseHandle; opening?: Promise<DatabaseHandle>; hostname?: string; dispatchPollMs?: number } = {},
+  options: { clock?: Clock; handle?: DatabaseHandle; opening?: Promise<DatabaseHandle>; hostname?: string; dispatchPollMs?: number; keepLastKnown?: boolean; signal?: AbortSignal } = {},
 ): Promise<RunningServer> {
-  const handle = options.handle ?? (await (options.opening ?? openDatabase(config, { log, keepOpen: SERVE_KEEPS_OPEN })));
-  const migrations = await loadMigrations();
-  const report = await migrateDatabase(config, options.handle || handle.backend === 'pglite' ? handle : undefined, migrations);
-  if (report.applied.length) log.info('migrated', { applied: report.applied.join(',') });
-  await seedEnvironments(handle.db, config.environments);
-  const changes = localChanges();
-  const deps = { db: handle.db, clock: options.clock ?? systemClock, config, changes, ...(handle.commitOutcome ? { commitOutcome: handle.commitOutcome } : {}) };
+  const clock = options.clock ?? systemClock;
+  const keep = (options.keepLastKnown ?? !options.handle) ? keepKey(config.databaseUrl) : undefined;
+  const restored = keep ? await readLastKnown(config.dataDir, keep) : undefined;
   const fast = new FastPath(nodeCompress);
+  let answer: (request: Request, env: unknown) => Response | Promise<Response> = () => new Response(null, { status: 503 });
+  let live = false;
+  let server: ServerType | undefined;
+  const listen = (): Promise<ServerType> =>
+    server
+      ? Promise.resolve(server)
+      : new Promise<ServerType>((resolve, reject) => {
+          const s = serve(
+            {
+              fetch: (request, env) => answer(request, env),
+              port: config.port,
+              ...(options.hostname ? { hostname: options.hostname } : {}),
+              // Snapshot hits are answered before @hono/node-server builds a Request (fast-path.ts).
+              createServer: ((serverOptions: object, listener: (req: IncomingMessage, res: ServerResponse) => void) =>
+                createServer(serverOptions, (req, res) => {
+                  if (!live || !fast.serve(req, res)) listener(req, res);
+                })) as typeof createServer,
+            },
+            () => {
+              s.off('error', reject);
+              server = s;
+              resolve(s);
+            },
+          );
+          s.once('error', reject); // the port in use, say
+        });
+  const portOf = (s: ServerType) => {
+    const address = s.address();
+    return typeof address === 'object' && address ? address.port : config.port;
+  };
+  let waiting = 'the database is not open yet; Herald is starting';
+  const standIn = () => {
+    const deps = { db: notOpenDatabase(() => waiting), clock, config, changes: localChanges() };
+    // It cannot build the public data by design: that line would only say so at every start.
+    const log = (line: string) => void (line.includes('public data could not be rebuilt') || write(line));
+    return createApp({ ...deps, log, compress: nodeCompress, readiness: async () => ({ ready: false, reason: waiting }), ...(restored ? { restored } : {}) }).fetch;
+  };
+  if (restored) {
+    answer = standIn();
+    const s = await listen().catch(async (error: unknown) => {
+      // The port in use is most often another Herald on this data dir, which its lock says better.
+      await (await options.opening)?.close();
+      throw error;
+    });
+    log.info('serving the public data kept on disk until the database is open', { url: `http://localhost:${portOf(s)}`, built_at: restored.builtAt.toISOString() });
+  }
+
+  const migrations = await loadMigrations();
+  let handle = options.handle;
+  let opening = options.opening;
+  let saidAt = -Infinity;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      handle ??= await (opening ?? openDatabase(config, { log, keepOpen: SERVE_KEEPS_OPEN }));
+      const report = await migrateDatabase(config, options.handle || handle.backend === 'pglite' ? handle : undefined, migrations);
+      if (report.applied.length) log.info('migrated', { applied: report.applied.join(',') });
+      await seedEnvironments(handle.db, config.environments);
+      if (attempt > 0) log.info('the database answers; starting');
+      break;
+    } catch (error) {
+      opening = undefined;
+      const giveUp = async (reason: unknown) => {
+        await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+        if (handle && !options.handle) await handle.close().catch(() => {});
+        throw reason;
+      };
+      if (!isDatabaseUnavailable(error) || options.signal?.aborted) await giveUp(error);
+      const message = error instanceof Error ? error.message : String(error);
+      waiting = `the database cannot be reached: ${message}`;
+      if (!server) {
+        answer = standIn();
+        await listen();
+      }
+      // Said at the first failure and then once a minute, not at every retry.
+      if (performance.now() - saidAt >= 60_000) {
+        saidAt = performance.now();
+        log.warn('the database cannot be reached at start; serving what needs no database, and retrying', { url: `http://localhost:${portOf(server!)}`, error: message, kept_data: restored ? restored.builtAt.toISOString() : 'none' });
+      }
+      const delay = Math.min(START_RETRY_MS[1], START_RETRY_MS[0] * 2 ** attempt);
+      await abortableSleep(delay * (0.75 + Math.random() / 2), options.signal).catch(giveUp);
+    }
+  }
+
+  const changes = localChanges();
+  const deps = { db: handle.db, clock, config, changes, ...(handle.commitOutcome ? { commitOutcome: handle.commitOutcome } : {}) };
   const allow = { allow: config.webhookAllow };
+  const keeper = keep ? new LastKnownWriter(config.dataDir, keep, (error) => log.warn('the public data could not be kept on disk', { error: error instanceof Error ? error.message : String(error) })) : undefined;
   const app = createApp({
     ...deps,
     log: write,
@@ -104,6 +202,8 @@ export async function startServer(
     answers: fast,
     readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)),
     checkDestination: (url) => checkDestination(url, allow),
+    ...(restored ? { restored } : {}),
+    ...(keeper ? { onPublicData: (state: SnapshotState<PublicData>) => keeper.offer(state) } : {}),
   });
   // Other instances' writes arrive as NOTIFY; a lost connection means changes may have been missed.
   const stopListening = await handle.listen(CHANGES_CHANNEL, (origin) => origin !== changes.origin && changes.notify(), (error) => {
@@ -112,8 +212,8 @@ export async function startServer(
     changes.notify('gap');
   });
   // The first visitor after a deploy should not wait for the first build of the public data (the
-  // whole 90-day window, the pool's first connections): it is made before the port opens. A
-  // database that does not answer in time is not waited for; the snapshot retries on demand.
+  // whole 90-day window, the pool's first connections): it is made before the real app takes
+  // over. A database that does not answer in time is not waited for; the snapshot retries on demand.
   const warming = performance.now();
   const builtIn = await Promise.race([app.warmUp(), new Promise<undefined>((resolve) => void setTimeout(() => resolve(undefined), WARM_UP_MAX_MS).unref())]);
   // The scheduler starts and completes maintenance on time; at start-up it catches up once (after
@@ -158,23 +258,27 @@ export async function startServer(
   });
   dispatching.start();
   mailing.start();
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve(
-      {
-        fetch: app.fetch,
-        port: config.port,
-        ...(options.hostname ? { hostname: options.hostname } : {}),
-        // Snapshot hits are answered before @hono/node-server builds a Request (fast-path.ts).
-        createServer: ((serverOptions: object, listener: (req: IncomingMessage, res: ServerResponse) => void) =>
-          createServer(serverOptions, (req, res) => {
-            if (!fast.serve(req, res)) listener(req, res);
-          })) as typeof createServer,
-      },
-      () => resolve(s),
-    );
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  answer = app.fetch;
+  live = true;
+  const opened = handle;
+  const close = async () => {
+    clearInterval(timer);
+    await ticking;
+    stopWaking();
+    await dispatching.stop();
+    await mailing.stop();
+    await transport.close();
+    await stopListening();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await keeper?.close();
+    if (!options.handle) await opened.close();
+  };
+  const port = portOf(
+    await listen().catch(async (error: unknown) => {
+      await close();
+      throw error;
+    }),
+  );
   log.info('listening', {
     url: `http://localhost:${port}`,
     database: options.handle ? handle.backend : handle.backend === 'pglite' ? `embedded:${config.dataDir}` : 'postgres',
@@ -182,24 +286,28 @@ export async function startServer(
   });
   // First run: no token yet, so the way in is a one-time link, printed here on purpose (its secret
   // is the point of the line). It stops working once any token exists.
-  const setupPath = await offerSetup(handle.db, deps.clock.now());
+  const setupPath = await offerSetup(handle.db, deps.clock.now()).catch((error: unknown) => {
+    log.warn('could not check for a first token; the setup link is offered at the next start', { error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  });
   if (setupPath) log.info('no API token yet: open this link to make the first admin token and sign in', { url: absoluteUrl(config.publicUrl, setupPath) });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    fastPath: fast,
-    close: async () => {
-      clearInterval(timer);
-      await ticking;
-      stopWaking();
-      await dispatching.stop();
-      await mailing.stop();
-      await transport.close();
-      await stopListening();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (!options.handle) await handle.close();
-    },
-  };
+  return { url: `http://127.0.0.1:${port}`, port, fastPath: fast, close };
+}
+
+/** Waits `ms`, or rejects with the signal's reason once it is aborted. */
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /**
@@ -221,16 +329,15 @@ export function guardProcess(): void {
 export async function serveFromEnv(env: Record<string, string | undefined>, options: { opening?: Promise<DatabaseHandle> } = {}): Promise<void> {
   guardProcess();
   const config = parseConfig(env);
-  const running = await startServer(config, options.opening ? { opening: options.opening } : {});
-  // Only once it serves: under optimize-for-size the heap grows in small steps, and loading the
-  // modules, PGlite and the first build then took twice the garbage collection (34 scavenges and 5
-  // mark-compacts against 13 and 2: ~65 ms more, and ~0.2 s more to the first 200 of a restart).
-  leanHeap();
+  // A signal may come while start-up still waits for the database: it gives up that wait.
+  const starting = new AbortController();
+  let running: RunningServer | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
+    if (!running) return starting.abort(new Error(`stopped by ${signal} while starting`));
     running.close().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -238,6 +345,17 @@ export async function serveFromEnv(env: Record<string, string | undefined>, opti
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  try {
+    running = await startServer(config, { ...(options.opening ? { opening: options.opening } : {}), signal: starting.signal });
+  } catch (error) {
+    if (starting.signal.aborted) process.exit(0);
+    throw error;
+  }
+  // Only once it serves: under optimize-for-size the heap grows in small steps, and loading the
+  // modules, PGlite and the first build then took twice the garbage collection (34 scavenges and 5
+  // mark-compacts against 13 and 2: ~65 ms more, and ~0.2 s more to the first 200 of a restart).
+  leanHeap();
+  if (stopping) await running.close().then(() => process.exit(0), () => process.exit(1));
 }
 
 /**

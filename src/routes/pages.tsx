@@ -26,7 +26,9 @@ export function errorHtml(deps: Deps, status: number): string {
   const words =
     status === 404
       ? { title: 'Page not found', message: 'There is nothing at this address. The incident may have a different number, or the link is mistyped.' }
-      : { title: 'Something went wrong', message: 'This page could not be shown just now. It has been logged; please try again in a moment.' };
+      : status === 503
+        ? { title: 'Status not available just now', message: 'The status service cannot reach its database right now, and has no earlier copy of this page to show. Please try again in a minute.' }
+        : { title: 'Something went wrong', message: 'This page could not be shown just now. It has been logged; please try again in a moment.' };
   return doctype(<ErrorPage meta={meta} status={status} {...words} />);
 }
 

@@ -435,4 +435,60 @@ describe('Snapshot', () => {
     expect(new TextDecoder().decode(r.rendered.body)).toBe('n2');
     expect(r.state.staleSince).toBeNull();
   });
+
+  describe('restored from data an earlier process built', () => {
+    it('serves it at once, stale since it was built, and the first request starts the rebuild that replaces it with fresh data', async () => {
+      const clock = fixedClock('2026-01-01T00:10:00Z');
+      const c = counter();
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const s = new Snapshot(async () => {
+        await gate;
+        return c.build();
+      }, { clock });
+      const builtAt = new Date('2026-01-01T00:00:00Z');
+      s.restore({ n: 0 }, builtAt);
+      const first = await s.current();
+      expect(first.data).toEqual({ n: 0 });
+      expect(first.staleSince).toEqual(builtAt);
+      expect(c.builds).toBe(0); // not waited for: the build is held at the gate
+      release();
+      await s.refresh();
+      const next = await s.current();
+      expect(next.data).toEqual({ n: 1 });
+      expect(next.staleSince).toBeNull();
+      expect(next.version).toBeGreaterThan(first.version);
+    });
+
+    it('keeps serving it, still stale since it was built, while rebuilds fail', async () => {
+      const clock = fixedClock('2026-01-01T00:10:00Z');
+      const c = counter();
+      c.setFail(true);
+      const s = new Snapshot(c.build, { clock, retryMs: 0 });
+      const builtAt = new Date('2026-01-01T00:00:00Z');
+      s.restore({ n: 0 }, builtAt);
+      expect(await s.refresh()).toBe(false);
+      for (let i = 0; i < 3; i++) {
+        const state = await s.current();
+        expect(state.data).toEqual({ n: 0 });
+        expect(state.staleSince).toEqual(builtAt);
+      }
+      expect(c.builds).toBeGreaterThanOrEqual(1);
+    });
+
+    it('is ignored once data has been built, and each build is told to onBuilt', async () => {
+      const clock = fixedClock('2026-01-01T00:10:00Z');
+      const c = counter();
+      const told: unknown[] = [];
+      const s = new Snapshot(c.build, { clock, onBuilt: (state) => told.push(state.data) });
+      await s.current();
+      s.restore({ n: 0 }, new Date('2026-01-01T00:00:00Z'));
+      const state = await s.current();
+      expect(state.data).toEqual({ n: 1 });
+      expect(state.staleSince).toBeNull();
+      s.invalidate();
+      await s.current();
+      expect(told).toEqual([{ n: 1 }, { n: 2 }]);
+    });
+  });
 });

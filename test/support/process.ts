@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const HERALD_BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url));
@@ -17,18 +20,25 @@ export function runHerald(args: string[], env: Record<string, string>, input?: s
   });
 }
 
-/** Starts `herald serve` and resolves once it logs that it listens. */
+/**
+ * Starts `herald serve` and resolves once it logs that it listens. Without HERALD_DATA_DIR (and
+ * no `cwd`), it gets a temp data dir of its own, removed when it exits: nothing is written into
+ * the checkout's ./data (on Postgres, the public data kept on disk and mail files go there).
+ */
 export async function startHerald(
   env: Record<string, string>,
-  options: { cwd?: string; timeoutMs?: number } = {},
+  /** `ready`: the log line that means it serves, its first group the URL (default: the `listening` line). */
+  options: { cwd?: string; timeoutMs?: number; ready?: RegExp } = {},
 ): Promise<{ child: ChildProcess; url: string; stderr: () => string; stop(): Promise<number | null> }> {
-  const child = spawn(process.execPath, [HERALD_BIN, 'serve'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  const own = env.HERALD_DATA_DIR || options.cwd ? undefined : mkdtempSync(join(tmpdir(), 'herald-serve-'));
+  const child = spawn(process.execPath, [HERALD_BIN, 'serve'], { env: { PATH: process.env.PATH ?? '', ...(own ? { HERALD_DATA_DIR: own } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  if (own) child.once('exit', () => rmSync(own, { recursive: true, force: true }));
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`herald serve did not start:\n${stderr}`)), options.timeoutMs ?? 30_000);
     child.stderr!.on('data', (d) => {
       stderr += d;
-      const m = /msg=listening url=(\S+)/.exec(stderr);
+      const m = (options.ready ?? /msg=listening url=(\S+)/).exec(stderr);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -351,9 +351,9 @@ export async function serveFromEnv(env: Record<string, string | undefined>, opti
     if (starting.signal.aborted) process.exit(0);
     throw error;
   }
-  // Only once it serves: under optimize-for-size the heap grows in small steps, and loading the
-  // modules, PGlite and the first build then took twice the garbage collection (34 scavenges and 5
-  // mark-compacts against 13 and 2: ~65 ms more, and ~0.2 s more to the first 200 of a restart).
+  // Only once it serves: with the heap growing in small steps, loading the modules, PGlite and the
+  // first build took twice the garbage collection (34 scavenges and 5 mark-compacts against 13 and
+  // 2: ~65 ms more, and ~0.2 s more to the first 200 of a restart; measured with optimize-for-size).
   leanHeap();
   if (stopping) await running.close().then(() => process.exit(0), () => process.exit(1));
 }

@@ -209,6 +209,8 @@ async function gateCommand(argv: string[]): Promise<void> {
   if (secret !== undefined && secret.length < 16) throw new UsageError('--bypass-secret must be at least 16 characters');
   const pageUrl = values['maintenance-page-url'] ?? process.env.MAINTENANCE_PAGE_URL;
   const trustProxy = values['trust-proxy'] ?? trueOrFalse('HERALD_GATE_TRUST_PROXY', process.env.HERALD_GATE_TRUST_PROXY);
+  // A closed pipe into a log shipper must not end the gate in front of the API (see guardProcess).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const { startGateProxy } = await import('./gate.ts');
   const gate = await startGateProxy({
     upstream: values.upstream,

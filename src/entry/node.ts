@@ -323,6 +323,10 @@ export function guardProcess(): void {
   };
   process.on('uncaughtException', survive('exception'));
   process.on('unhandledRejection', survive('rejection'));
+  // A log reader that went away (a closed pipe into a log shipper) fails every write with EPIPE.
+  // That costs the lines, nothing more: unheard, the error would come back here, whose line would
+  // fail again, round and round at 100 % CPU, deaf to SIGTERM.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 }
 
 /** `herald serve`: start, and stop cleanly on SIGINT / SIGTERM. `opening`: as startServer's. */

@@ -57,6 +57,11 @@ export interface AppDeps extends Deps {
   readonly checkDestination?: DestinationCheck;
   /** Public data an earlier process built (Node keeps it on disk): served, marked stale, until the first build. */
   readonly restored?: { readonly data: PublicData; readonly builtAt: Date };
+  /**
+   * The database is known not to be open (Node's stand-in while it starts): rebuilds of the
+   * public data fail by design, so their failing is not logged.
+   */
+  readonly databaseNotOpen?: boolean;
   /** Told of every build of the public data (Node writes the last one to disk). */
   readonly onPublicData?: (state: SnapshotState<PublicData>) => void;
 }
@@ -96,7 +101,7 @@ function publicSnapshot(deps: AppDeps, builder: PublicDataBuilder): Snapshot<Pub
       failing = false;
       return data;
     } catch (error) {
-      if (!failing) deps.log(logLine('warn', 'public data could not be rebuilt; serving the last snapshot', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
+      if (!failing && !deps.databaseNotOpen) deps.log(logLine('warn', 'public data could not be rebuilt; serving the last snapshot', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
       failing = true;
       throw error;
     }

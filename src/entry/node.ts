@@ -140,10 +140,8 @@ export async function startServer(
   };
   let waiting = 'the database is not open yet; Herald is starting';
   const standIn = () => {
-    const deps = { db: notOpenDatabase(() => waiting), clock, config, changes: localChanges() };
-    // It cannot build the public data by design: that line would only say so at every start.
-    const log = (line: string) => void (line.includes('public data could not be rebuilt') || write(line));
-    return createApp({ ...deps, log, compress: nodeCompress, readiness: async () => ({ ready: false, reason: waiting }), ...(restored ? { restored } : {}) }).fetch;
+    const deps = { db: notOpenDatabase(() => waiting), clock, config, changes: localChanges(), databaseNotOpen: true };
+    return createApp({ ...deps, log: write, compress: nodeCompress, readiness: async () => ({ ready: false, reason: waiting }), ...(restored ? { restored } : {}) }).fetch;
   };
   if (restored) {
     answer = standIn();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import type { SnapshotState } from '../cache/snapshot.ts';
@@ -106,6 +106,7 @@ export class LastKnownWriter {
   #writing: Promise<void> = Promise.resolve();
   #failing = false;
   #closed = false;
+  #swept = false;
 
   constructor(dir: string, key: string, onError: (error: unknown) => void) {
     this.#dir = dir;
@@ -142,14 +143,38 @@ export class LastKnownWriter {
       try {
         const stored: Stored = { format: FORMAT, key: this.#key, builtAt: state.builtAt, data: state.data };
         await mkdir(this.#dir, { recursive: true });
+        if (!this.#swept) await sweepLeftovers(this.#dir);
+        this.#swept = true;
         await writeFile(tmp, v8.serialize(stored));
         await rename(tmp, file);
         this.#failing = false;
       } catch (error) {
+        await rm(tmp, { force: true }).catch(() => {});
         if (!this.#failing) this.#onError(error);
         this.#failing = true;
       }
     });
     return this.#writing;
+  }
+}
+
+/**
+ * Removes temporary files that processes which are gone left behind (killed while writing): each
+ * names its writer's pid, and a live writer's file is left alone (it is renamed in a moment).
+ */
+async function sweepLeftovers(dir: string): Promise<void> {
+  const pattern = new RegExp(`^${LAST_KNOWN_FILE.replaceAll('.', '\\.')}\\.(\\d+)\\.tmp$`);
+  for (const name of await readdir(dir).catch(() => [])) {
+    const pid = Number(pattern.exec(name)?.[1]);
+    if (pid && !alive(pid)) await rm(join(dir, name), { force: true }).catch(() => {});
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,18 @@ describe('the public data kept on disk', () => {
     await writer.close();
     expect((await readLastKnown(dir, 'k1'))?.data).toEqual(data('third'));
     expect(await readdir(dir)).toEqual([LAST_KNOWN_FILE]);
+  });
+
+  it('removes the temporary file a killed writer left, and leaves a live writer\'s alone', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const leftover = `${LAST_KNOWN_FILE}.${dead}.tmp`;
+    const live = `${LAST_KNOWN_FILE}.${process.ppid}.tmp`;
+    await writeFile(join(dir, leftover), 'half a file');
+    await writeFile(join(dir, live), 'being written');
+    const writer = new LastKnownWriter(dir, 'k1', () => {});
+    writer.offer(state('first', '2026-11-30T10:00:00Z'));
+    await writer.close();
+    expect((await readdir(dir)).sort()).toEqual([LAST_KNOWN_FILE, live].sort());
   });
 
   it('reports a failed write once and never throws', async () => {

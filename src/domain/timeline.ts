@@ -226,23 +226,33 @@ export interface StatusSegment {
  * `replay` (what the 90-day bars and per-day uptime are built from).
  */
 export function statusSegments(kind: Kind, entries: readonly TimelineEntry[], now: Date): StatusSegment[] {
-  const sorted = inTimelineOrder(entries);
+  return segmentsOfPoints(kind, inTimelineOrder(entries).map((e): TimelinePoint => [e.at.getTime(), e.id, e.state, e.statuses]), now);
+}
+
+/**
+ * One update as the 90-day bars need it: [at (ms since the epoch), id, state, statuses]. The
+ * window's thousands of closed updates are read in this form (closedTimelinesSince) and never
+ * become TimelineEntry objects.
+ */
+export type TimelinePoint = readonly [at: number, id: number, state: State, statuses: Readonly<Record<string, Status>>];
+
+/** `statusSegments` for points already in timeline order (`at`, then id). */
+export function segmentsOfPoints(kind: Kind, points: readonly TimelinePoint[], now: Date): StatusSegment[] {
   const out: { environment: string; status: Exclude<Status, 'green'>; from: number; to: number }[] = [];
   const latest = new Map<string, number>(); // environment → index in `out` of its latest stretch
   let statuses: Readonly<Record<string, Status>> = {};
   let impaired: [string, Exclude<Status, 'green'>][] = []; // the non-green ones of `statuses`
-  for (let i = 0; i < sorted.length; i++) {
-    const u = sorted[i]!;
+  for (let i = 0; i < points.length; i++) {
+    const [from, , state, named] = points[i]!;
     // most updates name no environment: they keep what the previous one said
-    const after = isClosing(u.state) ? {} : hasAny(u.statuses) ? { ...statuses, ...u.statuses } : statuses;
+    const after = isClosing(state) ? {} : hasAny(named) ? { ...statuses, ...named } : statuses;
     if (after !== statuses) {
       statuses = after;
       impaired = Object.entries(statuses).filter((e): e is [string, Exclude<Status, 'green'>] => e[1] !== 'green');
     }
-    if (impaired.length === 0 || !isActive(kind, u.state)) continue;
-    const from = u.at.getTime();
-    const next = sorted[i + 1];
-    const to = next ? next.at.getTime() : Math.max(now.getTime(), from);
+    if (impaired.length === 0 || !isActive(kind, state)) continue;
+    const next = points[i + 1];
+    const to = next ? next[0] : Math.max(now.getTime(), from);
     if (to <= from) continue;
     for (const [environment, status] of impaired) {
       const index = latest.get(environment);

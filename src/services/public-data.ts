@@ -5,7 +5,7 @@ import * as q from '../db/queries/incidents.ts';
 import * as m from '../db/queries/modes.ts';
 import { loadCatalog, pageIdOf } from '../db/queries/environments.ts';
 import { withCatalog, type Catalog } from '../domain/components.ts';
-import { isActive, statusSegments, type StatusSegment, type TimelineEntry } from '../domain/timeline.ts';
+import { isActive, segmentsOfPoints, statusSegments, type StatusSegment, type TimelineEntry } from '../domain/timeline.ts';
 import { dailyBars, rangeUptime, type DayBar } from '../domain/uptime.ts';
 import { worstStatus, type Kind, type Status } from '../domain/vocabulary.ts';
 import { platformModes, type RoleMode } from './modes.ts';
@@ -101,8 +101,6 @@ interface Built {
 /** Same order as the SQL of openIncidents, so the status lists read the same whichever way they were built. */
 const newestFirst = (a: Held & { open: true }, b: Held & { open: true }) => b.row.started_at.getTime() - a.row.started_at.getTime() || b.row.id - a.row.id;
 
-const timelineEntry = ([at, id, state, statuses]: q.TimelinePoint): TimelineEntry => ({ id, at: new Date(at), state, statuses: statuses as Record<string, Status>, modes: {} });
-
 function held(row: IncidentRow, updates: readonly UpdateRow[], now: Date): Held {
   const entries = updates.map(toEntry);
   if (row.resolved_at === null) return { open: true, row, entries, updates: updates.map(updateView).reverse() };
@@ -184,11 +182,11 @@ export class PublicDataBuilder {
     const db = this.#db;
     // The mark first: whatever is read after it is at least as new.
     const { xmin } = await q.changesSince(db, null);
-    // The window's timelines are the one large read: on a connection of their own, and turned
-    // into stretches as soon as they arrive, while the small reads follow one another on a
-    // second connection (a cold pool opens two connections, not eight).
+    // The window's timelines are the one large read: on connections of their own (two halves,
+    // see closedTimelinesSince), turned into stretches as soon as both arrive, while the small
+    // reads follow one another on a third connection (a cold pool opens three, not eight).
     const window = q.closedTimelinesSince(db, new Date(start)).then((closed) =>
-      closed.map((c): [number, Held] => [c.id, { open: false, kind: c.kind, resolvedAt: c.resolved_at.getTime(), segments: statusSegments(c.kind, c.timeline.map(timelineEntry), now) }]),
+      closed.map((c): [number, Held] => [c.id, { open: false, kind: c.kind, resolvedAt: c.resolved_at.getTime(), segments: segmentsOfPoints(c.kind, c.timeline, now) }]),
     );
     const small = (async () => {
       const components = await this.#components();

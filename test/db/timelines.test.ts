@@ -30,4 +30,22 @@ describe('closedTimelinesSince', () => {
     expect(points[2]![1]).toBeLessThan(points[3]![1]);
     expect(points.map((p) => p[2])).toEqual(['investigating', 'identified', 'monitoring', 'monitoring', 'resolved']);
   });
+
+  it('gives every incident closed at or after the date once (odd and even ids alike), and none that closed before it', async () => {
+    const seed = seeder(handle.db);
+    const { actor } = await seed.token(['admin'], 'timelines-all', '2032-03-01T09:00:00Z');
+    const closeAt = async (title: string, day: string) => {
+      const opened = await seed.incident(actor, { title, message: 'Opened.', statuses: { production: 'yellow' }, at: `${day}T10:00:00Z` });
+      await seed.update(actor, opened.id, { message: 'Resolved.', state: 'resolved', at: `${day}T11:00:00Z` });
+      return opened.id;
+    };
+    const before = await closeAt('Closed before', '2032-03-01');
+    const inside: number[] = [];
+    for (let i = 0; i < 5; i++) inside.push(await closeAt(`Closed inside ${i}`, '2032-03-03'));
+    expect(new Set(inside.map((id) => id % 2)).size).toBe(2);
+
+    const ids = (await q.closedTimelinesSince(handle.db, new Date('2032-03-02T00:00:00Z'))).map((r) => r.id);
+    expect(ids.filter((id) => inside.includes(id)).sort((a, b) => a - b)).toEqual(inside);
+    expect(ids).not.toContain(before);
+  });
 });

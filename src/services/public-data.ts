@@ -182,9 +182,9 @@ export class PublicDataBuilder {
     const db = this.#db;
     // The mark first: whatever is read after it is at least as new.
     const { xmin } = await q.changesSince(db, null);
-    // The window's timelines are the one large read: on connections of their own (two halves,
-    // see closedTimelinesSince), turned into stretches as soon as both arrive, while the small
-    // reads follow one another on a third connection (a cold pool opens three, not eight).
+    // The window's timelines are the one large read: on a connection of their own, and turned
+    // into stretches as soon as they arrive, while the small reads follow one another on a
+    // second connection (a cold pool opens two connections, not eight).
     const window = q.closedTimelinesSince(db, new Date(start)).then((closed) =>
       closed.map((c): [number, Held] => [c.id, { open: false, kind: c.kind, resolvedAt: c.resolved_at.getTime(), segments: segmentsOfPoints(c.kind, c.timeline, now) }]),
     );

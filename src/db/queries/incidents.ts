@@ -121,7 +121,6 @@ export function incidentsByIds(db: Db, ids: readonly number[]): Promise<Incident
   return db.selectFrom('incidents').selectAll().where('id', 'in', ids).execute();
 }
 
-
 export interface ClosedTimeline {
   readonly id: number;
   readonly kind: 'incident' | 'maintenance';

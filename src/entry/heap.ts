@@ -20,7 +20,7 @@ export function leanHeap(): void {
 }
 
 /** How much the old generation may grow after a mark-compact, in % of what survived it. */
-export const OLD_GENERATION_GROWING_PERCENT = 20;
+const OLD_GENERATION_GROWING_PERCENT = 20;
 
 /** Where the young generation stops growing (new space, both semi-spaces): see capYoungGeneration. */
 export const YOUNG_GENERATION_CAP_BYTES = 16 * 1024 * 1024;

@@ -46,7 +46,7 @@ import { seedEnvironments } from '../src/db/queries/environments.ts';
 import type { Database } from '../src/db/schema.ts';
 import { nodeCompress } from '../src/entry/node.ts';
 import * as q from '../src/db/queries/incidents.ts';
-import { statusSegments } from '../src/domain/timeline.ts';
+import { segmentsOfPoints, statusSegments } from '../src/domain/timeline.ts';
 import { dailyBars } from '../src/domain/uptime.ts';
 import { operator, type Actor, type Deps } from '../src/services/deps.ts';
 import { postUpdate } from '../src/services/incidents.ts';
@@ -423,6 +423,33 @@ async function startServed(name: string): Promise<Child> {
   return startHerald({ DATABASE_URL: dbUrl(name), PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
 }
 
+/** How long the server's first build of the public data took, from its `listening` log line. */
+function startupBuildOf(server: Child): number {
+  const built = /msg=listening .*public_data="built in (\d+) ms"/.exec(server.stderr());
+  return built ? Number(built[1]) : NaN;
+}
+
+/**
+ * The start-up build of a fresh `herald serve` with no stretches kept (incident_stretches empty):
+ * what the first start after the upgrade that added them costs, once. The stretches are kept
+ * again before it returns, as that server would have kept them had it run on.
+ */
+async function startupNoneKept(name: string): Promise<number> {
+  await client(name, (c) => c.query('delete from incident_stretches'));
+  const server = await startServed(name);
+  const build = startupBuildOf(server);
+  await server.stop();
+  const db = kysely(dbUrl(name));
+  try {
+    const builder = new PublicDataBuilder(db, config);
+    await builder.build(new Date());
+    await builder.stored;
+  } finally {
+    await db.destroy();
+  }
+  return build;
+}
+
 /** A fresh `herald serve` on the database: its start-up build, first GET / (cold process), RSS. */
 async function firstGet(server: Child): Promise<Omit<Served, 'loads' | 'rssAfterLoad' | 'peak'>> {
   const rssStart = memoryKb(server.pid).rss;
@@ -430,11 +457,10 @@ async function firstGet(server: Child): Promise<Omit<Served, 'loads' | 'rssAfter
   const first = await rawGet(`${server.url}/`, BROWSER);
   const firstCpu = cpuMs(server.pid) - cpu0;
   if (first.status !== 200) throw new Error(`GET / answered ${first.status}`);
-  const built = /msg=listening .*public_data="built in (\d+) ms"/.exec(server.stderr());
   const second = await rawGet(`${server.url}/`, BROWSER);
   const identity = await rawGet(`${server.url}/`, { ...BROWSER, 'accept-encoding': '' });
   return {
-    startupBuild: built ? Number(built[1]) : NaN,
+    startupBuild: startupBuildOf(server),
     firstGet: first.ms,
     firstCpu,
     secondGet: second.ms,
@@ -547,6 +573,9 @@ async function barPieces(name: string, runs: number): Promise<[string, number][]
       return r;
     };
     const { xmin: mark } = await q.changesSince(db, null);
+    const builder = new PublicDataBuilder(db, config); // keeps the stretches of any incident none are kept for
+    await builder.build(now);
+    await builder.stored;
     for (let i = 0; i < runs; i++) {
       // How the bars were read before the incremental builder (full rows of every update of the window)…
       const rows = [...(await time('openIncidents', () => q.openIncidents(db))), ...(await time('closedSince (90 days), all columns (before)', () => q.closedSince(db, windowStart)))];
@@ -556,11 +585,15 @@ async function barPieces(name: string, runs: number): Promise<[string, number][]
         const byIncident = groupByIncident(updates);
         return rows.flatMap((r) => statusSegments(r.kind, (byIncident.get(r.id) ?? []).map(toEntry), now));
       });
-      // …and how a full build reads them now: one row per closed incident, its timeline as JSON.
-      const closed = await time('closedTimelinesSince (90 days): one JSON timeline per incident (now)', () => q.closedTimelinesSince(db, windowStart));
-      const segments = await time(`statusSegments over ${closed.length} closed incidents (${closed.reduce((n, c) => n + c.timeline.length, 0)} updates), from the JSON (now)`, () =>
-        closed.flatMap((c) => statusSegments(c.kind, c.timeline.map(([at, id, state, statuses]) => ({ id, at: new Date(at), state, statuses: statuses as Record<string, 'red'>, modes: {} })), now)),
+      // …and how a full build reads them now: one row per closed incident, with the stretches an
+      // earlier build kept for it (incident_stretches)…
+      const kept = await time('closedTimelinesSince (90 days), stretches kept: one short row per incident (now)', () => q.closedTimelinesSince(db, windowStart));
+      const segments = await time(`stretches of ${kept.length} closed incidents (${kept.filter((c) => c.stretches).length} kept), from those rows (now)`, () =>
+        kept.flatMap((c) => (c.stretches ? c.stretches.map(([environment, status, from, to]) => ({ environment, status, from, to })) : segmentsOfPoints(c.kind, c.timeline ?? [], now))),
       );
+      // …or with none kept (the first start after the upgrade that added them), each timeline as JSON.
+      const none = await noneKept(db, (trx) => time('closedTimelinesSince (90 days), none kept: one JSON timeline per incident (now)', () => q.closedTimelinesSince(trx, windowStart)));
+      await time(`segmentsOfPoints over ${none.length} closed incidents (${none.reduce((n, c) => n + (c.timeline?.length ?? 0), 0)} updates), from the JSON (now)`, () => none.flatMap((c) => segmentsOfPoints(c.kind, c.timeline ?? [], now)));
       await time(`dailyBars × ${config.environments.length} environments (${segments.length} segments)`, () => config.environments.map((e) => dailyBars(segments, e.slug, now, BAR_DAYS)));
       await time('lastChange: max(updated_at)', () => q.lastChange(db));
       await time('changesSince: the mark, and the incidents changed since the last one', () => q.changesSince(db, mark));
@@ -569,6 +602,23 @@ async function barPieces(name: string, runs: number): Promise<[string, number][]
   } finally {
     await db.destroy();
   }
+}
+
+/** Runs `fn` in a transaction that sees no kept stretches, and rolls it back: nothing is lost. */
+async function noneKept<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  let out: T | undefined;
+  const rollback = new Error('rollback');
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      await trx.deleteFrom('incident_stretches').execute();
+      out = await fn(trx);
+      throw rollback;
+    })
+    .catch((e: unknown) => {
+      if (e !== rollback) throw e;
+    });
+  return out!;
 }
 
 /** A token on the database, made through the use case, and its open incidents (kind incident): where the benchmark posts. */
@@ -819,6 +869,8 @@ async function main() {
   const served: Partial<Record<Which, Served>> = {};
   const order: Which[] = ['recent', 'empty', 'big'];
   const running: Partial<Record<Which, Child>> = {};
+  await quiet('a start with no stretches kept');
+  const coldNoneKept = await startupNoneKept(NAMES.big);
   for (const w of order) {
     const s = await startServed(NAMES[w]);
     running[w] = s;
@@ -871,6 +923,7 @@ async function main() {
     ),
   );
   say('start-up build = the first build of the public data in the cold process (JIT cold, the pool\'s first connections), made before the port opens (the `listening` log line says how long it took);');
+  say(`  with the closed incidents' stretches kept by earlier builds (incident_stretches), as on every start but the first after the upgrade that added them; with none kept, big: ${ms(coldNoneKept)} ms;`);
   say('first GET / = what the first visitor after a deploy waits for: the page rendered and compressed in that cold process;');
   say('after a posted update = POST /api/v1/incidents/:id/updates, then GET / (20 times; the empty database has nothing to post to: NOTIFY instead): the incremental rebuild, render and compression a committer\'s next page load waits for. Server CPU is read from /proc in 10 ms ticks.');
   say();
@@ -966,6 +1019,7 @@ async function main() {
         [`first, uncached build of / on ${int(big.incidents)} incidents, warm process (fresh app: build + render + ETag + brotli, median)`, `${ms(ip.big.pageMedian)} ms (CPU ${ms(ip.big.pageCpu)} ms)`, `recent-only ${ms(ip.recent.pageMedian)} ms (CPU ${ms(ip.recent.pageCpu)}), empty ${ms(ip.empty.pageMedian)} ms (CPU ${ms(ip.empty.pageCpu)})`, `< ${TARGET_WARM_MS} ms`, verdict(ip.big.pageMedian < TARGET_WARM_MS)],
         ['first GET / of a freshly started herald serve, big', `${ms(cold.firstGet)} ms (server CPU ${cold.firstCpu.toFixed(0)} ms)`, `recent-only ${ms(served.recent!.firstGet)} ms, empty ${ms(served.empty!.firstGet)} ms`, `< ${TARGET_COLD_MS} ms`, verdict(cold.firstGet < TARGET_COLD_MS)],
         ['… and the first build of the public data in that cold process (at start-up), big', `${ms(cold.startupBuild)} ms`, `recent-only ${ms(served.recent!.startupBuild)} ms, empty ${ms(served.empty!.startupBuild)} ms`, `< ${TARGET_COLD_MS} ms`, verdict(cold.startupBuild < TARGET_COLD_MS)],
+        ['… the same with no stretches kept (once: the first start after the upgrade that added them), big', `${ms(coldNoneKept)} ms`, 'its updates read instead of the kept stretches', `< ${TARGET_COLD_MS} ms`, verdict(coldNoneKept < TARGET_COLD_MS)],
         [`rebuild after one posted update (incremental build, ${UPDATES} updates), big`, `median ${ms(rebuildMedian)} ms, p99 ${ms(rebuildP99)} ms`, `GET / after one: median ${ms(median(posted.page))} ms in process, ${ms(cold.change!.wall)} ms on a running server (p99 ${ms(cold.change!.p99)})`, `< ${TARGET_REBUILD_MS} ms`, verdict(rebuildMedian < TARGET_REBUILD_MS && rebuildP99 < TARGET_REBUILD_MS)],
         ['cached req/s of /, big vs recent-only (same page, no history)', `${int(loadBig.rps)} req/s`, `recent-only ${int(loadRecent.rps)} req/s (${((ratio - 1) * 100).toFixed(1)} %); empty ${int(loadEmpty.rps)} req/s (${((emptyRatio - 1) * 100).toFixed(1)} %, a ${kib(served.empty!.bodyBytes)} page against ${kib(served.big!.bodyBytes)})`, `within ${TARGET_THROUGHPUT * 100} %`, verdict(samePage && Math.abs(ratio - 1) <= TARGET_THROUGHPUT)],
         ['cached GET / p99 under load, big', `${ms(loadBig.p99)} ms`, `empty ${ms(loadEmpty.p99)} ms; with changes every ${CHANGE_EVERY_MS / 1000} s: big ${ms(withChanges.big!.p99)} ms, empty ${ms(withChanges.empty!.p99)} ms`, '< 10 ms (bench.ts target)', verdict(loadBig.p99 < 10)],

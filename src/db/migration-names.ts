@@ -18,4 +18,5 @@ export const MIGRATION_NAMES: readonly string[] = [
   '0011_webhooks.sql',
   '0012_alerts.sql',
   '0013_subscribers.sql',
+  '0014_incident_stretches.sql',
 ];

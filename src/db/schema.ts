@@ -81,6 +81,12 @@ export interface IncidentChangesTable {
   changed_xid: string;
 }
 
+/** Each closed incident's stretches for the 90-day bars (derived; deleted by any write to the incident: migrations/0014). */
+export interface IncidentStretchesTable {
+  incident_id: number;
+  stretches: Json<unknown>;
+}
+
 export interface ApiTokensTable {
   id: Generated<number>;
   key_id: string;
@@ -246,6 +252,7 @@ export interface Database {
   incidents: IncidentsTable;
   incident_updates: IncidentUpdatesTable;
   incident_changes: IncidentChangesTable;
+  incident_stretches: IncidentStretchesTable;
   api_tokens: ApiTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   audit_log: AuditLogTable;

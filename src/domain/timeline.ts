@@ -236,6 +236,15 @@ export function statusSegments(kind: Kind, entries: readonly TimelineEntry[], no
  */
 export type TimelinePoint = readonly [at: number, id: number, state: State, statuses: Readonly<Record<string, Status>>];
 
+/**
+ * Whether the stretches of these points (in timeline order) are final: only a last update that
+ * is still active stretches to `now`. Always true of an incident closed by its timeline.
+ */
+export function segmentsAreFinal(kind: Kind, points: readonly TimelinePoint[]): boolean {
+  const last = points[points.length - 1];
+  return last === undefined || !isActive(kind, last[2]);
+}
+
 /** `statusSegments` for points already in timeline order (`at`, then id). */
 export function segmentsOfPoints(kind: Kind, points: readonly TimelinePoint[], now: Date): StatusSegment[] {
   const out: { environment: string; status: Exclude<Status, 'green'>; from: number; to: number }[] = [];

@@ -5,7 +5,7 @@ import * as q from '../db/queries/incidents.ts';
 import * as m from '../db/queries/modes.ts';
 import { loadCatalog, pageIdOf } from '../db/queries/environments.ts';
 import { withCatalog, type Catalog } from '../domain/components.ts';
-import { isActive, segmentsOfPoints, statusSegments, type StatusSegment, type TimelineEntry } from '../domain/timeline.ts';
+import { isActive, segmentsAreFinal, segmentsOfPoints, statusSegments, type StatusSegment, type TimelineEntry } from '../domain/timeline.ts';
 import { dailyBars, rangeUptime, type DayBar } from '../domain/uptime.ts';
 import { worstStatus, type Kind, type Status } from '../domain/vocabulary.ts';
 import { platformModes, type RoleMode } from './modes.ts';
@@ -136,6 +136,8 @@ export class PublicDataBuilder {
   /** Counts resets: a build keeps what it read only if none happened while it ran. */
   #generation = 0;
   #last: BuildStats | undefined;
+  #stored: Promise<void> = Promise.resolve();
+  #storing = false;
 
   constructor(db: Kysely<Database>, config: Config, options: { readonly maxChanged?: number } = {}) {
     this.#db = db;
@@ -172,6 +174,27 @@ export class PublicDataBuilder {
     return Promise.all([m.activeOverrides(this.#db), m.latestModeChanges(this.#db, this.#config.roles)]);
   }
 
+  /** The last write of stretches a full build computed (for tests and the benchmark); it never fails. */
+  get stored(): Promise<void> {
+    return this.#stored;
+  }
+
+  /**
+   * Keeps the stretches a full build computed, so the next full build (a restart, another
+   * instance, a reset) reads them instead of the updates. Not awaited by the build: the page does
+   * not wait for a cache write, and a failed one (the database went away meanwhile) costs only
+   * the next full build's time. While one write is still running, another is not started (a
+   * database that hangs on writes would queue them): a later full build computes them again.
+   */
+  #store(computed: readonly [number, string, q.StoredStretch[]][]): void {
+    if (computed.length === 0 || this.#storing) return;
+    this.#storing = true;
+    this.#stored = q.storeStretches(this.#db, computed).then(
+      () => void (this.#storing = false),
+      () => void (this.#storing = false),
+    );
+  }
+
   /** The components and the page id: small reads, made at every build. */
   async #components(): Promise<{ catalog: Catalog; pageId: string; key: string }> {
     const [catalog, pageId] = await Promise.all([loadCatalog(this.#db), pageIdOf(this.#db)]);
@@ -185,9 +208,22 @@ export class PublicDataBuilder {
     // The window's timelines are the one large read: on a connection of their own, and turned
     // into stretches as soon as they arrive, while the small reads follow one another on a
     // second connection (a cold pool opens two connections, not eight).
-    const window = q.closedTimelinesSince(db, new Date(start)).then((closed) =>
-      closed.map((c): [number, Held] => [c.id, { open: false, kind: c.kind, resolvedAt: c.resolved_at.getTime(), segments: segmentsOfPoints(c.kind, c.timeline, now) }]),
-    );
+    const window = q.closedTimelinesSince(db, new Date(start)).then((closed) => {
+      const computed: [number, string, q.StoredStretch[]][] = [];
+      const entries = closed.map((c): [number, Held] => {
+        let segments: StatusSegment[];
+        if (c.stretches) {
+          segments = c.stretches.map(([environment, status, from, to]) => ({ environment, status, from, to }));
+        } else {
+          const points = c.timeline ?? [];
+          segments = segmentsOfPoints(c.kind, points, now);
+          if (c.mark !== null && segmentsAreFinal(c.kind, points)) computed.push([c.id, c.mark, segments.map((s) => [s.environment, s.status, s.from, s.to])]);
+        }
+        return [c.id, { open: false, kind: c.kind, resolvedAt: c.resolved_at.getTime(), segments }];
+      });
+      this.#store(computed);
+      return entries;
+    });
     const small = (async () => {
       const components = await this.#components();
       const openRows = await q.openIncidents(db);

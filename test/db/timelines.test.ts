@@ -25,7 +25,8 @@ describe('closedTimelinesSince', () => {
     const rows = await q.closedTimelinesSince(handle.db, new Date('2031-05-01T00:00:00Z'));
     const mine = rows.find((r) => r.id === opened.id);
     expect(mine).toBeDefined();
-    const points = mine!.timeline;
+    const points = mine!.timeline!;
+    expect(mine!.stretches).toBeNull();
     expect(points.map((p) => new Date(p[0]).toISOString())).toEqual(['2031-05-01T10:00:00.000Z', '2031-05-01T11:00:00.000Z', '2031-05-01T12:00:00.000Z', '2031-05-01T12:00:00.000Z', '2031-05-01T13:00:00.000Z']);
     expect(points[2]![1]).toBeLessThan(points[3]![1]);
     expect(points.map((p) => p[2])).toEqual(['investigating', 'identified', 'monitoring', 'monitoring', 'resolved']);

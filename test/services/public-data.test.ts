@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type KyselyPlugin, type RawNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localChanges } from '../../src/cache/changes.ts';
 import { fixedClock } from '../../src/clock.ts';
@@ -16,7 +16,7 @@ import * as incidents from '../../src/services/incidents.ts';
 import * as maintenance from '../../src/services/maintenance.ts';
 import { platformModes } from '../../src/services/modes.ts';
 import * as overrides from '../../src/services/overrides.ts';
-import { BAR_DAYS, buildPublicData, FEED_ITEMS, PublicDataBuilder, type PublicData } from '../../src/services/public-data.ts';
+import { BAR_DAYS, buildPublicData, FEED_ITEMS, PublicDataBuilder, windowStart, type PublicData } from '../../src/services/public-data.ts';
 import { groupByIncident, incidentViews, toEntry, type StatusView } from '../../src/services/read-model.ts';
 import { backendName, freshDatabase } from '../support/db.ts';
 import { seeder } from '../support/seed.ts';
@@ -353,6 +353,125 @@ describe(`the incremental public data build equals a full build (${backendName})
   });
 });
 
+describe(`kept stretches: a full build reads what an earlier one computed instead of the updates (${backendName})`, () => {
+  const windowRow = async (id: number) => (await q.closedTimelinesSince(db, new Date(windowStart(clock.now())))).find((r) => r.id === id)!;
+  const keptOf = async (id: number) => (await db.selectFrom('incident_stretches').select('stretches').where('incident_id', '=', id).executeTakeFirst())?.stretches ?? null;
+  /** A full build by a new builder, once its stretches are written; checked against the reference. */
+  async function fullBuild(): Promise<PublicData> {
+    const builder = new PublicDataBuilder(db, config);
+    const data = await builder.build(clock.now());
+    await builder.stored;
+    expect(builder.lastBuild?.kind).toBe('full');
+    expect(data).toEqual(await referenceBuild(clock.now()));
+    return data;
+  }
+  /** What statusSegments makes of an incident's visible updates, as incident_stretches keeps it. */
+  async function computed(id: number) {
+    const [row] = await q.incidentsByIds(db, [id]);
+    return statusSegments(row!.kind, (await q.visibleUpdatesOf(db, [id])).map(toEntry), clock.now()).map((s): q.StoredStretch => [s.environment, s.status, s.from, s.to]);
+  }
+
+  it("a full build keeps each closed incident's stretches; the next full build reads them, not the updates, and makes the same data", async () => {
+    const id = await closedIncident('Kept', 3 * 24);
+    tick();
+    expect((await windowRow(id)).timeline).not.toBeNull();
+    await fullBuild();
+    const row = await windowRow(id);
+    expect(row.timeline).toBeNull();
+    expect(row.mark).toBeNull();
+    expect(row.stretches).toEqual(await computed(id));
+    expect(row.stretches!.some(([environment, status]) => environment === 'production' && status === 'red')).toBe(true);
+    tick();
+    await fullBuild();
+  });
+
+  it('a write to a kept incident, through a use case or typed into SQL, drops what was kept: the next full build reads its updates and keeps them again', async () => {
+    const id = await closedIncident('Changed after it was kept', 4 * 24, 6);
+    tick();
+    await fullBuild();
+    expect(await keptOf(id)).not.toBeNull();
+    // hiding the update that turned production from red to yellow: red lasts longer
+    const identified = (await q.visibleUpdatesOf(db, [id])).find((u) => u.state === 'identified')!;
+    await incidents.hideUpdate(deps, { actor }, id, identified.id, { reason: 'Posted to the wrong incident.' });
+    tick();
+    expect(await keptOf(id)).toBeNull();
+    expect((await windowRow(id)).timeline).not.toBeNull();
+    await fullBuild();
+    expect((await windowRow(id)).stretches).toEqual(await computed(id));
+    // a fix typed into psql, which no use case sees: on an update, then on the incident's row
+    await sql`update incident_updates set statuses = '{"development":"red"}' where incident_id = ${id} and state = 'investigating'`.execute(db);
+    expect(await keptOf(id)).toBeNull();
+    await fullBuild();
+    expect(await keptOf(id)).not.toBeNull();
+    await sql`update incidents set title = 'Renamed in psql' where id = ${id}`.execute(db);
+    expect(await keptOf(id)).toBeNull();
+    tick();
+    const row = await windowRow(id);
+    expect(row.timeline).not.toBeNull();
+    const data = await fullBuild();
+    const day = new Date(clock.now().getTime() - 4 * DAY).toISOString().slice(0, 10);
+    expect(data.bars.find((b) => b.slug === 'development')!.days.find((d) => d.date === day)!.redSeconds).toBeGreaterThan(0);
+    expect((await windowRow(id)).stretches).toEqual(await computed(id));
+  });
+
+  it('an incident closed in SQL while its last update is still active is not kept: its stretches grow with the clock', async () => {
+    const opened = await open({ title: 'Closed by hand', message: 'Down.', at: ago(2 * HOUR), statuses: { production: 'red' } });
+    await sql`update incidents set state = 'resolved', resolved_at = ${clock.now()} where id = ${opened.id}`.execute(db);
+    try {
+      tick();
+      const first = await fullBuild();
+      expect(await keptOf(opened.id)).toBeNull();
+      tick(HOUR);
+      const later = await fullBuild();
+      const today = (d: PublicData) => d.bars.find((b) => b.slug === 'production')!.days.at(-1)!.redSeconds;
+      expect(today(later)).toBeGreaterThan(today(first));
+    } finally {
+      // closed by its timeline again: the tests after this one compare builds made at different moments
+      await post(opened.id, { message: 'Resolved.', state: 'resolved' });
+      tick();
+    }
+  });
+
+  it('stretches made of updates read at a mark the incident no longer has are not kept; at its mark, they are', async () => {
+    const id = await closedIncident('Changed between the read and the write', 6 * 24);
+    const { mark, timeline } = await windowRow(id);
+    expect(timeline).not.toBeNull();
+    await incidents.editIncident(deps, { actor }, id, { title: 'Renamed meanwhile' });
+    await q.storeStretches(db, [[id, mark!, [['production', 'red', 1, 2]]]]);
+    expect(await keptOf(id)).toBeNull();
+    const now = await windowRow(id);
+    expect(now.mark).not.toBe(mark);
+    await q.storeStretches(db, [[id, now.mark!, await computed(id)]]);
+    expect(await keptOf(id)).toEqual(await computed(id));
+    tick();
+    await fullBuild();
+  });
+
+  it('a failed write of the stretches fails nothing: the build has its data, and the next full build computes them again', async () => {
+    const id = await closedIncident('Not kept: the disk is full', 7 * 24);
+    tick();
+    let refused = 0;
+    const full: KyselyPlugin = {
+      transformQuery: (args) => {
+        if (args.node.kind === 'RawNode' && (args.node as RawNode).sqlFragments.join('').includes('insert into incident_stretches')) {
+          refused++;
+          throw new Error('could not extend file: No space left on device');
+        }
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const builder = new PublicDataBuilder(db.withPlugin(full), config);
+    const data = await builder.build(clock.now());
+    await builder.stored;
+    expect(refused).toBe(1);
+    expect(data).toEqual(await referenceBuild(clock.now()));
+    expect(await keptOf(id)).toBeNull();
+    await fullBuild();
+    expect((await windowRow(id)).stretches).toEqual(await computed(id));
+  });
+});
+
 describe.runIf(process.env.TEST_DATABASE_URL)('a write whose transaction spans a build (Postgres)', () => {
   it('when a transaction began before a build and commits after it, the next build still reads what it changed', async () => {
     const id = (await open({ title: 'Slow commit', message: 'Looking.', statuses: { production: 'yellow' } })).id;
@@ -382,6 +501,37 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a write whose transaction spans a
     const data = await expectSameAsFull(builder, 2);
     expect(data.status.incidents.find((v) => v.id === id)?.title).toBe('Committed late');
     expect(data.status.incidents.map((v) => v.title)).toContain('Committed meanwhile');
+  });
+
+  it('when stretches are kept while a transaction changing that incident is open, the write waits for it and then keeps nothing', async () => {
+    const id = await closedIncident('Changed while its stretches were kept', 8 * 24);
+    const { mark } = (await q.closedTimelinesSince(db, new Date(windowStart(clock.now())))).find((r) => r.id === id)!;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let changed!: () => void;
+    const hasChanged = new Promise<void>((resolve) => (changed = resolve));
+    const writing = db.transaction().execute(async (trx) => {
+      await sql`update incident_updates set statuses = '{"development":"orange"}' where incident_id = ${id} and state = 'identified'`.execute(trx);
+      changed();
+      await released;
+    });
+    await hasChanged;
+    let done = false;
+    const keeping = q.storeStretches(db, [[id, mark!, [['production', 'red', 1, 2]]]]).finally(() => (done = true));
+    // it waits on the open transaction's lock (or, were it not to, it is done)
+    let waited = false;
+    while (!waited && !done) {
+      const r = await sql<{ n: number }>`select count(*)::int4 as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into incident_stretches%' and datname = current_database()`.execute(db);
+      waited = r.rows[0]!.n > 0;
+    }
+    release();
+    await writing;
+    await keeping;
+    expect(waited).toBe(true);
+    expect(await db.selectFrom('incident_stretches').select('stretches').where('incident_id', '=', id).executeTakeFirst()).toBeUndefined();
+    tick();
+    const now = clock.now();
+    expect(await new PublicDataBuilder(db, config).build(now)).toEqual(await referenceBuild(now));
   });
 
   it('when a write is in flight during a build, that build does not show it and the next one does', async () => {

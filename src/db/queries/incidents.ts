@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Insertable } from 'kysely';
-import type { State } from '../../domain/vocabulary.ts';
+import type { State, Status } from '../../domain/vocabulary.ts';
 import type { TimelinePoint } from '../../domain/timeline.ts';
 import type { Database, IncidentRow, IncidentsTable, UpdateRow } from '../schema.ts';
 import { afterKey, type PageKey } from './keyset.ts';
@@ -125,31 +125,67 @@ export interface ClosedTimeline {
   readonly id: number;
   readonly kind: 'incident' | 'maintenance';
   readonly resolved_at: Date;
-  /** The visible updates in timeline order (`at`, then id); every closed incident has one at least. */
-  readonly timeline: readonly TimelinePoint[];
+  /** Its stretches as an earlier build kept them (storeStretches), or null. */
+  readonly stretches: readonly StoredStretch[] | null;
+  /** Null when `stretches` came; otherwise the incident's mark in incident_changes (null if none). */
+  readonly mark: string | null;
+  /**
+   * Null when `stretches` came; otherwise the visible updates in timeline order (`at`, then id).
+   * Every closed incident has one at least.
+   */
+  readonly timeline: readonly TimelinePoint[] | null;
 }
+
+/** One stretch as incident_stretches keeps it: [environment, status, from, to] (ms since the epoch). */
+export type StoredStretch = readonly [environment: string, status: Exclude<Status, 'green'>, from: number, to: number];
 
 /**
  * Closed incidents and maintenance whose end falls at or after `since`, each with what the 90-day
- * bars need of its visible updates and nothing more (no messages, modes or authors): one row per
- * incident, the timeline aggregated as JSON, which costs a fraction of one row per update with
- * its timestamps parsed by the driver. `at` comes as whole milliseconds, as a Date holds it (cut
- * to the millisecond first, so the float's last bit can never round it to the neighbour).
+ * bars need of it and nothing more (no messages, modes or authors). That is the stretches an
+ * earlier build kept for it (incident_stretches: a row there is true of the incident as it is,
+ * migrations/0014 says why), or else its visible updates as points, one row per incident, the
+ * timeline aggregated as JSON (a fraction of the cost of one row per update with its timestamps
+ * parsed by the driver), and its mark, to keep the stretches made of them with. `at` comes as
+ * whole milliseconds, as a Date holds it (cut to the millisecond first, so the float's last bit
+ * can never round it to the neighbour). The updates and the mark are only read for incidents
+ * with nothing kept: a subquery in a CASE branch runs only when reached.
  */
 export async function closedTimelinesSince(db: Db, since: Date): Promise<ClosedTimeline[]> {
   // No ORDER BY inside json_agg: Postgres 15 sorts each group's rows for it even when the index
   // scan on (incident_id, at, id) already yields them in order. They are sorted here instead (one
   // pass when already in order; a small table's sequential scan gives them as written). The query
   // went from ~43 to ~37 ms on 1,000 incidents (npm run bench:history's database, pgbench, 2026-12-02).
-  // Read in two halves on two connections at once, it came out the same in a full build (Node,
-  // not Postgres, is busy then: ~17 ms of its CPU is parsing these rows).
+  // LIMIT 1 keeps the planner from turning the lateral into a join over the whole table. Looking
+  // up every incident's mark as well tripled the query's time on a fresh connection, as at
+  // start-up (~24 ms against ~8 for 1,000 incidents, psql, 2026-12-02): only misses look it up.
   const r = await sql<ClosedTimeline>`
-    select i.id, i.kind, i.resolved_at,
-      (select json_agg(json_build_array(round(date_part('epoch', date_trunc('milliseconds', u.at)) * 1000), u.id, u.state, u.statuses))
-         from incident_updates u where u.incident_id = i.id and u.hidden_at is null) as timeline
-    from incidents i where i.resolved_at >= ${since}`.execute(db);
+    select i.id, i.kind, i.resolved_at, k.stretches,
+      case when k.stretches is null then (select c.changed_xid::text from incident_changes c where c.incident_id = i.id) end as mark,
+      case when k.stretches is null then
+        (select json_agg(json_build_array(round(date_part('epoch', date_trunc('milliseconds', u.at)) * 1000), u.id, u.state, u.statuses))
+           from incident_updates u where u.incident_id = i.id and u.hidden_at is null) end as timeline
+    from incidents i
+      left join lateral (select s.stretches from incident_stretches s where s.incident_id = i.id limit 1) k on true
+    where i.resolved_at >= ${since}`.execute(db);
   for (const row of r.rows) (row.timeline as TimelinePoint[] | null)?.sort(byTimeThenId);
   return r.rows;
+}
+
+/**
+ * Keeps closed incidents' stretches for the next full builds (closedTimelinesSince), each only if
+ * the incident's mark is still the one given (what closedTimelinesSince returned with the updates
+ * they were made of). The mark is checked under a share lock: a transaction changing the incident
+ * right now holds its mark's row, so this waits for it and then sees the new mark, and keeps
+ * nothing. One statement, whatever the count.
+ */
+export async function storeStretches(db: Db, kept: readonly (readonly [id: number, mark: string, stretches: readonly StoredStretch[]])[]): Promise<void> {
+  if (kept.length === 0) return;
+  await sql`
+    insert into incident_stretches (incident_id, stretches)
+      select c.incident_id, e->2 from json_array_elements(${JSON.stringify(kept)}::json) e
+        join incident_changes c on c.incident_id = (e->>0)::int4 and c.changed_xid = (e->>1)::xid8
+      for share of c
+    on conflict (incident_id) do nothing`.execute(db);
 }
 
 const byTimeThenId = (a: TimelinePoint, b: TimelinePoint) => a[0] - b[0] || a[1] - b[1];

@@ -9,7 +9,8 @@
  * Measures, each printed with what it is compared to, and against its target at the end:
  * - the first, uncached build of `/` in a warm process (a fresh app: full build, render, ETag,
  *   brotli; target < 50 ms) and in a cold one (a freshly started `herald serve`: its first GET /,
- *   and the first build of the public data it made at start-up; target < 100 ms);
+ *   and the first build of the public data it made at start-up, with the closed incidents'
+ *   stretches kept by earlier builds and, once, with none kept; target < 100 ms);
  * - the rebuild after one posted update (target < 20 ms): BENCH_UPDATES updates posted through
  *   the use case to the open incidents in turn, each followed by the snapshot's (incremental)
  *   build, median and p99; then the whole GET / after each (rebuild, render, compression), in

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import v8 from 'node:v8';
 import type { SnapshotState } from '../cache/snapshot.ts';
 import { ROOT } from '../root.ts';
@@ -109,7 +109,11 @@ export class LastKnownWriter {
   #swept = false;
 
   constructor(dir: string, key: string, onError: (error: unknown) => void) {
-    this.#dir = dir;
+    // Absolute, as of the start: Node's recursive mkdir of a relative path whose working
+    // directory was deleted meanwhile loops forever in the thread pool (mkdir "./data": ENOENT;
+    // mkdir ".": EEXIST; again), and the write it waits for kept SIGTERM from ever ending the
+    // process. Resolved, the directory is made again where it was.
+    this.#dir = resolve(dir);
     this.#key = key;
     this.#onError = onError;
   }

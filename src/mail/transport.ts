@@ -1,5 +1,5 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import nodemailer, { type NodemailerError } from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import { systemClock, type Clock } from '../clock.ts';
@@ -90,8 +90,11 @@ export function smtpTransport(url: string, options: SmtpOptions = {}): MailTrans
  * Each mail becomes `<time>-<message id>.eml` in `dir` (made when first needed): the raw RFC 5322
  * message, CRLF line ends, as an SMTP server would have received it. Any mail client opens one.
  */
-export function fileTransport(dir: string, options: { readonly clock?: Clock } = {}): MailTransport {
+export function fileTransport(relative: string, options: { readonly clock?: Clock } = {}): MailTransport {
   const clock = options.clock ?? systemClock;
+  // Absolute, as of the start: a recursive mkdir relative to a deleted working directory never
+  // ends (src/entry/last-known.ts).
+  const dir = resolve(relative);
   return {
     async send(mail) {
       try {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/throwaway-postgres.ts';
-import { HERALD_BIN, startHerald, stopChild } from '../support/process.ts';
+import { cpuTicks, exitedWithin, HERALD_BIN, startHerald, stopChild } from '../support/process.ts';
 
 // Herald logs to stderr; in production that is often a pipe into a log shipper. When the shipper
 // goes away, every write fails with EPIPE. That must cost the server its log lines, nothing more.
@@ -26,23 +26,6 @@ async function listen(handler: http.RequestListener): Promise<{ server: http.Ser
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-/** Resolves with the exit code, or 'still running' after `ms`. */
-const exited = (c: ChildProcess, ms: number) =>
-  new Promise<number | null | 'still running'>((resolve) => {
-    const timer = setTimeout(() => resolve('still running'), ms);
-    c.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-
-/** CPU time the process has used, in clock ticks (Linux /proc). */
-async function cpuTicks(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
 describe('when the reader of herald serve\'s log goes away', () => {
   it('it goes on serving without spinning, and still stops cleanly on SIGTERM', async () => {
     const herald = await startHerald({ PORT: String(await freePort()) });
@@ -52,14 +35,14 @@ describe('when the reader of herald serve\'s log goes away', () => {
 
     // Requests after the pipe closed; stopping logs a line, which then fails to reach anyone.
     for (let i = 0; i < 3; i++) expect((await fetch(`${herald.url}/`, { signal: AbortSignal.timeout(5000) })).status).toBe(200);
-    const before = await cpuTicks(herald.child.pid!);
+    const before = cpuTicks(herald.child.pid!);
     await new Promise((r) => setTimeout(r, 1000));
     // Idle: a server looping on a failed write would burn the whole second (100 ticks).
-    expect(await cpuTicks(herald.child.pid!) - before).toBeLessThan(50);
+    expect(cpuTicks(herald.child.pid!) - before).toBeLessThan(50);
     expect((await fetch(`${herald.url}/readyz`, { signal: AbortSignal.timeout(5000) })).status).toBe(200);
 
     herald.child.kill('SIGTERM');
-    expect(await exited(herald.child, 10_000)).toBe(0);
+    expect(await exitedWithin(herald.child, 10_000)).toBe(0);
   });
 });
 
@@ -94,6 +77,6 @@ describe('when the reader of herald gate\'s log goes away', () => {
     expect(gate.exitCode).toBeNull();
 
     gate.kill('SIGTERM');
-    expect(await exited(gate, 10_000)).toBe(0);
+    expect(await exitedWithin(gate, 10_000)).toBe(0);
   });
 });

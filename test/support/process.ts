@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,4 +72,21 @@ export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM
     });
     child.kill(signal);
   });
+}
+
+/** Resolves with the exit code, or 'still running' after `ms`. */
+export function exitedWithin(child: ChildProcess, ms: number): Promise<number | null | 'still running'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('still running'), ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+/** CPU time the process has used, in clock ticks (Linux /proc): a spinning process gains ~100 a second. */
+export function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }

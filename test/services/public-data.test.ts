@@ -353,9 +353,12 @@ describe(`the incremental public data build equals a full build (${backendName})
   });
 });
 
+/** An incident's row as a full build reads the window (closedTimelinesSince). */
+const windowRow = async (id: number) => (await q.closedTimelinesSince(db, new Date(windowStart(clock.now())))).find((r) => r.id === id)!;
+/** What incident_stretches keeps of an incident, or null. */
+const keptOf = async (id: number) => (await db.selectFrom('incident_stretches').select('stretches').where('incident_id', '=', id).executeTakeFirst())?.stretches ?? null;
+
 describe(`kept stretches: a full build reads what an earlier one computed instead of the updates (${backendName})`, () => {
-  const windowRow = async (id: number) => (await q.closedTimelinesSince(db, new Date(windowStart(clock.now())))).find((r) => r.id === id)!;
-  const keptOf = async (id: number) => (await db.selectFrom('incident_stretches').select('stretches').where('incident_id', '=', id).executeTakeFirst())?.stretches ?? null;
   /** A full build by a new builder, once its stretches are written; checked against the reference. */
   async function fullBuild(): Promise<PublicData> {
     const builder = new PublicDataBuilder(db, config);
@@ -505,7 +508,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a write whose transaction spans a
 
   it('when stretches are kept while a transaction changing that incident is open, the write waits for it and then keeps nothing', async () => {
     const id = await closedIncident('Changed while its stretches were kept', 8 * 24);
-    const { mark } = (await q.closedTimelinesSince(db, new Date(windowStart(clock.now())))).find((r) => r.id === id)!;
+    const { mark } = await windowRow(id);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let changed!: () => void;
@@ -528,7 +531,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a write whose transaction spans a
     await writing;
     await keeping;
     expect(waited).toBe(true);
-    expect(await db.selectFrom('incident_stretches').select('stretches').where('incident_id', '=', id).executeTakeFirst()).toBeUndefined();
+    expect(await keptOf(id)).toBeNull();
     tick();
     const now = clock.now();
     expect(await new PublicDataBuilder(db, config).build(now)).toEqual(await referenceBuild(now));

@@ -7,6 +7,7 @@ import { createApp } from '../app.ts';
 import { CHANGES_CHANNEL, localChanges } from '../cache/changes.ts';
 import type { Compressor } from '../routes/cached.ts';
 import { FastPath } from './fast-path.ts';
+import { renderWithoutAsyncHooks } from './jsx-context.ts';
 import { leanHeap } from './heap.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { parseConfig, type Config } from '../config.ts';
@@ -104,6 +105,7 @@ export async function startServer(
   config: Config,
   options: { clock?: Clock; handle?: DatabaseHandle; opening?: Promise<DatabaseHandle>; hostname?: string; dispatchPollMs?: number; keepLastKnown?: boolean; signal?: AbortSignal } = {},
 ): Promise<RunningServer> {
+  renderWithoutAsyncHooks();
   const clock = options.clock ?? systemClock;
   const keep = (options.keepLastKnown ?? !options.handle) ? keepKey(config.databaseUrl) : undefined;
   const restored = keep ? await readLastKnown(config.dataDir, keep) : undefined;

@@ -37,6 +37,31 @@ export { DataDirLocked, DataDirNotEmpty, openDatabase } from './embedded.ts';
 /** How long start-up waits for the first build of the public data before it opens the port anyway. */
 const WARM_UP_MAX_MS = 2_000;
 
+/**
+ * Stopping: requests in flight get this long to finish once the port is closed, then their
+ * connections are cut (a client that never finishes sending its request would otherwise hold the
+ * stop until node's headers/request timeouts, a minute or more).
+ */
+const REQUESTS_GRACE_MS = 5_000;
+/**
+ * Stopping: past this, `herald serve` logs what it was still waiting for and exits 1. Every
+ * acknowledged write is committed by then; what is cut short is a goodbye to a dependency that
+ * does not answer (a frozen Postgres never answers the end of a connection).
+ */
+const STOP_DEADLINE_MS = 10_000;
+
+/** Closes the port: idle connections at once, busy ones when their request ends or the grace runs out. */
+function closeServer(server: ServerType | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const cut = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), REQUESTS_GRACE_MS);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+  });
+}
+
 /** How often each instance offers to run the maintenance scheduler (one acts at a time). */
 const SCHEDULER_INTERVAL_MS = 10_000;
 
@@ -68,6 +93,8 @@ export interface RunningServer {
   /** Answers snapshot hits before the Hono app (its `served` counts them). */
   readonly fastPath: FastPath;
   close(): Promise<void>;
+  /** While close() runs: what it is waiting for now (for the line a stop past its deadline logs). */
+  readonly closing: () => string | undefined;
 }
 
 /**
@@ -170,7 +197,7 @@ export async function startServer(
     } catch (error) {
       opening = undefined;
       const giveUp = async (reason: unknown) => {
-        await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+        await closeServer(server);
         if (handle && !options.handle) await handle.close().catch(() => {});
         throw reason;
       };
@@ -261,17 +288,25 @@ export async function startServer(
   answer = app.fetch;
   live = true;
   const opened = handle;
+  let closing: string | undefined;
   const close = async () => {
+    closing = 'the maintenance scheduler';
     clearInterval(timer);
     await ticking;
     stopWaking();
+    closing = 'webhook and mail deliveries in flight';
     await dispatching.stop();
     await mailing.stop();
     await transport.close();
+    closing = 'the database to end the LISTEN connection';
     await stopListening();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    closing = 'requests in flight';
+    await closeServer(server);
+    closing = 'the public data to be kept on disk';
     await keeper?.close();
+    closing = 'the database to close';
     if (!options.handle) await opened.close();
+    closing = undefined;
   };
   const port = portOf(
     await listen().catch(async (error: unknown) => {
@@ -291,7 +326,7 @@ export async function startServer(
     return undefined;
   });
   if (setupPath) log.info('no API token yet: open this link to make the first admin token and sign in', { url: absoluteUrl(config.publicUrl, setupPath) });
-  return { url: `http://127.0.0.1:${port}`, port, fastPath: fast, close };
+  return { url: `http://127.0.0.1:${port}`, port, fastPath: fast, close, closing: () => closing };
 }
 
 /** Waits `ms`, or rejects with the signal's reason once it is aborted. */
@@ -342,10 +377,7 @@ export async function serveFromEnv(env: Record<string, string | undefined>, opti
     stopping = true;
     log.info('stopping', { signal });
     if (!running) return starting.abort(new Error(`stopped by ${signal} while starting`));
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    closeWithin(running);
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -359,7 +391,20 @@ export async function serveFromEnv(env: Record<string, string | undefined>, opti
   // first build took twice the garbage collection (34 scavenges and 5 mark-compacts against 13 and
   // 2: ~65 ms more, and ~0.2 s more to the first 200 of a restart; measured with optimize-for-size).
   leanHeap();
-  if (stopping) await running.close().then(() => process.exit(0), () => process.exit(1));
+  if (stopping) closeWithin(running);
+}
+
+/** Closes the server and exits: 0 once closed, 1 if closing failed or did not end by the deadline. */
+function closeWithin(running: RunningServer): void {
+  const deadline = setTimeout(() => {
+    log.error('could not stop in time; exiting anyway', { within: `${STOP_DEADLINE_MS / 1000}s`, waiting_for: running.closing() ?? 'unknown' });
+    process.exit(1);
+  }, STOP_DEADLINE_MS);
+  deadline.unref();
+  running.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 }
 
 /**

@@ -306,8 +306,16 @@ export function templatePath(config: Pick<Config, 'templateDir'>): string {
   return join(templateRoot(config), `pglite-${pgliteVersion()}`);
 }
 
+/**
+ * How the template's files are laid out, beyond PGlite's version and the migrations: 2 dropped the
+ * template0 and template1 databases. A template of an older layout is still copied, and
+ * `herald prepare` makes it again.
+ */
+const LAYOUT = 2;
+
 interface Manifest {
   readonly pglite: string;
+  readonly layout?: number;
   readonly migrations: readonly { readonly name: string; readonly sha256: string }[];
   readonly made_at: string;
 }
@@ -333,7 +341,7 @@ async function readTemplate(dir: string, migrations: readonly Migration[]): Prom
   const changed = manifest.migrations.filter((m) => onDisk.get(m.name) !== m.sha256).map((m) => m.name);
   if (changed.length) return { usable: false, complete: false, why: `${changed.join(', ')} changed or went away since it was made` };
   const held = new Set(manifest.migrations.map((m) => m.name));
-  return { usable: true, complete: migrations.every((m) => held.has(m.name)) };
+  return { usable: true, complete: manifest.layout === LAYOUT && migrations.every((m) => held.has(m.name)) };
 }
 
 /**
@@ -411,10 +419,11 @@ export async function prepareTemplate(config: Pick<Config, 'templateDir'>): Prom
     const handle = await connectPGlite({ dataDir: join(tmp, 'data') });
     try {
       await migrate(handle.db, migrations);
+      await dropTemplateDatabases(handle);
     } finally {
       await handle.close();
     }
-    const manifest: Manifest = { pglite: pgliteVersion(), migrations: migrations.map((m) => ({ name: m.name, sha256: m.sha256 })), made_at: new Date().toISOString() };
+    const manifest: Manifest = { pglite: pgliteVersion(), layout: LAYOUT, migrations: migrations.map((m) => ({ name: m.name, sha256: m.sha256 })), made_at: new Date().toISOString() };
     await writeFile(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     try {
       await rename(tmp, dir);
@@ -434,6 +443,20 @@ export async function prepareTemplate(config: Pick<Config, 'templateDir'>): Prom
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * initdb makes three databases; Herald's tables live in `postgres`, and nothing of Herald's
+ * creates a database (template1 and template0 are CREATE DATABASE's sources). Dropped from the
+ * template, they leave 527 files of 1,127 (26 MB of 40) for a first start to copy: about half the
+ * copy's time.
+ */
+async function dropTemplateDatabases(handle: DatabaseHandle): Promise<void> {
+  for (const name of ['template1', 'template0']) {
+    await handle.pglite!.exec(`alter database ${name} is_template false`);
+    await handle.pglite!.exec(`drop database ${name}`); // not in a transaction: one statement per call
+  }
+  await handle.pglite!.exec('checkpoint');
 }
 
 /** Other PGlite versions' templates, and the temp dirs of runs whose process is gone. */

@@ -1,5 +1,5 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,8 @@ describe('herald serve on an empty data dir', () => {
     expect(created).toMatchObject({ dir: dataDir, template, duration: expect.stringMatching(/^\d+ms$/) });
     expect(peak).toBeLessThan(NO_INITDB_PEAK_KB);
     expect(readFileSync(join(dataDir, 'PG_VERSION'), 'utf8')).toBe(readFileSync(join(template, 'data', 'PG_VERSION'), 'utf8'));
+    // One database, Herald's: initdb's template0 and template1 were dropped from the template.
+    expect(readdirSync(join(dataDir, 'base'))).toHaveLength(1);
     expect(existsSync(join(dataDir, '.herald-init'))).toBe(false);
     expect(existsSync(join(dataDir, 'herald.lock'))).toBe(false);
     const rows = await recorded(dataDir);
@@ -237,6 +239,24 @@ describe('herald serve on a data dir that is not empty', () => {
 });
 
 describe('herald prepare', () => {
+  it('remakes a template whose manifest has no layout (made before template0 and template1 were dropped) at the next herald prepare', async () => {
+    const own = join(root, 'old-layout');
+    const dir = join(own, `pglite-${pgliteVersion()}`);
+    await cp(template, dir, { recursive: true });
+    const manifestFile = join(dir, 'template.json');
+    const { layout, ...before } = JSON.parse(await readFile(manifestFile, 'utf8')) as { layout?: number; made_at: string };
+    expect(layout).toBe(2);
+    await writeFile(manifestFile, JSON.stringify(before));
+
+    const remade = await runHerald(['prepare'], { HERALD_TEMPLATE_DIR: own });
+    expect(remade.code, remade.stderr).toBe(0);
+    expect(remade.stderr).toMatch(/^Prepared the embedded database template in /);
+    const fresh = JSON.parse(await readFile(manifestFile, 'utf8')) as { layout?: number; made_at: string };
+    expect(fresh.layout).toBe(2);
+    expect(fresh.made_at > before.made_at).toBe(true);
+    expect(readdirSync(join(dir, 'data', 'base'))).toHaveLength(1);
+  }, SLOW);
+
   it('leaves a template holding every migration as it is; remakes one whose migration changed since; removes other PGlite versions\' templates and dead runs\' temp dirs', async () => {
     const again = await runHerald(['prepare'], { HERALD_TEMPLATE_DIR: templates });
     expect(again.code).toBe(0);

@@ -54,6 +54,13 @@ export interface Pass {
   readonly fannedOut: number;
   readonly attempted: number;
   readonly delivered: number;
+  /** In how long something queued falls due (≤ 0: already); null when nothing is queued, or the pass was stopped. */
+  readonly dueInMs: number | null;
+}
+
+/** `dueInMs` of a pass: from when the next thing falls due, by the dispatcher's clock. */
+export function dueIn(due: Date | null, clock: Clock): number | null {
+  return due === null ? null : due.getTime() - clock.now().getTime();
 }
 
 /**
@@ -88,7 +95,8 @@ export class Dispatcher {
         delivered += r.delivered;
       }
     }
-    return { fannedOut, attempted, delivered };
+    const dueInMs = stopping() ? null : dueIn(await q.nextDue(this.#deps.db), this.#deps.clock);
+    return { fannedOut, attempted, delivered, dueInMs };
   }
 
   /** Makes the deliveries of notices not yet fanned out, oldest first, each notice in its own transaction. */

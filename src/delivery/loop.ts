@@ -6,9 +6,14 @@ export interface Passes {
 }
 
 export interface DispatchLoopOptions {
-  /** How often it looks for due retries and other instances' notices (NOTIFY wakes it sooner). */
+  /**
+   * The longest it sleeps between passes. It sleeps until the next thing queued falls due (a
+   * retry, a lease's end); writes wake it sooner. This catches what nothing woke it for: a row
+   * written in SQL, a notification lost with its connection.
+   */
   readonly pollMs?: number;
-  /** The longest pause after passes that failed (the database is down): doubling from pollMs. */
+  /** The first pause after a pass that failed (the database is down), doubling up to maxBackoffMs. */
+  readonly retryMs?: number;
   readonly maxBackoffMs?: number;
   readonly onPass?: (pass: Pass) => void;
   /** Told once when passes start failing, and once when they work again. */
@@ -17,23 +22,27 @@ export interface DispatchLoopOptions {
 
 /**
  * Runs the dispatcher in a long-lived process: one pass at a time, again at once when woken
- * during a pass (a write committed), otherwise every `pollMs`. A pass that fails (a database
- * outage) never ends the process: the loop waits longer each time and goes on.
+ * during a pass (a write committed), otherwise when the next queued thing falls due (at most
+ * `pollMs` later), so an idle server does not ask its database every second. A pass that fails
+ * (a database outage) never ends the process: the loop waits longer each time and goes on.
  */
 export class DispatchLoop {
   readonly #dispatcher: Passes;
   readonly #pollMs: number;
+  readonly #retryMs: number;
   readonly #maxBackoffMs: number;
   readonly #options: DispatchLoopOptions;
   #running: Promise<void> | undefined;
   #again = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
+  #dueInMs: number | null = null;
   #stopped = false;
 
   constructor(dispatcher: Passes, options: DispatchLoopOptions = {}) {
     this.#dispatcher = dispatcher;
-    this.#pollMs = options.pollMs ?? 1_000;
+    this.#pollMs = options.pollMs ?? 60_000;
+    this.#retryMs = Math.min(this.#pollMs, options.retryMs ?? 1_000);
     this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.#options = options;
   }
@@ -59,10 +68,21 @@ export class DispatchLoop {
         return;
       }
       this.#again = false;
-      const delay = this.#failures === 0 ? this.#pollMs : Math.min(this.#maxBackoffMs, this.#pollMs * 2 ** this.#failures);
-      this.#timer = setTimeout(() => this.wake(), delay);
+      this.#timer = setTimeout(() => this.wake(), this.#delay());
       this.#timer.unref?.();
     });
+  }
+
+  /**
+   * After a pass: until what is queued falls due, or `pollMs`. Something due already that the
+   * pass did not take (another instance holds it, or it fell due meanwhile) is looked at again
+   * in `retryMs`, not at once. After failures: doubling from `retryMs`.
+   */
+  #delay(): number {
+    if (this.#failures > 0) return Math.min(this.#maxBackoffMs, this.#retryMs * 2 ** this.#failures);
+    const due = this.#dueInMs;
+    if (due === null) return this.#pollMs;
+    return Math.min(this.#pollMs, due > 0 ? due : this.#retryMs);
   }
 
   async #run(): Promise<void> {
@@ -70,6 +90,7 @@ export class DispatchLoop {
       const pass = await this.#dispatcher.pass(() => this.#stopped);
       if (this.#failures > 0) this.#options.onTrouble?.(null);
       this.#failures = 0;
+      this.#dueInMs = pass.dueInMs;
       if (pass.fannedOut || pass.attempted) this.#options.onPass?.(pass);
     } catch (error) {
       if (this.#failures === 0) this.#options.onTrouble?.(error);

@@ -130,7 +130,7 @@ const START_RETRY_MS = [500, 15_000] as const;
  */
 export async function startServer(
   config: Config,
-  options: { clock?: Clock; handle?: DatabaseHandle; opening?: Promise<DatabaseHandle>; hostname?: string; dispatchPollMs?: number; keepLastKnown?: boolean; signal?: AbortSignal } = {},
+  options: { clock?: Clock; handle?: DatabaseHandle; opening?: Promise<DatabaseHandle>; hostname?: string; keepLastKnown?: boolean; signal?: AbortSignal } = {},
 ): Promise<RunningServer> {
   renderWithoutAsyncHooks();
   const clock = options.clock ?? systemClock;
@@ -219,7 +219,9 @@ export async function startServer(
   }
 
   const changes = localChanges();
-  const deps = { db: handle.db, clock, config, changes, ...(handle.commitOutcome ? { commitOutcome: handle.commitOutcome } : {}) };
+  // The delivery loops start last; until then a write that queued something finds them asleep.
+  let wakeLoops = () => {};
+  const deps = { db: handle.db, clock, config, changes, queued: () => wakeLoops(), ...(handle.commitOutcome ? { commitOutcome: handle.commitOutcome } : {}) };
   const allow = { allow: config.webhookAllow };
   const keeper = keep ? new LastKnownWriter(config.dataDir, keep, (error) => log.warn('the public data could not be kept on disk', { error: error instanceof Error ? error.message : String(error) })) : undefined;
   const app = createApp({
@@ -261,11 +263,10 @@ export async function startServer(
   const timer = setInterval(tick, SCHEDULER_INTERVAL_MS);
   timer.unref();
   // Webhooks: the outbox is sent from here, woken by every committed write (ours, or another
-  // instance's NOTIFY) and looking every second for retries that fell due.
+  // instance's NOTIFY) and, between writes, when the next retry or lease falls due.
   const policy = { ...allow, timeoutMs: DEFAULT_TIMEOUT_MS, maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES };
   const dispatcher = new Dispatcher({ ...deps, send: (dest) => send(dest, policy), sender: `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}` });
   const dispatching = new DispatchLoop(dispatcher, {
-    ...(options.dispatchPollMs !== undefined ? { pollMs: options.dispatchPollMs } : {}),
     onPass: (pass) => log.info('webhooks', { notices: pass.fannedOut || undefined, attempts: pass.attempted || undefined, delivered: pass.delivered || undefined }),
     onTrouble: (error) => (error ? log.warn('webhook dispatch failing; retrying', { error: error instanceof Error ? error.message : String(error) }) : log.info('webhook dispatch working again')),
   });
@@ -274,15 +275,15 @@ export async function startServer(
   const transport = mailTransport(config);
   const mailer = new MailDispatcher({ ...deps, transport, site: { name: config.name, publicUrl: config.publicUrl, from: config.mail.from } });
   const mailing = new DispatchLoop(mailer, {
-    ...(options.dispatchPollMs !== undefined ? { pollMs: options.dispatchPollMs } : {}),
     // Every write's notices pass through here; only a pass that sent mail is worth a line.
     onPass: (pass) => (pass.attempted ? log.info('mail', { attempts: pass.attempted, delivered: pass.delivered }) : undefined),
     onTrouble: (error) => (error ? log.warn('mail dispatch failing; retrying', { error: error instanceof Error ? error.message : String(error) }) : log.info('mail dispatch working again')),
   });
-  const stopWaking = changes.subscribe(() => {
+  wakeLoops = () => {
     dispatching.wake();
     mailing.wake();
-  });
+  };
+  const stopWaking = changes.subscribe(() => wakeLoops());
   dispatching.start();
   mailing.start();
   answer = app.fetch;

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Database, MailDeliveryRow, SubscriberRow } from '../db/schema.ts';
 import { tryFanOutLock } from '../db/queries/system.ts';
-import { pageNow } from '../delivery/dispatcher.ts';
+import { dueIn, pageNow, type Pass } from '../delivery/dispatcher.ts';
 import type { Notice, WebhookEvent } from '../delivery/notice.ts';
 import { confirmUrlOf, linksOf } from '../services/subscribers.ts';
 import { confirmationMail, isMailEvent, manageMail, updateMail, type MailSite, type OutgoingMail } from './message.ts';
@@ -30,12 +30,6 @@ export interface MailDispatcherDeps {
   readonly concurrency?: number;
   /** Mails claimed per batch. */
   readonly batch?: number;
-}
-
-export interface MailPass {
-  readonly fannedOut: number;
-  readonly attempted: number;
-  readonly delivered: number;
 }
 
 /**
@@ -65,7 +59,7 @@ export class MailDispatcher {
     this.#deps = deps;
   }
 
-  async pass(stopping: () => boolean = () => false): Promise<MailPass> {
+  async pass(stopping: () => boolean = () => false): Promise<Pass> {
     const fannedOut = await this.fanOut();
     let attempted = 0;
     let delivered = 0;
@@ -77,7 +71,8 @@ export class MailDispatcher {
       attempted += results.length;
       delivered += results.filter(Boolean).length;
     }
-    return { fannedOut, attempted, delivered };
+    const dueInMs = stopping() ? null : dueIn(await this.#nextDue(), this.#deps.clock);
+    return { fannedOut, attempted, delivered, dueInMs };
   }
 
   /** Queues the mails of notices not yet mailed; how many notices it took. */
@@ -111,6 +106,15 @@ export class MailDispatcher {
         where id in (${sql.join(notices.map((n) => n.id))})`.execute(trx);
       return notices.length;
     });
+  }
+
+  /** The earliest queued mail's next attempt (a claimed one's: its lease's end); now if a notice is still to be mailed. */
+  async #nextDue(): Promise<Date | null> {
+    const { rows } = await sql<{ due: Date | null; unmailed: boolean }>`
+      select (select min(next_attempt_at) from mail_deliveries where delivered_at is null and failed_at is null) as due,
+             exists (select 1 from outbox_notices where mailed_at is null) as unmailed`.execute(this.#deps.db);
+    const row = rows[0]!;
+    return row.unmailed ? new Date(0) : row.due && new Date(row.due);
   }
 
   async #claim(): Promise<MailDeliveryRow[]> {

@@ -12,6 +12,12 @@ export interface Deps {
   readonly config: Config;
   /** Told after every committed write; the public snapshot listens. */
   readonly changes: Changes;
+  /**
+   * Told after a write that queued something to send that is not a public change (a confirmation
+   * mail, a test event, a re-enabled webhook's backlog); the delivery loops listen. Public writes
+   * reach them through `changes`.
+   */
+  readonly queued?: () => void;
   /** Settles a COMMIT that got no answer (Postgres only; see DatabaseHandle.commitOutcome). */
   readonly commitOutcome?: (xid: string, withinMs: number) => Promise<CommitOutcome>;
 }

@@ -117,6 +117,7 @@ export async function subscribe(deps: Deps, body: unknown, client: string): Prom
       await q.queueMail(w.db, { subscriber_id: existing.id, kind: 'confirm', notice_id: null, created_at: now, next_attempt_at: now });
     }
   });
+  deps.queued?.();
 }
 
 /** The subscriber a link names, for `purpose`, locked; a wrong, expired or spent link is a 404. */

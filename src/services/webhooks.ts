@@ -186,6 +186,7 @@ export async function enableWebhook(deps: WebhookDeps, command: Command, id: num
     w.emit({ name: 'webhook.enabled', webhook: id });
     return webhookView(row, await pendingOf(w, id));
   });
+  deps.queued?.();
   return value;
 }
 
@@ -216,6 +217,7 @@ export async function queueTestEvent(deps: Deps, command: Command, id: number): 
     w.emit({ name: 'webhook.tested', webhook: id });
     return { message_id: messageId };
   });
+  deps.queued?.();
   return value;
 }
 

@@ -113,13 +113,17 @@ describe('webhooks', () => {
     const r = await receiver((n) => (n === 0 ? 500 : 200));
     const sub = await s.subscribe({ url: r.url, events: ['incident.opened'] });
     await s.open();
-    await s.dispatcher().pass();
+    const failed = await s.dispatcher().pass();
     expect(r.got).toHaveLength(1);
+    // the pass says when to look again: the first retry is 5 s ± 20 %
+    expect(failed.dueInMs).toBeGreaterThanOrEqual(4_000);
+    expect(failed.dueInMs).toBeLessThanOrEqual(6_000);
     await s.dispatcher().pass();
     expect(r.got).toHaveLength(1); // not due yet
-    s.later(10_000); // the first retry is 5 s ± 20 %
-    await s.dispatcher().pass();
+    s.later(10_000);
+    const retried = await s.dispatcher().pass();
     expect(r.got).toHaveLength(2);
+    expect(retried.dueInMs).toBeNull(); // nothing left to send
     expect(r.got[1]!.id).toBe(r.got[0]!.id);
     const log = await s.t.call('GET', `/api/v1/webhooks/${sub.id}/attempts`, { token: s.token });
     expect(log.body.map((a: { status: number; error: string | null }) => [a.status, a.error])).toEqual([
@@ -179,6 +183,21 @@ describe('webhooks', () => {
     const attempts = await s.t.db.selectFrom('webhook_attempts').select(['delivery_id']).where('status', '=', 200).execute();
     const ids = attempts.map((x) => x.delivery_id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("while another sender holds a subscription's lease, its due message waits, and the pass says when the lease ends", async () => {
+    const s = await setup();
+    const r = await receiver();
+    const sub = await s.subscribe({ url: r.url, events: ['incident.opened'] });
+    await s.open();
+    const until = new Date(s.t.clock.now().getTime() + 30_000);
+    await s.t.db.updateTable('webhook_subscriptions').set({ lease_until: until, lease_owner: 'elsewhere' }).where('id', '=', sub.id).execute();
+    const held = await s.dispatcher().pass();
+    expect(r.got).toHaveLength(0);
+    expect(held.dueInMs).toBe(30_000);
+    s.later(30_001);
+    await s.dispatcher().pass();
+    expect(r.got).toHaveLength(1);
   });
 
   it('when the loop is stopped with a backlog, it stops after the delivery under way; the rest is sent later, once', async () => {
@@ -278,8 +297,10 @@ describe('webhooks', () => {
     await s.dispatcher().pass();
     expect(r.got).toHaveLength(tried); // disabled: nothing sent
     up = true;
+    const woken = s.t.queued();
     const enabled = await s.t.call('POST', `/api/v1/webhooks/${sub.id}/enable`, { token: s.token });
     expect(enabled.body).toMatchObject({ state: 'active', failures: 0 });
+    expect(s.t.queued()).toBe(woken + 1); // a server's delivery loop is woken for the backlog
     await s.dispatcher().pass();
     expect(r.got.at(-1)!.json.type).toBe('incident.opened');
     expect((await s.t.call('GET', `/api/v1/webhooks/${sub.id}`, { token: s.token })).body.pending).toBe(0);

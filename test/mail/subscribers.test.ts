@@ -117,6 +117,7 @@ describe('signing up', () => {
     const page = await t.form('/subscribe', { email: 'jane@example.org', components: ['production'] });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Check your inbox');
+    expect(t.queued()).toBe(1); // a server's mail loop is woken for the confirmation
     await t.open({ statuses: { production: 'red' } });
     await t.deliver();
     expect(t.inbox.mails).toHaveLength(1);
@@ -251,6 +252,9 @@ describe('what is sent', () => {
     await t.open({});
     const down = await t.deliver();
     expect(down.delivered).toBe(0);
+    // the pass says when to look again: the first retry is 30 s ± 20 %
+    expect(down.dueInMs).toBeGreaterThanOrEqual(24_000);
+    expect(down.dueInMs).toBeLessThanOrEqual(36_000);
     await t.inbox.start();
     await t.deliver();
     expect(t.inbox.mails.length).toBe(before); // retries wait their backoff

@@ -23,7 +23,9 @@ export async function testApp(handle: DatabaseHandle, env: Record<string, string
   await seedEnvironments(handle.db, config.environments);
   const migrations = await loadMigrations();
   const changes = localChanges();
-  const deps = { db: handle.db, clock, config, changes };
+  /** How many writes told the delivery loops they queued something (a server's loops wake on it). */
+  let queued = 0;
+  const deps = { db: handle.db, clock, config, changes, queued: () => void queued++ };
   // A test asserts that a write is on the next page, not how fast: under CI's load a full rebuild
   // on Postgres can take longer than the production budget of 2 s (snapshot tests measure that).
   const app = createApp({ ...deps, freshWaitMs: 20_000, compress: nodeCompress, log: (l) => logs.push(l), readiness: databaseReadiness(deps, () => pendingMigrations(handle.db, migrations)) });
@@ -52,5 +54,5 @@ export async function testApp(handle: DatabaseHandle, env: Record<string, string
     return { status: res.status, headers: res.headers, body };
   }
 
-  return { app, config, clock, logs, token, call, changes, db: handle.db, deps };
+  return { app, config, clock, logs, token, call, changes, db: handle.db, deps, queued: () => queued };
 }

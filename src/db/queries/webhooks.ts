@@ -97,7 +97,6 @@ export function attemptsOf(db: Db, subscriptionId: number, limit: number): Promi
 
 // ---- the dispatcher's side ----
 
-/** Notices whose deliveries do not exist yet, oldest first, locked so one instance fans each out. */
 /**
  * The oldest notices not fanned out yet, locked. Not SKIP LOCKED: the mail dispatcher locks these
  * rows too while it marks them, and skipping one it holds would fan a later notice out first.
@@ -152,6 +151,24 @@ export async function leaseDue(db: Db, now: Date, until: Date, sender: string, l
       for update of c skip locked)
     returning s.*`.execute(db);
   return rows;
+}
+
+/**
+ * When the next pass has something to do: the earliest head of a live subscription's queue (or
+ * the end of another sender's lease on it, if later); now, if a notice is still to be fanned out
+ * (another instance is at it); null if nothing is queued.
+ */
+export async function nextDue(db: Db): Promise<Date | null> {
+  const { rows } = await sql<{ due: Date | null; unfanned: boolean }>`
+    select (select min(greatest(head.next_attempt_at, coalesce(c.lease_until, head.next_attempt_at)))
+            from webhook_subscriptions c
+            join (select distinct on (d.subscription_id) d.subscription_id, d.next_attempt_at
+                  from webhook_deliveries d where d.delivered_at is null
+                  order by d.subscription_id, d.id) head on head.subscription_id = c.id
+            where c.removed_at is null and c.disabled_at is null) as due,
+           exists (select 1 from outbox_notices where fanned_out_at is null) as unfanned`.execute(db);
+  const row = rows[0]!;
+  return row.unfanned ? new Date(0) : row.due && new Date(row.due);
 }
 
 export function releaseLease(db: Db, id: number, sender: string) {

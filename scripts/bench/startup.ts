@@ -17,6 +17,10 @@
  * time, over the public pages and APIs, plain, gzip and br). The template is made first if it is
  * missing (`herald prepare`, timed, not counted).
  *
+ * Last, what an idle server costs: `node bin/herald.js serve` on one of those data dirs, left alone
+ * for IDLE_SETTLE_MS after `listening` (V8 tidies up after the start meanwhile), then its CPU time
+ * over IDLE_MS (printed, no target).
+ *
  * Targets (the issue's): first start < 2 s, restart < 1 s (medians), RSS and peak RSS < 250 MB
  * (the highest of every run). A missed target is a result, not a failure.
  *
@@ -26,7 +30,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HERALD_BIN, freePort, memoryKb, runHerald, startNode, type Child } from './processes.ts';
+import { HERALD_BIN, cpuMs, freePort, memoryKb, runHerald, startNode, type Child } from './processes.ts';
 import { machineLine, mib, table } from './report.ts';
 
 export interface StartupOptions {
@@ -60,6 +64,8 @@ export type StartKind = 'first start, npm start' | 'first start, node bin/herald
 
 export interface StartupResult {
   readonly runs: Readonly<Record<StartKind, readonly StartRun[]>>;
+  /** CPU time an idle server used over IDLE_MS, ms. */
+  readonly idleCpuMs: number;
   readonly medians: Readonly<Record<StartKind, number>>;
   /** The highest VmRSS and VmHWM of any server, after its first 200 and after its burst. */
   readonly highest: { readonly afterFirst200: Memory; readonly afterBurst: Memory };
@@ -187,6 +193,23 @@ async function startOnce(kind: StartKind, dataDir: string, burstSize: number): P
   }
 }
 
+const IDLE_SETTLE_MS = 30_000;
+const IDLE_MS = 30_000;
+
+/** CPU time (ms) of an idle `herald serve` on `dataDir` over IDLE_MS, from IDLE_SETTLE_MS after it listens. */
+async function idleCpu(dataDir: string): Promise<number> {
+  const port = await freePort();
+  const server = await startNode('idle', [HERALD_BIN, 'serve'], { PORT: String(port), HERALD_DATA_DIR: dataDir }, { on: 'stderr', when: /msg=listening/, port, timeoutSeconds: 120 }, { group: true });
+  try {
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+    const before = cpuMs(server.pid);
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    return cpuMs(server.pid) - before;
+  } finally {
+    await server.stop();
+  }
+}
+
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -226,6 +249,9 @@ export async function benchStartup(options: StartupOptions = {}): Promise<Startu
       }
     }
 
+    const idleCpuMs = await idleCpu(path.join(dir, 'node-0', 'data'));
+    progress(`idle server: ${idleCpuMs} ms of CPU in ${IDLE_MS / 1000} s`);
+
     const medians = Object.fromEntries(KINDS.map((k) => [k, median(results[k].map((r) => r.ms))])) as Record<StartKind, number>;
     const all = KINDS.flatMap((k) => results[k]);
     const highest = {
@@ -258,6 +284,7 @@ export async function benchStartup(options: StartupOptions = {}): Promise<Startu
         rows.push([`${field === 'rss' ? 'VmRSS' : 'VmHWM (peak)'} ${label}, every run`, `highest ${mib(Math.max(...values))}`, `median ${mib(median(values))}`, `< ${mib(TARGETS.rssKb)}`, verdict(ok)]);
       }
     }
+    rows.push([`idle server: CPU time over ${IDLE_MS / 1000} s, from ${IDLE_SETTLE_MS / 1000} s after listening`, `${idleCpuMs} ms`, `${((idleCpuMs / IDLE_MS) * 100).toFixed(2)} % of a core`, '', '']);
     const printed = [
       `# herald serve on the embedded database: start-up and memory (${runs} runs of each kind)`,
       `before: ${machineBefore}`,
@@ -266,7 +293,7 @@ export async function benchStartup(options: StartupOptions = {}): Promise<Startu
       '',
       table(['measure', 'median', 'runs (s) / spread', 'target', 'verdict'], rows, ['l', 'r', 'l', 'l', 'l']),
     ].join('\n');
-    return { runs: results, medians, highest, prepare, pass, machine: machineBefore, table: printed };
+    return { runs: results, idleCpuMs, medians, highest, prepare, pass, machine: machineBefore, table: printed };
   } finally {
     removeDir();
     process.off('exit', removeDir);

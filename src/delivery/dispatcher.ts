@@ -15,6 +15,7 @@ import { renderNotice } from './formats.ts';
 import type { Notice } from './notice.ts';
 import type { Attempt, Destination } from './address-policy.ts';
 import { signatureHeaders } from './signing.ts';
+import { CUT, untilCut } from './loop.ts';
 
 /** Sends one request: the Node sender (DNS checked and pinned) or the Workers one (fetch). */
 export type Sender = (dest: Destination) => Promise<Attempt>;
@@ -81,7 +82,7 @@ export class Dispatcher {
    * One pass: fan out, then send until nothing leased is due, or until `stopping()` says the
    * process is shutting down (checked between deliveries: a backlog must not hold a shutdown).
    */
-  async pass(stopping: () => boolean = () => false): Promise<Pass> {
+  async pass(stopping: () => boolean = () => false, cut?: AbortSignal): Promise<Pass> {
     const fannedOut = await this.#fanOut();
     let attempted = 0;
     let delivered = 0;
@@ -89,7 +90,7 @@ export class Dispatcher {
       const now = this.#deps.clock.now();
       const leased = await q.leaseDue(this.#deps.db, now, new Date(now.getTime() + LEASE_MS), this.#deps.sender, PARALLEL);
       if (leased.length === 0) break;
-      const results = await Promise.all(leased.map((s) => this.#drain(s, stopping)));
+      const results = await Promise.all(leased.map((s) => this.#drain(s, stopping, cut)));
       for (const r of results) {
         attempted += r.attempted;
         delivered += r.delivered;
@@ -119,7 +120,7 @@ export class Dispatcher {
   }
 
   /** Sends a leased subscription's due deliveries in order; stops at the first failure (it blocks the rest until retried). */
-  async #drain(subscription: WebhookSubscriptionRow, stopping: () => boolean): Promise<{ attempted: number; delivered: number }> {
+  async #drain(subscription: WebhookSubscriptionRow, stopping: () => boolean, cut: AbortSignal | undefined): Promise<{ attempted: number; delivered: number }> {
     const { db, clock } = this.#deps;
     const leasedAt = clock.now().getTime();
     let attempted = 0;
@@ -127,8 +128,10 @@ export class Dispatcher {
     try {
       for (const delivery of await q.nextDeliveries(db, subscription.id, PER_LEASE)) {
         if (delivery.next_attempt_at.getTime() > clock.now().getTime() || clock.now().getTime() - leasedAt >= LEASE_MS / 2 || stopping()) break;
+        const ok = await this.#attempt(subscription, delivery, cut);
+        if (ok === CUT) break;
         attempted++;
-        if (!(await this.#attempt(subscription, delivery))) break;
+        if (!ok) break;
         delivered++;
       }
     } finally {
@@ -137,7 +140,8 @@ export class Dispatcher {
     return { attempted, delivered };
   }
 
-  async #attempt(subscription: WebhookSubscriptionRow, delivery: q.Delivery): Promise<boolean> {
+  /** Sends one delivery and records the outcome; true when it was delivered. A cut send records nothing (CUT). */
+  async #attempt(subscription: WebhookSubscriptionRow, delivery: q.Delivery, cut: AbortSignal | undefined): Promise<boolean | typeof CUT> {
     const { clock, config } = this.#deps;
     const notice = delivery.notice as Notice;
     const manageUrl = `${config.publicUrl}/console/webhooks/${subscription.id}`;
@@ -146,7 +150,9 @@ export class Dispatcher {
     const secrets = [subscription.secret];
     if (subscription.previous_secret && subscription.previous_secret_until && subscription.previous_secret_until.getTime() > at.getTime()) secrets.push(subscription.previous_secret);
     const headers = { 'content-type': contentType, ...(await signatureHeaders({ id: delivery.message_id, timestamp: at, body, secrets })) };
-    const attempt = await this.#deps.send({ url: subscription.url, headers, body });
+    const attempt = await untilCut(this.#deps.send({ url: subscription.url, headers, body }), cut);
+    // Stopping, and the receiver has not answered: it stays due, and the lease is handed back.
+    if (attempt === CUT) return CUT;
     const failures = attempt.ok ? 0 : subscription.failures + 1;
     const failingSince = attempt.ok ? null : (subscription.failing_since ?? at);
     const retryAt = attempt.ok ? null : new Date(clock.now().getTime() + retryDelayMs(delivery.attempts + 1));

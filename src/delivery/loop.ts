@@ -2,8 +2,30 @@ import type { Pass } from './dispatcher.ts';
 
 /** What the loop runs: the webhook dispatcher, the mail dispatcher. */
 export interface Passes {
-  pass(stopping: () => boolean): Promise<Pass>;
+  /**
+   * `stopping()`: send nothing more. `cut`: aborted when the process will not wait any longer for
+   * the sends under way; the pass then records nothing of them and hands them back, due.
+   */
+  pass(stopping: () => boolean, cut?: AbortSignal): Promise<Pass>;
 }
+
+/** What `untilCut` gives when the cut came first. */
+export const CUT = Symbol('cut');
+
+/** The work's value, or CUT as soon as `cut` is aborted (the work itself runs on, unheard). */
+export function untilCut<T>(work: Promise<T>, cut: AbortSignal | undefined): Promise<T | typeof CUT> {
+  if (!cut) return work;
+  if (cut.aborted) return Promise.resolve(CUT);
+  let onCut = () => {};
+  const cutting = new Promise<typeof CUT>((resolve) => {
+    onCut = () => resolve(CUT);
+    cut.addEventListener('abort', onCut, { once: true });
+  });
+  return Promise.race([work, cutting]).finally(() => cut.removeEventListener('abort', onCut));
+}
+
+/** How long a stop waits for the sends under way before it cuts them (see stop()). */
+export const STOP_GRACE_MS = 3_000;
 
 export interface DispatchLoopOptions {
   /**
@@ -38,6 +60,7 @@ export class DispatchLoop {
   #failures = 0;
   #dueInMs: number | null = null;
   #stopped = false;
+  readonly #cut = new AbortController();
 
   constructor(dispatcher: Passes, options: DispatchLoopOptions = {}) {
     this.#dispatcher = dispatcher;
@@ -87,7 +110,7 @@ export class DispatchLoop {
 
   async #run(): Promise<void> {
     try {
-      const pass = await this.#dispatcher.pass(() => this.#stopped);
+      const pass = await this.#dispatcher.pass(() => this.#stopped, this.#cut.signal);
       if (this.#failures > 0) this.#options.onTrouble?.(null);
       this.#failures = 0;
       this.#dueInMs = pass.dueInMs;
@@ -99,12 +122,22 @@ export class DispatchLoop {
   }
 
   /**
-   * Stops after the delivery under way (its attempt is recorded by then); what else is due stays
-   * in the outbox for the next start or another instance.
+   * Sends nothing more and waits for the sends under way, `graceMs` at most: a receiver that
+   * takes its time (up to the send's own 10 s timeout, or an SMTP server's 60 s) must not hold a
+   * deploy. Past it they are cut: nothing is recorded of them, and they are due again at the next
+   * start or on another instance (a receiver may so get one twice, with the same id: at least
+   * once). What else is due stays in the outbox likewise.
    */
-  async stop(): Promise<void> {
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#running;
+    const running = this.#running;
+    if (!running) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const inTime = await Promise.race([running.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+    clearTimeout(timer);
+    if (inTime) return;
+    this.#cut.abort();
+    await running;
   }
 }

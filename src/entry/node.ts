@@ -296,8 +296,7 @@ export async function startServer(
     await ticking;
     stopWaking();
     closing = 'webhook and mail deliveries in flight';
-    await dispatching.stop();
-    await mailing.stop();
+    await Promise.all([dispatching.stop(), mailing.stop()]);
     await transport.close();
     closing = 'the database to end the LISTEN connection';
     await stopListening();

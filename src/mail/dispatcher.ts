@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Database, MailDeliveryRow, SubscriberRow } from '../db/schema.ts';
 import { tryFanOutLock } from '../db/queries/system.ts';
 import { dueIn, pageNow, type Pass } from '../delivery/dispatcher.ts';
+import { CUT, untilCut } from '../delivery/loop.ts';
 import type { Notice, WebhookEvent } from '../delivery/notice.ts';
 import { confirmUrlOf, linksOf } from '../services/subscribers.ts';
 import { confirmationMail, isMailEvent, manageMail, updateMail, type MailSite, type OutgoingMail } from './message.ts';
@@ -59,7 +60,7 @@ export class MailDispatcher {
     this.#deps = deps;
   }
 
-  async pass(stopping: () => boolean = () => false): Promise<Pass> {
+  async pass(stopping: () => boolean = () => false, cut?: AbortSignal): Promise<Pass> {
     const fannedOut = await this.fanOut();
     let attempted = 0;
     let delivered = 0;
@@ -67,7 +68,7 @@ export class MailDispatcher {
       if (stopping()) break;
       const batch = await this.#claim();
       if (batch.length === 0) break;
-      const results = await this.#sendAll(batch);
+      const results = await this.#sendAll(batch, stopping, cut);
       attempted += results.length;
       delivered += results.filter(Boolean).length;
     }
@@ -143,7 +144,12 @@ export class MailDispatcher {
       .then((rows) => rows.sort((a, b) => a.id - b.id));
   }
 
-  async #sendAll(batch: readonly MailDeliveryRow[]): Promise<boolean[]> {
+  /**
+   * Sends a claimed batch; the outcome of each mail tried. Once `stopping()`, no more mail is
+   * started, and what was not sent (nor a cut send's) is handed back due, not left claimed for
+   * LEASE_MS.
+   */
+  async #sendAll(batch: readonly MailDeliveryRow[], stopping: () => boolean, cut: AbortSignal | undefined): Promise<boolean[]> {
     const concurrency = this.#deps.concurrency ?? 5;
     const context = await this.#contextOf(batch);
     // One subscriber's mails go one after another, in the order they were queued (an incident's
@@ -152,13 +158,22 @@ export class MailDispatcher {
     for (const d of batch) bySubscriber.set(d.subscriber_id, [...(bySubscriber.get(d.subscriber_id) ?? []), d]);
     const queues = [...bySubscriber.values()];
     const results: boolean[] = [];
+    const done = new Set<number>();
     let next = 0;
     const worker = async () => {
-      while (next < queues.length) {
-        for (const delivery of queues[next++]!) results.push(await this.#sendOne(delivery, context));
+      while (next < queues.length && !stopping()) {
+        for (const delivery of queues[next++]!) {
+          if (stopping()) break;
+          const result = await this.#sendOne(delivery, context, cut);
+          if (result === CUT) break;
+          results.push(result);
+          done.add(delivery.id);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, queues.length) }, worker));
+    const left = batch.filter((d) => !done.has(d.id)).map((d) => d.id);
+    if (left.length) await this.#deps.db.updateTable('mail_deliveries').set({ next_attempt_at: this.#deps.clock.now() }).where('id', 'in', left).where('delivered_at', 'is', null).where('failed_at', 'is', null).execute();
     return results;
   }
 
@@ -178,8 +193,8 @@ export class MailDispatcher {
     return { subscribers: new Map(subscribers.map((s) => [s.id, s])), notices: new Map(notices.map((n) => [n.id, n.notice as Notice])), bounced: new Set() };
   }
 
-  /** One mail: composed, sent, and the outcome recorded. True when the server took it. */
-  async #sendOne(d: MailDeliveryRow, context: BatchContext): Promise<boolean> {
+  /** One mail: composed, sent, and the outcome recorded. True when the server took it; CUT (nothing recorded) when the send was cut. */
+  async #sendOne(d: MailDeliveryRow, context: BatchContext, cut: AbortSignal | undefined): Promise<boolean | typeof CUT> {
     const { db, clock, transport } = this.#deps;
     const subscriber = context.subscribers.get(d.subscriber_id);
     const bounced = (subscriber !== undefined && subscriber.bounced_at !== null) || context.bounced.has(d.subscriber_id);
@@ -192,7 +207,8 @@ export class MailDispatcher {
       await db.updateTable('mail_deliveries').set({ failed_at: clock.now(), last_error: 'nothing to send' }).where('id', '=', d.id).execute();
       return false;
     }
-    const result = await transport.send(mail);
+    const result = await untilCut(transport.send(mail), cut);
+    if (result === CUT) return CUT;
     const now = clock.now();
     if (result.ok) {
       await db.updateTable('mail_deliveries').set({ delivered_at: now, attempts: d.attempts + 1, last_error: null }).where('id', '=', d.id).execute();

@@ -104,4 +104,44 @@ describe('the delivery loop', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(p.at).toEqual([0]);
   });
+
+  it('a stop waits for the pass under way when it ends within the grace, and cuts nothing', async () => {
+    let cut: AbortSignal | undefined;
+    const loop = new DispatchLoop({
+      async pass(_stopping, signal) {
+        cut = signal;
+        await new Promise((r) => setTimeout(r, 2_000));
+        return { fannedOut: 0, attempted: 1, delivered: 1, dueInMs: null };
+      },
+    });
+    loop.start();
+    let stopped = false;
+    void loop.stop(3_000).then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stopped).toBe(true);
+    expect(cut?.aborted).toBe(false);
+  });
+
+  it('past the grace, a stop cuts the sends under way and returns once the pass has let go', async () => {
+    let stopping: (() => boolean) | undefined;
+    const loop = new DispatchLoop({
+      async pass(isStopping, cut) {
+        stopping = isStopping;
+        // a receiver that never answers: only the cut ends this pass
+        await new Promise((resolve) => cut!.addEventListener('abort', resolve));
+        return { fannedOut: 0, attempted: 1, delivered: 0, dueInMs: null };
+      },
+    });
+    loop.start();
+    await vi.advanceTimersByTimeAsync(0);
+    let stopped = false;
+    void loop.stop(3_000).then(() => (stopped = true));
+    expect(stopping!()).toBe(true); // nothing more is started at once
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stopped).toBe(true);
+  });
 });

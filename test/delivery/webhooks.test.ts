@@ -146,6 +146,25 @@ describe('webhooks', () => {
     expect(log.body[0].status).toBe(200);
   });
 
+  it('when a stop cuts a send the receiver has not answered, nothing is recorded and the message is due again at once, same id', async () => {
+    const s = await setup();
+    const r = await receiver((n) => (n === 0 ? null : 200));
+    const sub = await s.subscribe({ url: r.url, events: ['incident.opened'] });
+    await s.open();
+    const cut = new AbortController();
+    const passing = s.dispatcher().pass(() => cut.signal.aborted, cut.signal);
+    while (r.got.length === 0) await new Promise((x) => setTimeout(x, 10));
+    cut.abort();
+    expect(await passing).toMatchObject({ attempted: 0, delivered: 0, dueInMs: null });
+    expect((await s.t.call('GET', `/api/v1/webhooks/${sub.id}/attempts`, { token: s.token })).body).toEqual([]);
+    // the lease is handed back: the next pass, at the same moment, sends it
+    const again = await s.dispatcher('another').pass();
+    expect(again.delivered).toBe(1);
+    expect(r.got.map((g) => g.id)).toEqual([r.got[0]!.id, r.got[0]!.id]);
+    const log = await s.t.call('GET', `/api/v1/webhooks/${sub.id}/attempts`, { token: s.token });
+    expect(log.body.map((a: { status: number }) => a.status)).toEqual([200]);
+  });
+
   it('when the receiver is down for hours then back, everything arrives, in order, nothing twice, and a restarted dispatcher carries on', async () => {
     const s = await setup();
     const first = await receiver();

@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -268,6 +269,35 @@ describe('what is sent', () => {
 });
 
 describe('commanders', () => {
+  it('when a stop cuts a send the SMTP server has not answered, nothing is recorded and the batch is due again at once, then sent once', async () => {
+    const t = await fresh();
+    await t.subscribed('jane@example.org');
+    await t.subscribed('joe@example.org');
+    const before = t.inbox.mails.length;
+    await t.open({});
+    // An SMTP server that takes the connection and never greets.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => { for (const s of sockets) s.destroy(); silent.close(resolve); }));
+    const transport = smtpTransport(`smtp://127.0.0.1:${(silent.address() as { port: number }).port}`, { timeoutMs: 30_000, deadlineMs: 60_000 });
+    cleanups.push(() => transport.close());
+    const stuck = new MailDispatcher({ ...t.deps, transport, concurrency: 1, site: { name: 'Acme', publicUrl: t.config.publicUrl, from: 'status@example.com' } });
+    const cut = new AbortController();
+    const passing = stuck.pass(() => cut.signal.aborted, cut.signal);
+    while (sockets.size === 0) await new Promise((x) => setTimeout(x, 10));
+    cut.abort();
+    expect(await passing).toMatchObject({ attempted: 0, delivered: 0 });
+    const queued = await t.db.selectFrom('mail_deliveries').select(['attempts', 'next_attempt_at', 'delivered_at']).where('kind', '=', 'notice').execute();
+    expect(queued).toHaveLength(2);
+    for (const q of queued) {
+      expect(q).toMatchObject({ attempts: 0, delivered_at: null });
+      expect(q.next_attempt_at.getTime()).toBeLessThanOrEqual(t.clock.now().getTime()); // not left claimed for 15 minutes
+    }
+    await t.deliver();
+    expect(t.inbox.mails.slice(before).flatMap(to).sort()).toEqual(['jane@example.org', 'joe@example.org']);
+  });
+
   it('when a list is imported it is confirmed without mail; export gives it back as CSV; removing one forgets the address', async () => {
     const t = await fresh();
     const imported = await t.call('POST', '/api/v1/subscribers/import', {

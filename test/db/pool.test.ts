@@ -33,7 +33,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Postgres pool', () => {
   /** Eight queries at once (the pool opens eight connections), then an idle spell past the timeout. */
   async function burstThenIdle(db: Awaited<ReturnType<typeof connectPostgres>>['db'], connections: () => Promise<number>): Promise<number> {
     await Promise.all(Array.from({ length: 8 }, () => sql`select pg_sleep(0.05)`.execute(db)));
-    expect(await connections()).toBe(8);
+    // At least eight: a kept connection that pg_stat_activity already shows may not be in the
+    // pool's hands yet when the burst starts, and the pool then opens one more (seen once in CI).
+    expect(await connections()).toBeGreaterThanOrEqual(8);
     await new Promise((resolve) => setTimeout(resolve, 600));
     return connections();
   }
